@@ -1,0 +1,5 @@
+import sys
+
+from superjax.cli import main
+
+sys.exit(main())
