@@ -1,0 +1,130 @@
+"""Training of ONE toy model: loss, optimiser, a step, a segment of steps, evaluation.
+
+Nothing here knows about grids or devices; the engine vmaps these functions over runs.
+Random streams are explicit: a run's key is `fold_in(key(base_seed), seed)`; its init,
+training data and evaluation data come from fixed sub-keys, and the batch of step t from
+`fold_in(data_key, t)`, so a resumed run sees exactly the data an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+
+from superjax import data
+from superjax.config import SweepConfig
+from superjax.grid import HParams
+from superjax.models import MODELS, Params
+
+_INIT, _DATA, _EVAL = 0, 1, 2
+
+
+@flax.struct.dataclass
+class TrainState:
+  """State of one run between steps. `key` is raw key data so orbax can store it."""
+
+  params: Params
+  opt_state: optax.OptState
+  key: jax.Array
+  diverged: jax.Array
+
+
+def feature_density(n: int, hp: HParams) -> jax.Array:
+  """(n,) probability that each feature is nonzero."""
+  return jnp.full((n,), hp.density, jnp.float32)
+
+
+def feature_importance(n: int, hp: HParams) -> jax.Array:
+  """(n,) importance: importance**i, the last feature scaled by relative_importance."""
+  importance = hp.importance ** jnp.arange(n, dtype=jnp.float32)
+  return importance.at[-1].multiply(hp.relative_importance)
+
+
+def loss_fn(model: str, params: Params, x: jax.Array, importance: jax.Array) -> jax.Array:
+  """Importance-weighted squared error, summed over features, averaged over the batch.
+
+  Args:
+    model: model kind.
+    params: one model's parameters.
+    x: (batch, n) inputs (the targets are the inputs).
+    importance: (n,) weights.
+  """
+  recon = jax.vmap(MODELS[model].apply, in_axes=(None, 0))(params, x)
+  return jnp.mean(jnp.sum(importance[None, :] * (x - recon) ** 2, axis=-1))
+
+
+def make_optimizer(cfg: SweepConfig, lr: jax.Array) -> optax.GradientTransformation:
+  """The configured optimiser with a (traced) peak learning rate `lr`."""
+  if cfg.schedule == "constant":
+    schedule = lambda count: lr
+  elif cfg.schedule == "cosine":
+    schedule = lambda count: lr * optax.cosine_decay_schedule(1.0, cfg.steps)(count)
+  elif cfg.schedule == "warmup":
+    schedule = lambda count: lr * optax.linear_schedule(0.0, 1.0, cfg.warmup_steps)(count)
+  else:
+    shape = optax.warmup_cosine_decay_schedule(0.0, 1.0, cfg.warmup_steps, cfg.steps)
+    schedule = lambda count: lr * shape(count)
+  if cfg.optimizer == "adamw":
+    return optax.adamw(schedule, weight_decay=cfg.weight_decay)
+  if cfg.optimizer == "adam":
+    return optax.adam(schedule)
+  return optax.sgd(schedule)
+
+
+def run_key(cfg: SweepConfig, hp: HParams) -> jax.Array:
+  return jax.random.fold_in(jax.random.key(cfg.base_seed), hp.seed)
+
+
+def init_state(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
+  key = run_key(cfg, hp)
+  params = MODELS[model].init(jax.random.fold_in(key, _INIT), cfg.n, cfg.m)
+  return TrainState(params=params, opt_state=make_optimizer(cfg, hp.lr).init(params),
+                    key=jax.random.key_data(key), diverged=jnp.array(False))
+
+
+def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
+               step: jax.Array) -> tuple[TrainState, jax.Array]:
+  """One optimiser step on a fresh batch. A non-finite loss or gradient marks the run
+  diverged and freezes it at its last finite parameters; other runs are unaffected."""
+  key = jax.random.fold_in(jax.random.fold_in(jax.random.wrap_key_data(state.key), _DATA), step)
+  x = data.sample_features(key, feature_density(cfg.n, hp), cfg.batch, cfg.signed)
+  loss, grads = jax.value_and_grad(loss_fn, argnums=1)(
+      model, state.params, x, feature_importance(cfg.n, hp))
+  optimizer = make_optimizer(cfg, hp.lr)
+  updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+  params = optax.apply_updates(state.params, updates)
+  finite = jnp.isfinite(loss) & jnp.all(jnp.array(
+      [jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)]))
+  keep = finite & ~state.diverged
+  new = state.replace(params=params, opt_state=opt_state)
+  new = jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, state)
+  return new.replace(diverged=state.diverged | ~finite), loss
+
+
+def train_segment(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
+                  start: jax.Array, length: int) -> tuple[TrainState, jax.Array]:
+  """Steps [start, start + length) with lax.scan; returns the state and the mean loss."""
+
+  def body(state, step):
+    return train_step(cfg, model, state, hp, step)
+
+  state, losses = jax.lax.scan(body, state, start + jnp.arange(length))
+  return state, jnp.mean(losses)
+
+
+def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> jax.Array:
+  """Loss on `eval_batch` held-out samples (the same samples for every call)."""
+  key = jax.random.fold_in(jax.random.wrap_key_data(state.key), _EVAL)
+  x = data.sample_features(key, feature_density(cfg.n, hp), cfg.eval_batch, cfg.signed)
+  return loss_fn(model, state.params, x, feature_importance(cfg.n, hp))
+
+
+def train(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
+  """Trains one run for all steps in the engine's segments (no checkpoints)."""
+  state = init_state(cfg, model, hp)
+  for start in range(0, cfg.steps, cfg.log_every):
+    state, _ = train_segment(cfg, model, state, hp, jnp.int32(start),
+                             min(cfg.log_every, cfg.steps - start))
+  return state
