@@ -1,0 +1,73 @@
+"""Orbax checkpoints of a sweep's training state: one directory of steps per chunk.
+
+Orbax writes each step to a temporary directory and renames it when complete, so a kill
+at any moment leaves either a whole step or one that restore ignores.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import jax
+import orbax.checkpoint as ocp
+
+from superjax.errors import SuperjaxError
+
+
+class CheckpointError(SuperjaxError):
+  pass
+
+
+class Checkpoints:
+  """Saves and restores a pytree plus JSON metadata at integer steps."""
+
+  def __init__(self, directory: Path, max_to_keep: int = 2):
+    self.directory = Path(directory).absolute()
+    # Orbax logs every save at INFO; the engine reports progress itself.
+    logging.getLogger("absl").setLevel(logging.WARNING)
+    self._manager = ocp.CheckpointManager(
+        self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))
+
+  def steps(self) -> list[int]:
+    return sorted(self._manager.all_steps())
+
+  def save(self, step: int, tree: Any, meta: dict) -> None:
+    self._manager.save(step, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(tree), meta=ocp.args.JsonSave(meta)))
+
+  def restore_latest(self, abstract: Any, expected_meta: dict) -> tuple[int, Any] | None:
+    """Newest readable step whose metadata matches, or None when there is no step.
+
+    A step that cannot be read (truncated or corrupt files) is skipped with a warning in
+    favour of the one before it; if none can be read, CheckpointError names the directory.
+    """
+    problems = []
+    for step in reversed(self.steps()):
+      try:
+        restored = self._manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore()))
+      except Exception as e:  # orbax raises many types for damaged files
+        problems.append(f"step {step}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+        continue
+      if restored.meta != expected_meta:
+        raise CheckpointError(
+            f"checkpoint {self.directory} step {step} belongs to a different sweep or chunk; "
+            "rerun with --fresh to start anew")
+      if problems:
+        logging.warning("skipped unreadable checkpoints in %s: %s", self.directory, "; ".join(problems))
+      return step, restored.state
+    if problems:
+      raise CheckpointError(f"no readable checkpoint in {self.directory} ({problems[0]}); "
+                            "rerun with --fresh to start anew")
+    return None
+
+  def close(self) -> None:
+    self._manager.wait_until_finished()
+    self._manager.close()
+
+
+def abstract_of(tree: Any) -> Any:
+  """Shape/dtype skeleton of a pytree, the restore target orbax needs."""
+  return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), tree)

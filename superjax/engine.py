@@ -1,0 +1,166 @@
+"""The sweep engine: trains a whole grid of toy models as one jitted, vmapped program.
+
+For each model kind the flattened grid is split into chunks (all runs in one by default).
+A chunk trains in segments of `log_every` steps; between segments the engine reports
+progress, records the mean loss of every run and, every `checkpoint_every` steps, saves
+the chunk's whole state with orbax. Rerunning on the same directory resumes each chunk
+from its newest checkpoint; every random draw is indexed by run and step, so the result
+is bit-identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from superjax import metrics, results, train
+from superjax.checkpoint import Checkpoints, abstract_of
+from superjax.config import ConfigError, SweepConfig
+from superjax.grid import Grid, HParams
+from superjax.progress import Progress
+
+
+def _say(message: str) -> None:
+  print(message, file=sys.stderr, flush=True)
+
+
+class _Program:
+  """The jitted, vmapped functions of one model kind (compiled once per shape)."""
+
+  def __init__(self, cfg: SweepConfig, model: str):
+    self.cfg, self.model = cfg, model
+    self.init = jax.jit(jax.vmap(functools.partial(train.init_state, cfg, model)))
+    self._segments = {}
+    self.compile_seconds = 0.0
+
+    def finish(state, hp):
+      out = metrics.geometry(state.params["W"])
+      out.update(W=state.params["W"], b=state.params["b"], diverged=state.diverged,
+                 loss=train.evaluate(cfg, model, state, hp))
+      return out
+
+    self.finish = jax.jit(jax.vmap(finish))
+
+  def segment(self, state, hp, start: int, length: int):
+    if (length, hp.seed.shape) not in self._segments:
+      fn = jax.jit(jax.vmap(functools.partial(train.train_segment, self.cfg, self.model,
+                                              length=length), in_axes=(0, 0, None)))
+      t0 = time.perf_counter()
+      self._segments[length, hp.seed.shape] = fn.lower(state, hp, jnp.int32(start)).compile()
+      self.compile_seconds += time.perf_counter() - t0
+    return self._segments[length, hp.seed.shape](state, hp, jnp.int32(start))
+
+
+def _segment_ends(cfg: SweepConfig) -> np.ndarray:
+  return np.minimum(np.arange(1, -(-cfg.steps // cfg.log_every) + 1) * cfg.log_every, cfg.steps)
+
+
+def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Path,
+                 chunk: tuple[int, int], progress: Progress) -> dict[str, np.ndarray]:
+  runs = chunk[1] - chunk[0]
+  meta = {"config": cfg.replace(description="", figures=(), reports=()).to_dict(),
+          "model": program.model, "chunk": list(chunk)}
+  state = program.init(hp)
+  history = np.full((len(_segment_ends(cfg)), runs), np.nan, np.float32)
+  checkpoints = Checkpoints(directory)
+  try:
+    restored = checkpoints.restore_latest(
+        abstract_of({"state": state, "history": history}), meta)
+    step = 0
+    if restored is not None:
+      step, tree = restored
+      state, history = tree["state"], np.asarray(tree["history"])
+      progress.skip(step * runs)
+      if step < cfg.steps:
+        _say(f"resumed from step {step} ({program.model}, runs {chunk[0]}..{chunk[1] - 1})")
+    saved = step
+    diverged = int(np.sum(np.asarray(state.diverged)))
+    while step < cfg.steps:
+      length = min(cfg.log_every, cfg.steps - step)
+      state, loss = program.segment(state, hp, step, length)
+      history[step // cfg.log_every] = np.asarray(loss)
+      step += length
+      now_diverged = int(np.sum(np.asarray(state.diverged)))
+      if now_diverged > diverged:
+        _say(f"warning: {now_diverged - diverged} run(s) of {program.model} hit a non-finite "
+             f"loss by step {step}; they are frozen at their last finite parameters and "
+             "flagged `diverged` in the results")
+        diverged = now_diverged
+      progress.update(length * runs, note=f"{program.model} step {step}/{cfg.steps}")
+      if step - saved >= cfg.checkpoint_every or step == cfg.steps:
+        checkpoints.save(step, {"state": state, "history": history}, meta)
+        saved = step
+  finally:
+    checkpoints.close()
+  out = {k: np.asarray(v) for k, v in program.finish(state, hp).items()}
+  out["loss_history"] = history.T
+  return out
+
+
+def _prepare_run_dir(cfg: SweepConfig, run_dir: Path, fresh: bool) -> bool:
+  """Checks the directory against the config; returns True when the run is complete."""
+  config_file = run_dir / "config.json"
+  if config_file.exists():
+    try:
+      previous = SweepConfig.from_dict(json.loads(config_file.read_text()))
+    except Exception as e:
+      previous, problem = None, f"its config.json is unreadable ({type(e).__name__})"
+    else:
+      changed = previous.differences(cfg)
+      problem = f"it holds a run with different {', '.join(changed)}" if changed else None
+    if fresh:
+      stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+      moved = run_dir.with_name(f"{run_dir.name}.previous-{stamp}")
+      run_dir.rename(moved)
+      _say(f"moved the previous run to {moved}")
+    elif problem:
+      raise ConfigError(f"{run_dir}: {problem}; pass --fresh to start anew "
+                        "(the old run is kept beside it) or --out to choose another directory")
+    elif (run_dir / results.RESULTS_FILE).exists():
+      return True
+  elif run_dir.exists() and any(run_dir.iterdir()):
+    raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
+  run_dir.mkdir(parents=True, exist_ok=True)
+  results.write_atomic(config_file, cfg.to_json())
+  return False
+
+
+def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
+        show_progress: bool = True):
+  """Trains every run of the sweep (resuming where checkpoints exist) and saves results.
+
+  Returns:
+    The results as an xarray.Dataset (see `superjax.results`).
+  """
+  run_dir = Path(run_dir)
+  if _prepare_run_dir(cfg, run_dir, fresh):
+    _say(f"{run_dir} already holds the finished run; loading its results")
+    return results.load(run_dir)
+  grid = Grid(cfg)
+  started = datetime.datetime.now(datetime.timezone.utc)
+  t0 = time.perf_counter()
+  progress = Progress(len(cfg.models) * grid.size * cfg.steps, cfg.name, enabled=show_progress)
+  outputs, timings = {}, {}
+  for model in cfg.models:
+    program = _Program(cfg, model)
+    t_model = time.perf_counter()
+    parts = []
+    for chunk in grid.chunks(cfg.chunk_size):
+      hp = jax.tree.map(jnp.asarray, grid.hparams(*chunk))
+      parts.append(_train_chunk(cfg, program, hp, run_dir / "checkpoints" / model /
+                                f"runs_{chunk[0]:07d}_{chunk[1]:07d}", chunk, progress))
+    outputs[model] = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    timings[model] = {"compile_seconds": round(program.compile_seconds, 3),
+                      "train_seconds": round(time.perf_counter() - t_model, 3)}
+  dataset = results.build(cfg, grid, outputs, _segment_ends(cfg))
+  timings["total_seconds"] = round(time.perf_counter() - t0, 3)
+  results.save(dataset, run_dir, results.manifest(cfg, timings, started))
+  return dataset
