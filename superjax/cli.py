@@ -1,0 +1,96 @@
+"""Command line: `superjax list | run | plot | report`. Parses, dispatches, reports errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from superjax.errors import SuperjaxError
+
+DEFAULT_ROOT = Path("checkpoints")
+
+
+class _Parser(argparse.ArgumentParser):
+  def error(self, message):  # one line, exit 2, as for every other bad input
+    self.exit(2, f"superjax: error: {message} (see `superjax --help`)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+  parser = _Parser(prog="superjax", description="Toy models of superposition, whole grids at a time.")
+  sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+  sub.add_parser("list", help="list the sweeps with one-line descriptions")
+  run = sub.add_parser("run", help="train a sweep (resumes if its directory holds a checkpoint)")
+  run.add_argument("sweep", help="sweep name (see `superjax list`) or path to a sweep file")
+  run.add_argument("--out", type=Path, help="run directory (default: checkpoints/<sweep>)")
+  run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. --set steps=2000 --set density=1,0.1")
+  run.add_argument("--fresh", action="store_true",
+                   help="start anew even if the directory holds a run (the old one is moved aside)")
+  run.add_argument("--no-progress", action="store_true", help="no progress bar")
+  run.add_argument("--no-figures", action="store_true", help="skip drawing figures")
+  for name, text in (("plot", "redraw every figure of a finished run from its results"),
+                     ("report", "print the summary numbers of a finished run")):
+    cmd = sub.add_parser(name, help=text)
+    cmd.add_argument("run_dir", type=Path)
+  return parser
+
+
+def _list() -> None:
+  from superjax import registry
+  sweeps = registry.available()
+  width = max(map(len, sweeps), default=0)
+  for name, path in sweeps.items():
+    print(f"{name:<{width}}  {registry.summary(path)}")
+
+
+def _figures(dataset, run_dir: Path) -> None:
+  from superjax import plots, results
+  for path in plots.draw(dataset, run_dir / "figures", results.config_of(dataset).figures):
+    print(f"wrote {path} (+ .pdf)")
+
+
+def _run(args) -> None:
+  from superjax import engine, plots, registry, report
+  cfg = registry.load(args.sweep).with_overrides(args.overrides)
+  for field, names, known in (("figures", cfg.figures, plots.FIGURES),
+                              ("reports", cfg.reports, report.REPORTS)):
+    for name in names:
+      if name not in known:
+        raise SuperjaxError(f"{field}: {name!r} is not one of {', '.join(known)}")
+  run_dir = args.out or DEFAULT_ROOT / cfg.name
+  dataset = engine.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
+  text = report.render(dataset)
+  (run_dir / "report.txt").write_text(text + "\n")
+  print(text)
+  print(f"results: {run_dir / 'results.nc'}  (superjax.load({str(run_dir)!r}))")
+  if not args.no_figures:
+    _figures(dataset, run_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+  args = _parser().parse_args(argv)
+  try:
+    if args.command == "list":
+      _list()
+    elif args.command == "run":
+      _run(args)
+    else:
+      from superjax import report, results
+      dataset = results.load(args.run_dir)
+      if args.command == "plot":
+        _figures(dataset, args.run_dir)
+      else:
+        print(report.render(dataset))
+  except SuperjaxError as e:
+    print(f"superjax: error: {e}", file=sys.stderr)
+    return 2
+  except KeyboardInterrupt:
+    print("superjax: interrupted; rerun the same command to resume from the last checkpoint",
+          file=sys.stderr)
+    return 130
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
