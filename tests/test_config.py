@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from superjax.config import ConfigError, SweepConfig
+
+
+def test_set_parses_numbers_lists_and_spaces():
+  cfg = SweepConfig(name="x").with_overrides(
+      ["steps=2000", "density=1,0.1", "lr=logspace(-3,-2,3)", "models=linear,relu",
+       "signed=true", "weight_decay=0"])
+  assert cfg.steps == 2000 and isinstance(cfg.steps, int)
+  assert cfg.density == (1.0, 0.1)
+  np.testing.assert_allclose(cfg.lr, [1e-3, 10 ** -2.5, 1e-2])
+  assert cfg.models == ("linear", "relu")
+  assert cfg.signed is True and cfg.weight_decay == 0.0
+  assert cfg.run_count == 2 * 3
+
+
+@pytest.mark.parametrize("override, field, words", [
+    ("density=1.5", "density", "(0, 1]"),
+    ("density=0", "density", "(0, 1]"),
+    ("steps=0", "steps", ">= 1"),
+    ("batch=-3", "batch", ">= 1"),
+    ("m=0", "m", ">= 1"),
+    ("models=cnn", "models", "linear, relu"),
+    ("schedule=step", "schedule", "constant"),
+    ("steps=many", "steps", "int"),
+    ("lr=-1", "lr", "> 0"),
+])
+def test_bad_values_name_the_field(override, field, words):
+  with pytest.raises(ConfigError) as err:
+    SweepConfig(name="x").with_overrides([override])
+  message = str(err.value)
+  assert message.startswith(f"{field}:") and words in message and "\n" not in message
+
+
+def test_unknown_key_lists_known_keys():
+  with pytest.raises(ConfigError, match="unknown config key 'stepz'.*steps"):
+    SweepConfig(name="x").with_overrides(["stepz=3"])
+
+
+def test_json_round_trip_and_differences():
+  cfg = SweepConfig(name="x", density=(1.0, 0.5), figures=("intro",))
+  again = SweepConfig.from_dict(cfg.to_dict())
+  assert again == cfg
+  other = cfg.replace(steps=5, description="changed", figures=())
+  assert cfg.differences(other) == ["steps"]
