@@ -17,7 +17,8 @@ import numpy as np
 
 from superjax.errors import SuperjaxError
 
-MODELS = ("linear", "relu")
+MODELS = ("linear", "relu", "hidden_relu", "abs")
+CORRELATIONS = ("independent", "correlated", "anticorrelated")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "warmup", "warmup_cosine")
 
@@ -34,10 +35,13 @@ class ConfigError(SuperjaxError):
 class SweepConfig:
   """Everything that defines a sweep.
 
-  Grid axes (`density`, `importance`, `relative_importance`, `lr`, and `seeds` seeds) are
-  tuples; the engine trains their Cartesian product as one vmapped program per model kind.
-  Feature i of a run has density `density` and importance
-  `importance**i`, times `relative_importance` for the last feature.
+  Grid axes (`density`, `relative_density`, `importance`, `relative_importance`,
+  `correlation`, `lr`, and `seeds` seeds) are tuples; the engine trains their Cartesian
+  product as one vmapped program per model kind. Feature i of a run has density `density`
+  (times `relative_density` for the last feature) and importance `importance**i` (times
+  `relative_importance` for the last feature). With `set_size` k > 0 the features form
+  consecutive sets of k whose members are, per the run's `correlation`, independent,
+  correlated (the whole set fires together) or anticorrelated (at most one fires).
   """
 
   name: str
@@ -50,12 +54,15 @@ class SweepConfig:
   steps: int = 10_000
   # Grid axes.
   density: tuple[float, ...] = (1.0,)
+  relative_density: tuple[float, ...] = (1.0,)
   importance: tuple[float, ...] = (1.0,)
   relative_importance: tuple[float, ...] = (1.0,)
+  correlation: tuple[str, ...] = ("independent",)
   lr: tuple[float, ...] = (1e-3,)
   seeds: int = 1
   # Data.
   signed: bool = False
+  set_size: int = 0
   # Optimisation.
   optimizer: str = "adamw"
   weight_decay: float = 0.01
@@ -67,6 +74,7 @@ class SweepConfig:
   checkpoint_every: int = 2_500
   chunk_size: int = 0
   eval_batch: int = 8_192
+  snapshots: int = 0  # record W at this many log-spaced steps (0: none)
   # Presentation.
   figures: tuple[str, ...] = ()
   reports: tuple[str, ...] = ()
@@ -81,8 +89,8 @@ class SweepConfig:
   @property
   def run_count(self) -> int:
     """Runs per model kind: the size of the grid."""
-    return (len(self.density) * len(self.importance) * len(self.relative_importance)
-            * len(self.lr) * self.seeds)
+    return (len(self.density) * len(self.relative_density) * len(self.importance)
+            * len(self.relative_importance) * len(self.correlation) * len(self.lr) * self.seeds)
 
   def replace(self, **changes) -> SweepConfig:
     return dataclasses.replace(self, **changes)
@@ -171,7 +179,8 @@ def _validate(cfg: SweepConfig) -> None:
   check(len(set(cfg.models)) == len(cfg.models), "models", "each model kind at most once")
   for name, low in (("n", 1), ("m", 1), ("batch", 1), ("steps", 1), ("seeds", 1),
                     ("log_every", 1), ("checkpoint_every", 1), ("eval_batch", 1),
-                    ("chunk_size", 0), ("warmup_steps", 0), ("base_seed", 0)):
+                    ("chunk_size", 0), ("warmup_steps", 0), ("base_seed", 0),
+                    ("set_size", 0), ("snapshots", 0)):
     value = getattr(cfg, name)
     check(isinstance(value, int) and not isinstance(value, bool) and value >= low, name,
           f"{value!r} must be an integer >= {low}")
@@ -179,7 +188,7 @@ def _validate(cfg: SweepConfig) -> None:
         f"{cfg.warmup_steps} must be smaller than steps ({cfg.steps})")
   check(cfg.warmup_steps > 0 or not cfg.schedule.startswith("warmup"), "warmup_steps",
         f"must be >= 1 with schedule {cfg.schedule!r}")
-  for name in ("density", "importance", "relative_importance", "lr"):
+  for name in ("density", "relative_density", "importance", "relative_importance", "lr"):
     values = getattr(cfg, name)
     check(len(values) > 0, name, "needs at least one value")
     check(len(set(values)) == len(values), name, "values must be distinct")
@@ -187,9 +196,27 @@ def _validate(cfg: SweepConfig) -> None:
       check(isinstance(v, (int, float)) and math.isfinite(v), name, f"{v!r} is not a finite number")
   for v in cfg.density:
     check(0.0 < v <= 1.0, "density", f"{v} is outside the allowed range (0, 1]")
-  for name in ("importance", "relative_importance", "lr"):
+  for name in ("relative_density", "importance", "relative_importance", "lr"):
     for v in getattr(cfg, name):
       check(v > 0, name, f"{v} must be > 0")
+  densest = max(cfg.density) * max(cfg.relative_density)
+  check(densest <= 1.0, "relative_density",
+        f"density x relative_density reaches {densest:g}; it must stay <= 1")
+  check(len(cfg.correlation) > 0 and len(set(cfg.correlation)) == len(cfg.correlation),
+        "correlation", "needs distinct values")
+  for c in cfg.correlation:
+    check(c in CORRELATIONS, "correlation", f"{c!r} is not one of {', '.join(CORRELATIONS)}")
+  if cfg.set_size:
+    check(cfg.n % cfg.set_size == 0, "set_size",
+          f"{cfg.set_size} must divide n ({cfg.n}) so the features form whole sets")
+  else:
+    check(cfg.correlation == ("independent",), "set_size",
+          "must be >= 1 when correlation includes correlated or anticorrelated sets")
+  if "anticorrelated" in cfg.correlation:
+    total = cfg.set_size * max(max(cfg.density) * max(1.0, max(cfg.relative_density)), 0)
+    check(total <= 1.0, "density",
+          f"anticorrelated sets of {cfg.set_size} need set_size x density <= 1 (got {total:g})")
+  check(cfg.snapshots <= cfg.steps, "snapshots", f"{cfg.snapshots} must be <= steps ({cfg.steps})")
   check(math.isfinite(cfg.weight_decay) and cfg.weight_decay >= 0, "weight_decay",
         f"{cfg.weight_decay} must be >= 0")
   check(cfg.optimizer in OPTIMIZERS, "optimizer",

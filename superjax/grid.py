@@ -9,11 +9,12 @@ import flax.struct
 import jax
 import numpy as np
 
-from superjax.config import SweepConfig
+from superjax.config import CORRELATIONS, SweepConfig
 
 # Order of the flattened axes. `density` and `seed` are always dimensions of the results;
 # the others only when the sweep gives them more than one value.
-AXES = ("density", "importance", "relative_importance", "lr", "seed")
+AXES = ("density", "relative_density", "importance", "relative_importance", "correlation",
+        "lr", "seed")
 ALWAYS_DIMS = ("density", "seed")
 
 
@@ -22,8 +23,10 @@ class HParams:
   """Per-run hyperparameters, traced (each a scalar for one run, shape (runs,) for a grid)."""
 
   density: jax.Array
+  relative_density: jax.Array
   importance: jax.Array
   relative_importance: jax.Array
+  correlation: jax.Array  # index into config.CORRELATIONS
   lr: jax.Array
   seed: jax.Array
 
@@ -32,13 +35,18 @@ class Grid:
   """The Cartesian product of a config's axes."""
 
   def __init__(self, cfg: SweepConfig):
+    # Labels for the results; `_values` are what the runs receive (correlation as an index).
     self.coords = {
         "density": np.asarray(cfg.density, np.float32),
+        "relative_density": np.asarray(cfg.relative_density, np.float32),
         "importance": np.asarray(cfg.importance, np.float32),
         "relative_importance": np.asarray(cfg.relative_importance, np.float32),
+        "correlation": np.asarray(cfg.correlation),
         "lr": np.asarray(cfg.lr, np.float32),
         "seed": np.arange(cfg.seeds, dtype=np.int32),
     }
+    self._values = dict(self.coords, correlation=np.asarray(
+        [CORRELATIONS.index(c) for c in cfg.correlation], np.int32))
     self.full_shape = tuple(len(self.coords[a]) for a in AXES)
     self.dims = tuple(a for a in AXES if a in ALWAYS_DIMS or len(self.coords[a]) > 1)
     self.shape = tuple(len(self.coords[a]) for a in self.dims)
@@ -48,7 +56,7 @@ class Grid:
     """Hyperparameters of runs [start, stop) of the flattened grid, as numpy arrays."""
     index = np.unravel_index(np.arange(start, self.size if stop is None else stop),
                              self.full_shape)
-    return HParams(**{a: self.coords[a][i] for a, i in zip(AXES, index)})
+    return HParams(**{a: self._values[a][i] for a, i in zip(AXES, index)})
 
   def chunks(self, chunk_size: int) -> list[tuple[int, int]]:
     """[start, stop) bounds of consecutive chunks; chunk_size 0 means one chunk."""

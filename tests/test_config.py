@@ -45,3 +45,16 @@ def test_json_round_trip_and_differences():
   assert again == cfg
   other = cfg.replace(steps=5, description="changed", figures=())
   assert cfg.differences(other) == ["steps"]
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"density": (0.6,), "relative_density": (2.0,)}, "relative_density"),
+    ({"correlation": ("correlated",)}, "set_size"),
+    ({"set_size": 4, "correlation": ("correlated",)}, "set_size"),
+    ({"set_size": 5, "correlation": ("anticorrelated",), "density": (0.5,)}, "density"),
+    ({"correlation": ("sideways",)}, "correlation"),
+    ({"models": ("relu", "mlp")}, "models"),
+])
+def test_data_options_are_validated(changes, field):
+  with pytest.raises(ConfigError, match=f"^{field}: "):
+    SweepConfig(name="x", n=5, **changes)
