@@ -43,8 +43,10 @@ class _Program:
 
     def finish(state, hp):
       out = metrics.geometry(state.params["W"])
-      out.update(W=state.params["W"], b=state.params["b"], diverged=state.diverged,
+      out.update(state.params, diverged=state.diverged,
                  loss=train.evaluate(cfg, model, state, hp))
+      if state.snapshots is not None:
+        out["W_snapshot"] = state.snapshots
       return out
 
     self.finish = jax.jit(jax.vmap(finish))

@@ -1,12 +1,15 @@
 """Measurements of one model's feature geometry, from W of shape (m, n) (hidden x feature).
 
-Definitions follow Elhage et al. (2022); column W_i is feature i's embedding.
+Definitions follow Elhage et al. (2022); column W_i is feature i's embedding. The jax
+functions run inside the jitted engine on one model; the numpy ones classify saved
+results.
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def features_per_dim(W: jax.Array) -> jax.Array:
@@ -39,6 +42,15 @@ def superposition(W: jax.Array) -> jax.Array:
   return jnp.sum(overlaps, axis=1) - jnp.diagonal(overlaps)
 
 
+def neuron_polysemanticity(W: jax.Array) -> jax.Array:
+  """(m,) how many features each hidden neuron reads: the participation ratio
+  (sum_i W_ki^2)^2 / sum_i W_ki^4 of its input weights. 1 for a monosemantic neuron, k for
+  one reading k features equally; 0 for a dead row. Meaningful in a privileged basis."""
+  sq = W ** 2
+  total, fourth = jnp.sum(sq, axis=1), jnp.sum(sq ** 2, axis=1)
+  return jnp.where(fourth > 0, total ** 2 / jnp.where(fourth > 0, fourth, 1.0), 0.0)
+
+
 def geometry(W: jax.Array) -> dict[str, jax.Array]:
   """All per-model measurements, for one W."""
   return {
@@ -46,4 +58,47 @@ def geometry(W: jax.Array) -> dict[str, jax.Array]:
       "feature_norm": feature_norm(W),
       "dimensionality": dimensionality(W),
       "superposition": superposition(W),
+      "neuron_polysemanticity": neuron_polysemanticity(W),
   }
+
+
+# D_i of the uniform polytopes features settle into (Elhage et al. 2022): a dedicated
+# dimension, tetrahedron, triangle, digon (antipodal pair), pentagon, square antiprism, ...
+STICKY_FRACTIONS = (1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3)
+
+
+def sticky_share(D, min_dimensionality: float = 0.3, tolerance: float = 0.01) -> tuple[float, int]:
+  """Share of represented features (D_i >= min_dimensionality) whose D_i lies within
+  `tolerance` of a sticky fraction, and how many features that share is over (numpy)."""
+  D = np.asarray(D).ravel()
+  D = D[D >= min_dimensionality]
+  near = np.min(np.abs(D[:, None] - np.asarray(STICKY_FRACTIONS)[None, :]), axis=1) <= tolerance
+  return (float(near.mean()) if D.size else float("nan")), int(D.size)
+
+
+def configuration(W, threshold: float = 0.5, antipodal_cos: float = -0.9) -> str:
+  """A name for a small model's arrangement: how many features it represents
+  (||W_i|| > threshold) and how many of them form antipodal pairs (numpy)."""
+  W = np.asarray(W, np.float64)
+  norm = np.linalg.norm(W, axis=0)
+  on = np.flatnonzero(norm > threshold)
+  unit = W[:, on] / norm[on]
+  cos = unit.T @ unit
+  pairs = int(np.sum(np.triu(cos < antipodal_cos, k=1)))
+  return f"{len(on)} features, {pairs} antipodal pair{'s' if pairs != 1 else ''}"
+
+
+def set_cosines(W, set_size: int) -> tuple[float, float]:
+  """Mean cosine between represented features of the same set and of different sets
+  (consecutive sets of `set_size`; numpy)."""
+  W = np.asarray(W, np.float64)
+  norm = np.linalg.norm(W, axis=0)
+  unit = W / np.where(norm > 0, norm, 1.0)
+  cos = unit.T @ unit
+  n = W.shape[1]
+  set_id = np.arange(n) // set_size
+  off = ~np.eye(n, dtype=bool) & (norm[:, None] > 0.5) & (norm[None, :] > 0.5)
+  same = off & (set_id[:, None] == set_id[None, :])
+  other = off & (set_id[:, None] != set_id[None, :])
+  mean = lambda mask: float(cos[mask].mean()) if mask.any() else float("nan")
+  return mean(same), mean(other)

@@ -19,10 +19,11 @@ import jax
 import numpy as np
 import xarray as xr
 
-from superjax import train
+from superjax import theory, train
 from superjax.config import SweepConfig
 from superjax.errors import SuperjaxError
 from superjax.grid import AXES, Grid
+from superjax.models import MODELS
 
 RESULTS_FILE = "results.nc"
 MANIFEST_FILE = "manifest.json"
@@ -39,6 +40,9 @@ _VARIABLE_DIMS = {
     "dimensionality": ("feature",),
     "superposition": ("feature",),
     "loss_history": ("step",),
+    "W_out": ("feature", "hidden"),
+    "neuron_polysemanticity": ("hidden",),
+    "W_snapshot": ("snapshot", "hidden", "feature"),
 }
 _DESCRIPTIONS = {
     "W": "embedding matrix, hidden x feature",
@@ -52,6 +56,11 @@ _DESCRIPTIONS = {
     "dimensionality": "D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2",
     "superposition": "sum over j != i of (W_i_hat . W_j)^2",
     "loss_history": "mean training loss over the segment of steps ending at `step`",
+    "W_out": "output matrix of the untied (abs) model, feature x hidden",
+    "neuron_polysemanticity": "participation ratio of each hidden neuron's input weights "
+                              "(sum_i W_ki^2)^2 / sum_i W_ki^4: 1 = monosemantic",
+    "W_snapshot": "W after `snapshot` optimiser steps",
+    "baseline_loss": "loss of the best constant output (closed form, same data and weights)",
     "feature_importance": "importance of each feature in the loss",
     "feature_density": "probability that each feature is nonzero",
 }
@@ -64,6 +73,8 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
   lead = (("model",) if multi else ()) + grid.dims
   data_vars = {}
   for name, trailing in _VARIABLE_DIMS.items():
+    if name not in next(iter(outputs.values())) and name != "train_loss":
+      continue
     if name == "train_loss":
       per_model = [out["loss_history"][:, -1] for out in outputs.values()]
     else:
@@ -76,9 +87,16 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
     values = np.asarray(jax.vmap(functools.partial(fn, cfg.n))(hp))
     data_vars[name] = (grid.dims + ("feature",), grid.unflatten(values),
                        {"description": _DESCRIPTIONS[name]})
+  zero_mean = [cfg.signed and MODELS[model].target == "input" for model in outputs]
+  baseline = [theory.constant_baseline_loss(data_vars["feature_importance"][1],
+                                            data_vars["feature_density"][1], z) for z in zero_mean]
+  data_vars["baseline_loss"] = (lead, np.stack(baseline) if multi else baseline[0],
+                                {"description": _DESCRIPTIONS["baseline_loss"]})
   coords = {axis: (axis if axis in grid.dims else (), grid.coords[axis] if axis in grid.dims
                    else grid.coords[axis][0]) for axis in AXES}
   coords.update(hidden=np.arange(cfg.m), feature=np.arange(cfg.n), step=segment_ends)
+  if cfg.snapshots:
+    coords["snapshot"] = train.snapshot_steps(cfg)
   if multi:
     coords["model"] = list(cfg.models)
   attrs = {"sweep": cfg.name, "model": ",".join(cfg.models), "config": cfg.to_json()}
@@ -104,6 +122,11 @@ def best_seed(dataset: xr.Dataset) -> xr.Dataset:
   """Keeps, in every cell of the grid, the seed with the lowest loss (diverged runs last)."""
   loss = dataset["loss"].where(~dataset["diverged"].astype(bool) & np.isfinite(dataset["loss"]), np.inf)
   return dataset.isel(seed=loss.argmin("seed"))
+
+
+def first_of_other_axes(dataset: xr.Dataset, keep: tuple[str, ...]) -> xr.Dataset:
+  """Selects the first value of every grid axis not in `keep`."""
+  return dataset.isel({d: 0 for d in dataset["loss"].dims if d not in keep})
 
 
 def write_atomic(path: Path, text_or_writer) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import flax.struct
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from superjax import data
 from superjax.config import SweepConfig
 from superjax.grid import HParams
-from superjax.models import MODELS, Params
+from superjax.models import MODELS, Params, target
 
 _INIT, _DATA, _EVAL = 0, 1, 2
 
@@ -29,11 +30,14 @@ class TrainState:
   opt_state: optax.OptState
   key: jax.Array
   diverged: jax.Array
+  # (len(snapshot_steps), m, n) copies of W, or None when the sweep records none.
+  snapshots: jax.Array | None = None
 
 
 def feature_density(n: int, hp: HParams) -> jax.Array:
-  """(n,) probability that each feature is nonzero."""
-  return jnp.full((n,), hp.density, jnp.float32)
+  """(n,) probability that each feature is nonzero: density, the last feature's times
+  relative_density."""
+  return jnp.full((n,), hp.density, jnp.float32).at[-1].multiply(hp.relative_density)
 
 
 def feature_importance(n: int, hp: HParams) -> jax.Array:
@@ -48,11 +52,24 @@ def loss_fn(model: str, params: Params, x: jax.Array, importance: jax.Array) -> 
   Args:
     model: model kind.
     params: one model's parameters.
-    x: (batch, n) inputs (the targets are the inputs).
+    x: (batch, n) inputs (the targets are the inputs, or |x| for the abs model).
     importance: (n,) weights.
   """
-  recon = jax.vmap(MODELS[model].apply, in_axes=(None, 0))(params, x)
-  return jnp.mean(jnp.sum(importance[None, :] * (x - recon) ** 2, axis=-1))
+  out = jax.vmap(MODELS[model].apply, in_axes=(None, 0))(params, x)
+  return jnp.mean(jnp.sum(importance[None, :] * (target(model, x) - out) ** 2, axis=-1))
+
+
+def sample(cfg: SweepConfig, hp: HParams, key: jax.Array, batch: int) -> jax.Array:
+  """A batch of the run's input distribution."""
+  return data.sample_features(key, feature_density(cfg.n, hp), batch, cfg.signed,
+                              cfg.set_size, hp.correlation)
+
+
+def snapshot_steps(cfg: SweepConfig) -> np.ndarray:
+  """Log-spaced step counts (after 1 ... `steps` optimiser steps) at which W is recorded."""
+  if not cfg.snapshots:
+    return np.zeros((0,), np.int32)
+  return np.unique(np.round(np.geomspace(1, cfg.steps, cfg.snapshots))).astype(np.int32)
 
 
 def make_optimizer(cfg: SweepConfig, lr: jax.Array) -> optax.GradientTransformation:
@@ -80,8 +97,10 @@ def run_key(cfg: SweepConfig, hp: HParams) -> jax.Array:
 def init_state(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
   key = run_key(cfg, hp)
   params = MODELS[model].init(jax.random.fold_in(key, _INIT), cfg.n, cfg.m)
+  snapshots = (jnp.zeros((len(snapshot_steps(cfg)), cfg.m, cfg.n)) if cfg.snapshots else None)
   return TrainState(params=params, opt_state=make_optimizer(cfg, hp.lr).init(params),
-                    key=jax.random.key_data(key), diverged=jnp.array(False))
+                    key=jax.random.key_data(key), diverged=jnp.array(False),
+                    snapshots=snapshots)
 
 
 def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
@@ -89,7 +108,7 @@ def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
   """One optimiser step on a fresh batch. A non-finite loss or gradient marks the run
   diverged and freezes it at its last finite parameters; other runs are unaffected."""
   key = jax.random.fold_in(jax.random.fold_in(jax.random.wrap_key_data(state.key), _DATA), step)
-  x = data.sample_features(key, feature_density(cfg.n, hp), cfg.batch, cfg.signed)
+  x = sample(cfg, hp, key, cfg.batch)
   loss, grads = jax.value_and_grad(loss_fn, argnums=1)(
       model, state.params, x, feature_importance(cfg.n, hp))
   optimizer = make_optimizer(cfg, hp.lr)
@@ -100,7 +119,17 @@ def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
   keep = finite & ~state.diverged
   new = state.replace(params=params, opt_state=opt_state)
   new = jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, state)
-  return new.replace(diverged=state.diverged | ~finite), loss
+  new = new.replace(diverged=state.diverged | ~finite)
+  if cfg.snapshots:
+    new = new.replace(snapshots=_record(cfg, new.snapshots, new.params["W"], step + 1))
+  return new, loss
+
+
+def _record(cfg: SweepConfig, snapshots: jax.Array, W: jax.Array, count: jax.Array) -> jax.Array:
+  """Writes W into its slot when `count` optimiser steps are one of the snapshot steps."""
+  steps = jnp.asarray(snapshot_steps(cfg))
+  slot = jnp.clip(jnp.searchsorted(steps, count), 0, len(steps) - 1)
+  return jnp.where(steps[slot] == count, snapshots.at[slot].set(W), snapshots)
 
 
 def train_segment(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
@@ -117,7 +146,7 @@ def train_segment(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
 def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> jax.Array:
   """Loss on `eval_batch` held-out samples (the same samples for every call)."""
   key = jax.random.fold_in(jax.random.wrap_key_data(state.key), _EVAL)
-  x = data.sample_features(key, feature_density(cfg.n, hp), cfg.eval_batch, cfg.signed)
+  x = sample(cfg, hp, key, cfg.eval_batch)
   return loss_fn(model, state.params, x, feature_importance(cfg.n, hp))
 
 

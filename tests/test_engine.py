@@ -47,3 +47,36 @@ def test_training_reduces_loss_towards_the_known_solution(tmp_path):
   ds = engine.run(cfg, tmp_path / "run", show_progress=False)
   assert float(ds["loss"].squeeze()) < 1e-3
   np.testing.assert_allclose(ds["feature_norm"].squeeze(), 1.0, atol=0.03)
+
+
+def test_snapshots_record_w_without_changing_training(tiny_config, tmp_path):
+  plain = engine.run(tiny_config, tmp_path / "plain", show_progress=False)
+  cfg = tiny_config.replace(snapshots=6)
+  snap = engine.run(cfg, tmp_path / "snap", show_progress=False)
+  np.testing.assert_array_equal(plain["W"], snap["W"])
+  steps = snap.snapshot.values
+  assert steps[0] == 1 and steps[-1] == cfg.steps
+  np.testing.assert_array_equal(snap["W_snapshot"].isel(snapshot=-1), snap["W"])
+  # A middle snapshot equals the weights of the same run trained for that many steps.
+  k = int(steps[len(steps) // 2])
+  short = engine.run(tiny_config.replace(steps=k, log_every=k), tmp_path / "short",
+                     show_progress=False)
+  np.testing.assert_allclose(snap["W_snapshot"].sel(snapshot=k), short["W"], rtol=1e-5, atol=1e-6)
+
+
+def test_relative_density_and_correlation_axes_reach_the_runs(tiny_config, tmp_path):
+  cfg = tiny_config.replace(n=6, relative_density=(0.5, 2.0), set_size=3, density=(0.1,),
+                            correlation=("independent", "anticorrelated"))
+  ds = engine.run(cfg, tmp_path / "run", show_progress=False)
+  assert ds["loss"].dims == ("density", "relative_density", "correlation", "seed")
+  np.testing.assert_allclose(ds["feature_density"].sel(relative_density=2.0).values[..., -1], 0.2)
+  np.testing.assert_allclose(ds["feature_density"].sel(relative_density=0.5).values[..., 0], 0.1)
+  # Each run matches the same run trained alone with its traced correlation index.
+  grid = Grid(cfg)
+  hp = grid.hparams()
+  run = grid.size - 1
+  one = jax.tree.map(lambda a: a[run], hp)
+  state = jax.jit(functools.partial(train.train, cfg, "relu"))(one)
+  got = ds["W"].sel(relative_density=one.relative_density, correlation="anticorrelated",
+                    seed=one.seed).squeeze()
+  np.testing.assert_allclose(got, state.params["W"], rtol=1e-4, atol=1e-5)

@@ -1,3 +1,4 @@
+import jax.numpy as jnp
 import numpy as np
 
 from superjax import metrics
@@ -41,3 +42,36 @@ def test_random_matrix_matches_numpy_including_a_dead_feature():
   want = _numpy_geometry(W.astype(np.float64))
   for name, value in want.items():
     np.testing.assert_allclose(got[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def _polygon(k, radius=1.0):
+  angles = 2 * np.pi * np.arange(k) / k
+  return radius * np.stack([np.cos(angles), np.sin(angles)])
+
+
+def test_dimensionality_of_polytopes():
+  # Triangle in 2-D: 2/3 each; tetrahedron in 3-D: 3/4 each (vertices of a cube).
+  np.testing.assert_allclose(metrics.dimensionality(jnp.asarray(_polygon(3))), 2 / 3, rtol=1e-5)
+  tetra = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], np.float32).T / np.sqrt(3)
+  np.testing.assert_allclose(metrics.dimensionality(jnp.asarray(tetra)), 3 / 4, rtol=1e-5)
+
+
+def test_neuron_polysemanticity_counts_features_read():
+  W = np.array([[0.0, 2.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]], np.float32)
+  np.testing.assert_allclose(metrics.neuron_polysemanticity(jnp.asarray(W)), [1.0, 3.0, 0.0],
+                             rtol=1e-6)
+
+
+def test_configuration_names_pentagon_and_antipodal_pairs():
+  assert metrics.configuration(_polygon(5)) == "5 features, 0 antipodal pairs"
+  two_pairs = np.array([[1, -1, 0, 0, 0.1], [0, 0, 1, -1, 0.0]])
+  assert metrics.configuration(two_pairs) == "4 features, 2 antipodal pairs"
+
+
+def test_sticky_share_and_set_cosines():
+  share, count = metrics.sticky_share(np.array([0.5, 0.505, 0.667, 0.45, 0.1, 1.0]))
+  assert count == 5 and share == 4 / 5  # 0.1 is not represented; 0.45 is not sticky
+  # Octahedron: sets {0, 1, 2} on the axes, {3, 4, 5} their antipodes.
+  W = np.concatenate([np.eye(3), -np.eye(3)], axis=1)
+  same, other = metrics.set_cosines(W, 3)
+  assert same == 0.0 and np.isclose(other, -1 / 3)
