@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
-from superjax import report, results, theory  # noqa: E402
+from superjax import metrics, report, results, theory  # noqa: E402
 
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.dpi": 150,
                      "savefig.bbox": "tight", "axes.spines.top": False,
@@ -29,7 +29,7 @@ SUPERPOSITION_CMAP = "plasma"
 def _density_cells(ds: xr.Dataset) -> xr.Dataset:
   """Best seed per cell, first value of any axis other than density."""
   ds = results.best_seed(ds)
-  return ds.isel({d: 0 for d in ds["loss"].dims if d != "density"})
+  return results.first_of_other_axes(ds, ("density",))
 
 
 def intro(dataset: xr.Dataset) -> plt.Figure:
@@ -75,7 +75,7 @@ def features_per_dim(dataset: xr.Dataset) -> plt.Figure:
   fig, ax = plt.subplots(figsize=(4.5, 3.2))
   n, m = dataset.sizes["feature"], dataset.sizes["hidden"]
   for model, ds in results.per_model(dataset):
-    ds = ds.isel({d: 0 for d in ds["loss"].dims if d not in ("density", "seed")})
+    ds = results.first_of_other_axes(ds, ("density", "seed"))
     best = results.best_seed(ds)
     line, = ax.plot(ds.density, best["features_per_dim"], marker="o", ms=3,
                     label=f"{model} (best seed)")
@@ -101,25 +101,201 @@ def _log_edges(centres: np.ndarray) -> np.ndarray:
   return np.exp(np.concatenate([[logs[0] - step / 2], mids, [logs[-1] + step / 2]]))
 
 
+def _phase_pair(dataset: xr.Dataset, empirical: np.ndarray, theoretical: np.ndarray,
+                agreement: float, names: tuple[str, ...], title: str) -> plt.Figure:
+  """Empirical and theoretical phase diagrams over density x relative importance."""
+  palette = ["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#dddddd"][:len(names) - 1] + ["#dddddd"]
+  colours = ListedColormap(palette)
+  x, y = _log_edges(dataset.density.values), _log_edges(dataset.relative_importance.values)
+  fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True)
+  for ax, labels, sub in ((axes[0], empirical, "empirical (best seed)"),
+                          (axes[1], theoretical, "theory (lowest expected loss)")):
+    ax.pcolormesh(x, y, labels.T, cmap=colours, vmin=-0.5, vmax=len(names) - 0.5)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("feature density 1 - S")
+    ax.set_title(sub)
+  axes[0].set_ylabel(f"relative importance of feature {dataset.sizes['feature']}")
+  handles = [plt.Rectangle((0, 0), 1, 1, color=colours(i)) for i in range(len(names))]
+  fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False,
+             bbox_to_anchor=(0.5, -0.06))
+  fig.suptitle(f"{title}: agreement on classified cells {agreement:.0%}")
+  return fig
+
+
 def phase_n2m1(dataset: xr.Dataset) -> plt.Figure:
   """Empirical (best seed) and theoretical n=2, m=1 phase diagrams side by side."""
   empirical, theoretical, represented = report.n2m1_phases(dataset)
   agreement = np.mean(empirical[represented] == theoretical[represented])
-  colours = ListedColormap(["#4c72b0", "#55a868", "#c44e52", "#dddddd"])
-  x, y = _log_edges(dataset.density.values), _log_edges(dataset.relative_importance.values)
-  fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True)
-  for ax, labels, title in ((axes[0], empirical, "empirical (best seed)"),
-                            (axes[1], theoretical, "theory (lowest expected loss)")):
-    ax.pcolormesh(x, y, labels.T, cmap=colours, vmin=-0.5, vmax=3.5)
+  return _phase_pair(dataset, empirical, theoretical, agreement, theory.PHASES, "n=2, m=1")
+
+
+def phase_n3m2(dataset: xr.Dataset) -> plt.Figure:
+  """Empirical (best seed) and theoretical n=3, m=2 phase diagrams side by side."""
+  empirical, theoretical, represented, _ = report.n3m2_phases(dataset)
+  agreement = np.mean(empirical[represented] == theoretical[represented])
+  return _phase_pair(dataset, empirical, theoretical, agreement, theory.N3M2_PHASES, "n=3, m=2")
+
+
+def geometry(dataset: xr.Dataset) -> plt.Figure:
+  """Elhage et al.'s geometry figure: dimensions per feature D* = m / ||W||_F^2 against
+  1/(1-S), with every feature's D_i scattered and the sticky fractions drawn."""
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density",))
+  inv = 1.0 / best.density.values
+  D = best["dimensionality"].values
+  fig, ax = plt.subplots(figsize=(5.5, 3.6))
+  for fraction in metrics.STICKY_FRACTIONS:
+    ax.axhline(fraction, color="gray", lw=0.6, ls=":")
+    ax.text(inv.max() * 1.15, fraction, _fraction_label(fraction), va="center", fontsize=7)
+  jitter = np.exp(np.random.default_rng(0).normal(0, 0.03, D.shape))
+  ax.scatter((inv[:, None] * jitter).ravel(), D.ravel(), s=3, alpha=0.35, color="#4c72b0",
+             linewidths=0, label="$D_i$ of every feature")
+  ax.plot(inv, 1.0 / best["features_per_dim"].values, color="black", lw=1.2,
+          label="$D^* = m / ||W||_F^2$")
+  share, count = metrics.sticky_share(D)
+  ax.set_xscale("log")
+  ax.set_ylim(-0.02, 1.08)
+  ax.set_xlabel("1 / (1 - S)")
+  ax.set_ylabel("dimensions per feature")
+  ax.set_title(f"{dataset.attrs['sweep']}: n={dataset.sizes['feature']}, "
+               f"m={dataset.sizes['hidden']}; {share:.0%} of {count} represented features sticky")
+  ax.legend(frameon=False, loc="upper right", fontsize=7)
+  return fig
+
+
+def _fraction_label(value: float) -> str:
+  from fractions import Fraction
+  return str(Fraction(value).limit_denominator(10))
+
+
+def _arrows(ax, W: np.ndarray, title: str) -> None:
+  """Feature embeddings of an m=2 model as arrows, numbered by feature."""
+  colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, W.shape[1]))
+  for i in range(W.shape[1]):
+    ax.annotate("", xy=W[:, i], xytext=(0, 0),
+                arrowprops={"arrowstyle": "-|>", "color": colours[i], "lw": 1.2})
+    ax.text(*(W[:, i] * 1.12), str(i), fontsize=6, ha="center", va="center", color=colours[i])
+  ax.set_xlim(-1.5, 1.5)
+  ax.set_ylim(-1.5, 1.5)
+  ax.set_aspect("equal")
+  ax.set_xticks([])
+  ax.set_yticks([])
+  ax.set_title(title, fontsize=7)
+
+
+def nonuniform(dataset: xr.Dataset) -> plt.Figure:
+  """Feature arrangements (best seed) as the last feature's density changes, and every
+  seed's loss labelled by the configuration it reached."""
+  ds = results.first_of_other_axes(dataset, ("relative_density", "seed"))
+  best = results.best_seed(ds)
+  values = ds.relative_density.values
+  fig = plt.figure(figsize=(1.3 * len(values) + 1, 5.0))
+  grid = fig.add_gridspec(2, len(values), height_ratios=[1, 1.6], hspace=0.45)
+  for col in range(len(values)):
+    _arrows(fig.add_subplot(grid[0, col]), best["W"].values[col],
+            f"x{values[col]:.2g}\n" + metrics.configuration(best["W"].values[col]).replace(", ", "\n"))
+  ax = fig.add_subplot(grid[1, :])
+  labels = np.array([[metrics.configuration(ds["W"].values[i, s]) for s in range(ds.sizes["seed"])]
+                     for i in range(len(values))])
+  for name in sorted(set(labels.ravel())):
+    i, s = np.nonzero(labels == name)
+    ax.scatter(values[i], ds["loss"].values[i, s] / ds["loss"].values.min(axis=1)[i], s=12,
+               label=name)
+  ax.set_xscale("log")
+  ax.set_xlabel(f"density of feature {ds.sizes['feature'] - 1} relative to the others")
+  ax.set_ylabel("loss / best loss at that value")
+  ax.legend(frameon=False, fontsize=7)
+  fig.suptitle(f"{dataset.attrs['sweep']}: arrangements (best seed) and the loss of each "
+               "configuration reached (all seeds)")
+  return fig
+
+
+def trajectory(dataset: xr.Dataset) -> plt.Figure:
+  """Learning dynamics: W^T W at log-spaced steps (best seed at the sparsest density),
+  one row per correlation structure, and each feature's D_i over training."""
+  best = results.best_seed(dataset)
+  best = best.isel(density=int(np.argmin(best.density.values)))
+  rows = ([best.sel(correlation=c) for c in best.correlation.values]
+          if "correlation" in best.dims else [best])
+  steps = dataset.snapshot.values
+  shown = np.unique(np.linspace(0, len(steps) - 1, 7).round().astype(int))
+  fig, axes = plt.subplots(len(rows), len(shown) + 1, squeeze=False,
+                           figsize=(1.3 * len(shown) + 3, 1.5 * len(rows) + 0.6),
+                           gridspec_kw={"width_ratios": [1] * len(shown) + [2.2]})
+  for row, cell in enumerate(rows):
+    snaps = cell["W_snapshot"].values
+    for col, k in enumerate(shown):
+      W = snaps[k]
+      axes[row, col].imshow(W.T @ W, cmap="RdBu_r", vmin=-1, vmax=1)
+      axes[row, col].set_xticks([])
+      axes[row, col].set_yticks([])
+      if row == 0:
+        axes[row, col].set_title(f"step {steps[k]}", fontsize=7)
+    axes[row, 0].set_ylabel(str(cell.correlation.values), fontsize=8)
+    dims = np.stack([np.asarray(metrics.dimensionality(W)) for W in snaps])
+    ax = axes[row, -1]
+    ax.plot(steps, dims, lw=0.9)
     ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("feature density 1 - S")
-    ax.set_title(title)
-  axes[0].set_ylabel("relative importance of feature 2")
-  handles = [plt.Rectangle((0, 0), 1, 1, color=colours(i)) for i in range(4)]
-  fig.legend(handles, theory.PHASES, loc="lower center", ncol=4, frameon=False,
-             bbox_to_anchor=(0.5, -0.06))
-  fig.suptitle(f"n=2, m=1: agreement on represented cells {agreement:.0%}")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylabel("$D_i$", fontsize=7)
+    if row == len(rows) - 1:
+      ax.set_xlabel("step")
+  fig.suptitle(f"{dataset.attrs['sweep']}: $W^TW$ during training (density "
+               f"{float(best.density):.3g}, sets of {results.config_of(dataset).set_size})")
+  return fig
+
+
+def neuron_weights(dataset: xr.Dataset) -> plt.Figure:
+  """Privileged basis: the neuron x feature matrix W per density (best seed), with each
+  neuron's participation ratio: monosemantic neurons turn polysemantic as sparsity grows."""
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density",))
+  densities = best.density.values
+  fig, axes = plt.subplots(1, len(densities), figsize=(1.5 * len(densities) + 1, 2.4),
+                           squeeze=False)
+  limit = float(np.quantile(np.abs(best["W"].values), 0.99))  # one outlier must not wash out the rest
+  for col, ax in enumerate(axes[0]):
+    W = best["W"].values[col]
+    image = ax.imshow(W, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_title(f"1-S = {densities[col]:.2g}\nmean PR "
+                 f"{best['neuron_polysemanticity'].values[col].mean():.2f}", fontsize=7)
+    ax.set_xlabel("feature")
+    ax.set_yticks(range(W.shape[0]))
+    ax.set_yticklabels([f"{v:.1f}" for v in best["neuron_polysemanticity"].values[col]],
+                       fontsize=6)
+  axes[0, 0].set_ylabel("neuron (participation ratio)")
+  fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="W")
+  fig.suptitle(f"{dataset.attrs['sweep']}: h = ReLU(W x), neuron x feature weights", y=1.1)
+  return fig
+
+
+def neuron_stacks(dataset: xr.Dataset) -> plt.Figure:
+  """Elhage et al.'s neuron stacks for the abs model: each hidden neuron's input weights
+  stacked by feature (positive up, negative down), neurons sorted by their strongest
+  feature. Two neurons per feature (one per sign) is the monosemantic abs circuit."""
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density",))
+  densities = best.density.values
+  n = best.sizes["feature"]
+  fig, axes = plt.subplots(len(densities), 1, figsize=(7, 1.3 * len(densities) + 0.5),
+                           squeeze=False, sharex=True)
+  colours = plt.get_cmap("turbo")(np.linspace(0, 1, n))
+  for row, ax in enumerate(axes[:, 0]):
+    W = best["W"].values[row]  # (m, n)
+    order = np.lexsort((-np.abs(W).max(axis=1), np.abs(W).argmax(axis=1)))
+    W = W[order]
+    for sign in (1, -1):
+      part = np.clip(sign * W, 0, None)
+      bottom = np.zeros(W.shape[0])
+      for i in np.argsort(-part.sum(axis=0))[: min(n, 40)]:
+        ax.bar(np.arange(W.shape[0]), sign * part[:, i], bottom=sign * bottom, width=0.8,
+               color=colours[i], linewidth=0)
+        bottom += part[:, i]
+    pr = best["neuron_polysemanticity"].values[row]
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_ylabel(f"1-S={densities[row]:.3g}\nPR {pr[pr > 0].mean():.1f}", fontsize=7)
+    ax.tick_params(labelsize=6)
+  axes[-1, 0].set_xlabel("hidden neuron (sorted by strongest input feature); colour = feature")
+  fig.suptitle(f"{dataset.attrs['sweep']}: input weights of each neuron, y = ReLU(W_out "
+               "ReLU(W x) + b) trained on |x|")
   return fig
 
 
@@ -127,6 +303,12 @@ FIGURES: dict[str, Callable[[xr.Dataset], plt.Figure]] = {
     "intro": intro,
     "features_per_dim": features_per_dim,
     "phase_n2m1": phase_n2m1,
+    "phase_n3m2": phase_n3m2,
+    "geometry": geometry,
+    "nonuniform": nonuniform,
+    "trajectory": trajectory,
+    "neuron_weights": neuron_weights,
+    "neuron_stacks": neuron_stacks,
 }
 
 

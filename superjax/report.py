@@ -6,12 +6,13 @@ reports it wants in `reports`. `superjax report RUN_DIR` prints them again.
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
 import xarray as xr
 
-from superjax import results, theory
+from superjax import metrics, results, theory
 
 
 def n2m1_phases(dataset: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -41,7 +42,7 @@ def phase_n2m1(dataset: xr.Dataset) -> list[str]:
 def features_per_dim(dataset: xr.Dataset) -> list[str]:
   lines = ["features per dimension (best seed per cell; spread = max - min over seeds):"]
   for model, ds in results.per_model(dataset):
-    ds = ds.isel({d: 0 for d in ds["loss"].dims if d not in ("density", "seed")})
+    ds = results.first_of_other_axes(ds, ("density", "seed"))
     best = results.best_seed(ds)
     spread = ds["features_per_dim"].max("seed") - ds["features_per_dim"].min("seed")
     lines.append(f"  {model}:")
@@ -57,9 +58,129 @@ def diverged(dataset: xr.Dataset) -> list[str]:
   return [f"warning: {count} run(s) diverged (non-finite loss); see the `diverged` variable"] if count else []
 
 
+def seed_spread(dataset: xr.Dataset) -> list[str]:
+  """Best-of-N seeds: how much the choice of seed matters, per model, over all cells."""
+  lines = [f"seeds: best of {dataset.sizes['seed']} per cell by held-out loss; "
+           "spread over seeds (worst / best loss):"]
+  for model, ds in results.per_model(dataset):
+    loss = ds["loss"].where(~ds["diverged"])
+    ratio = (loss.max("seed") / loss.min("seed")).values.ravel()
+    fpd = (ds["features_per_dim"].max("seed") - ds["features_per_dim"].min("seed")).values.ravel()
+    q = np.nanquantile(ratio, [0.5, 0.9, 1.0])
+    lines.append(f"  {model}: worst/best loss median {q[0]:.3f}, 90th pct {q[1]:.3f}, "
+                 f"max {q[2]:.3f}; features/dim range median {np.nanmedian(fpd):.3f}, "
+                 f"max {np.nanmax(fpd):.3f} ({ratio.size} cells)")
+  return lines
+
+
+@functools.lru_cache(maxsize=4)
+def _n3m2_theory(densities: tuple[float, ...], ratios: tuple[float, ...]):
+  p, r = np.meshgrid(densities, ratios, indexing="ij")
+  return theory.n3m2_theory_phase(p, r)
+
+
+def n3m2_phases(dataset: xr.Dataset):
+  """Empirical (best seed) and theoretical n=3, m=2 labels on the (density,
+  relative_importance) grid, the represented-cell mask and the candidates' losses."""
+  best = results.best_seed(dataset).transpose("density", "relative_importance", ...)
+  empirical = theory.n3m2_phase(best["W"].values)
+  theoretical, losses = _n3m2_theory(tuple(dataset.density.values.tolist()),
+                                     tuple(dataset.relative_importance.values.tolist()))
+  return empirical, theoretical, empirical != theory.N3_OTHER, losses
+
+
+def phase_n3m2(dataset: xr.Dataset) -> list[str]:
+  empirical, theoretical, represented, _ = n3m2_phases(dataset)
+  agree = empirical[represented] == theoretical[represented]
+  lines = [f"n=3, m=2 phase diagram: {empirical.size} cells, best of "
+           f"{dataset.sizes['seed']} seeds by held-out loss"]
+  for label, name in enumerate(theory.N3M2_PHASES):
+    lines.append(f"  {name:<28} empirical {np.sum(empirical == label):4d}   "
+                 f"theory {np.sum(theoretical == label):4d}")
+  lines.append(f"  agreement with theory on classified cells: {agree.mean():.1%} "
+               f"({agree.sum()} of {represented.sum()})")
+  return lines
+
+
+def sticky(dataset: xr.Dataset) -> list[str]:
+  """Share of represented features at a sticky fraction, overall and per density."""
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density",))
+  share, count = metrics.sticky_share(best["dimensionality"].values)
+  lines = [f"sticky fractions: {share:.1%} of {count} represented features (D_i >= 0.3) lie "
+           "within 0.01 of 1, 3/4, 2/3, 1/2, 2/5, 3/8 or 1/3",
+           f"  {'density':>9} {'1/(1-S)':>8} {'D*':>7} {'sticky':>7} {'of':>4}"]
+  for i, density in enumerate(best.density.values):
+    s, c = metrics.sticky_share(best["dimensionality"].values[i])
+    d_star = 1.0 / float(best["features_per_dim"][i])
+    lines.append(f"  {density:9.4f} {1 / density:8.1f} {d_star:7.3f} {s:7.1%} {c:4d}")
+  return lines
+
+
+def configurations(dataset: xr.Dataset) -> list[str]:
+  """Per value of the swept axis, the arrangement of every seed and the winning one."""
+  axis = "relative_density" if "relative_density" in dataset["loss"].dims else "density"
+  ds = results.first_of_other_axes(dataset, (axis, "seed"))
+  lines = [f"configurations along {axis} (seed: arrangement, loss; * = best):"]
+  for i, value in enumerate(ds[axis].values):
+    cell = ds.isel({axis: i})
+    best = int(cell["loss"].argmin("seed"))
+    parts = [f"{'*' if s == best else ' '}{metrics.configuration(cell['W'].values[s])} "
+             f"{float(cell['loss'][s]):.5f}" for s in range(cell.sizes["seed"])]
+    lines.append(f"  {axis} {value:7.3f}: " + " | ".join(parts))
+  return lines
+
+
+def correlations(dataset: xr.Dataset) -> list[str]:
+  """Mean cosine between features of the same set and of different sets."""
+  cfg = results.config_of(dataset)
+  best = results.best_seed(dataset)
+  lines = [f"feature sets of {cfg.set_size}: mean cosine between represented features "
+           "(best seed), same set / different sets"]
+  for corr in np.atleast_1d(best.correlation.values):
+    cell = best.sel(correlation=corr) if "correlation" in best.dims else best
+    for i, density in enumerate(cell.density.values):
+      same, other = metrics.set_cosines(cell["W"].values[i], cfg.set_size)
+      lines.append(f"  {str(corr):<15} density {density:6.3f}: same {same:+.2f}  "
+                   f"different {other:+.2f}  ({metrics.configuration(cell['W'].values[i])})")
+  return lines
+
+
+def polysemanticity(dataset: xr.Dataset) -> list[str]:
+  """Neurons reading one feature vs several, per density (best seed)."""
+  lines = ["neurons (best seed): mean participation ratio of input weights (1 = monosemantic),"
+           " monosemantic (< 1.5) / polysemantic (>= 1.5) / dead"]
+  for model, ds in results.per_model(dataset):
+    best = results.first_of_other_axes(results.best_seed(ds), ("density",))
+    for i, density in enumerate(best.density.values):
+      pr = best["neuron_polysemanticity"].values[i]
+      alive = pr > 0
+      lines.append(f"  {model} density {density:7.4f}: mean {pr[alive].mean():5.2f}   "
+                   f"{np.sum(alive & (pr < 1.5)):3d} / {np.sum(pr >= 1.5):3d} / {np.sum(~alive):3d}")
+  return lines
+
+
+def baseline_ratio(dataset: xr.Dataset) -> list[str]:
+  """Loss against the best constant output's loss, per density."""
+  lines = ["loss / baseline loss (best constant output), best seed per density:"]
+  for model, ds in results.per_model(dataset):
+    best = results.first_of_other_axes(results.best_seed(ds), ("density",))
+    for i, density in enumerate(best.density.values):
+      loss, base = float(best["loss"][i]), float(best["baseline_loss"][i])
+      lines.append(f"  {model} density {density:7.4f}: loss {loss:.3e}  baseline {base:.3e}  "
+                   f"ratio {loss / base:.3f}")
+  return lines
+
+
 REPORTS: dict[str, Callable[[xr.Dataset], list[str]]] = {
     "features_per_dim": features_per_dim,
     "phase_n2m1": phase_n2m1,
+    "phase_n3m2": phase_n3m2,
+    "seed_spread": seed_spread,
+    "sticky": sticky,
+    "configurations": configurations,
+    "correlations": correlations,
+    "polysemanticity": polysemanticity,
+    "baseline_ratio": baseline_ratio,
 }
 
 
