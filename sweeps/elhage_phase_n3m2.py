@@ -9,10 +9,14 @@ candidate configuration on its expected loss (exact over on/off patterns, Gauss-
 over the values; `superjax.theory.n3m2_candidates`) and keeps the lowest.
 
 Command:   superjax run elhage_phase_n3m2
-Runtime:   900 models, 10,000 steps; measured on 2 CPU cores, see the README's sweep table.
+Runtime:   900 models, 10,000 steps: 9 min 13 s on 2 CPU cores (measured, sharing them
+           with another sweep); the theory adds about 10 s.
 Expected:  the empirical diagram matches the theoretical one on most cells: antipodal
            superposition once features are sparse, feature 3 dropped when it is dense and
-           unimportant, a triangle where all three matter and are sparse enough.
+           unimportant. Measured: 95.6% agreement (215 of 225 cells); antipodal pair +
+           dedicated dimension 184 cells (theory 192), feature 3 ignored 26 (27), 1 or 2
+           ignored/merged 13 (4), triangle 2 (2, at the dense r = 1 corner where the
+           candidates tie).
 """
 
 import numpy as np
