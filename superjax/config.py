@@ -19,6 +19,7 @@ from superjax.errors import SuperjaxError
 
 MODELS = ("linear", "relu", "hidden_relu", "abs")
 CORRELATIONS = ("independent", "correlated", "anticorrelated")
+ATTACKS = ("analytic", "gorton", "pgd", "random")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "warmup", "warmup_cosine")
 
@@ -36,7 +37,7 @@ class SweepConfig:
   """Everything that defines a sweep.
 
   Grid axes (`density`, `relative_density`, `importance`, `relative_importance`,
-  `correlation`, `lr`, and `seeds` seeds) are tuples; the engine trains their Cartesian
+  `correlation`, `alpha`, `lr`, and `seeds` seeds) are tuples; the engine trains their Cartesian
   product as one vmapped program per model kind. Feature i of a run has density `density`
   (times `relative_density` for the last feature) and importance `importance**i` (times
   `relative_importance` for the last feature). With `set_size` k > 0 the features form
@@ -58,12 +59,21 @@ class SweepConfig:
   importance: tuple[float, ...] = (1.0,)
   relative_importance: tuple[float, ...] = (1.0,)
   correlation: tuple[str, ...] = ("independent",)
+  alpha: tuple[float, ...] = (1.0,)  # weight of the clean loss in adversarial training
   lr: tuple[float, ...] = (1e-3,)
   seeds: int = 1
   # Data.
   signed: bool = False
   set_size: int = 0
   # Optimisation.
+  # Adversarial training: loss alpha L(x) + (1 - alpha) L(x + delta), delta from
+  # `train_attack` ("none" for clean training) with budget attack_eps x the mean input
+  # norm of the batch (x each input's own norm with per_sample_eps).
+  train_attack: str = "none"
+  attack_eps: float = 0.1
+  per_sample_eps: bool = False
+  # Attacks measured on the held-out batch at the end: adv_loss, vulnerability.
+  eval_attacks: tuple[str, ...] = ()
   optimizer: str = "adamw"
   weight_decay: float = 0.01
   schedule: str = "constant"
@@ -90,7 +100,8 @@ class SweepConfig:
   def run_count(self) -> int:
     """Runs per model kind: the size of the grid."""
     return (len(self.density) * len(self.relative_density) * len(self.importance)
-            * len(self.relative_importance) * len(self.correlation) * len(self.lr) * self.seeds)
+            * len(self.relative_importance) * len(self.correlation) * len(self.alpha)
+            * len(self.lr) * self.seeds)
 
   def replace(self, **changes) -> SweepConfig:
     return dataclasses.replace(self, **changes)
@@ -188,7 +199,7 @@ def _validate(cfg: SweepConfig) -> None:
         f"{cfg.warmup_steps} must be smaller than steps ({cfg.steps})")
   check(cfg.warmup_steps > 0 or not cfg.schedule.startswith("warmup"), "warmup_steps",
         f"must be >= 1 with schedule {cfg.schedule!r}")
-  for name in ("density", "relative_density", "importance", "relative_importance", "lr"):
+  for name in ("density", "relative_density", "importance", "relative_importance", "alpha", "lr"):
     values = getattr(cfg, name)
     check(len(values) > 0, name, "needs at least one value")
     check(len(set(values)) == len(values), name, "values must be distinct")
@@ -216,6 +227,17 @@ def _validate(cfg: SweepConfig) -> None:
     total = cfg.set_size * max(max(cfg.density) * max(1.0, max(cfg.relative_density)), 0)
     check(total <= 1.0, "density",
           f"anticorrelated sets of {cfg.set_size} need set_size x density <= 1 (got {total:g})")
+  for v in cfg.alpha:
+    check(0.0 <= v <= 1.0, "alpha", f"{v} is outside the allowed range [0, 1]")
+  check(cfg.train_attack in ("none",) + ATTACKS, "train_attack",
+        f"{cfg.train_attack!r} is not one of none, {', '.join(ATTACKS)}")
+  check(cfg.train_attack != "none" or cfg.alpha == (1.0,), "alpha",
+        "values other than 1 need a train_attack (alpha < 1 weights adversarial inputs)")
+  for attack in cfg.eval_attacks:
+    check(attack in ATTACKS, "eval_attacks", f"{attack!r} is not one of {', '.join(ATTACKS)}")
+  check(len(set(cfg.eval_attacks)) == len(cfg.eval_attacks), "eval_attacks", "each at most once")
+  check(math.isfinite(cfg.attack_eps) and cfg.attack_eps > 0, "attack_eps",
+        f"{cfg.attack_eps} must be > 0")
   check(cfg.snapshots <= cfg.steps, "snapshots", f"{cfg.snapshots} must be <= steps ({cfg.steps})")
   check(math.isfinite(cfg.weight_decay) and cfg.weight_decay >= 0, "weight_decay",
         f"{cfg.weight_decay} must be >= 0")

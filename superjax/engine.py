@@ -43,8 +43,8 @@ class _Program:
 
     def finish(state, hp):
       out = metrics.geometry(state.params["W"])
-      out.update(state.params, diverged=state.diverged,
-                 loss=train.evaluate(cfg, model, state, hp))
+      out.update(state.params, diverged=state.diverged)
+      out.update(train.evaluate(cfg, model, state, hp))
       if state.snapshots is not None:
         out["W_snapshot"] = state.snapshots
       return out

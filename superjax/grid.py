@@ -14,7 +14,7 @@ from superjax.config import CORRELATIONS, SweepConfig
 # Order of the flattened axes. `density` and `seed` are always dimensions of the results;
 # the others only when the sweep gives them more than one value.
 AXES = ("density", "relative_density", "importance", "relative_importance", "correlation",
-        "lr", "seed")
+        "alpha", "lr", "seed")
 ALWAYS_DIMS = ("density", "seed")
 
 
@@ -27,6 +27,7 @@ class HParams:
   importance: jax.Array
   relative_importance: jax.Array
   correlation: jax.Array  # index into config.CORRELATIONS
+  alpha: jax.Array
   lr: jax.Array
   seed: jax.Array
 
@@ -42,6 +43,7 @@ class Grid:
         "importance": np.asarray(cfg.importance, np.float32),
         "relative_importance": np.asarray(cfg.relative_importance, np.float32),
         "correlation": np.asarray(cfg.correlation),
+        "alpha": np.asarray(cfg.alpha, np.float32),
         "lr": np.asarray(cfg.lr, np.float32),
         "seed": np.arange(cfg.seeds, dtype=np.int32),
     }

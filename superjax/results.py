@@ -43,6 +43,9 @@ _VARIABLE_DIMS = {
     "W_out": ("feature", "hidden"),
     "neuron_polysemanticity": ("hidden",),
     "W_snapshot": ("snapshot", "hidden", "feature"),
+    "adv_loss": ("attack",),
+    "loss_increase": ("attack",),
+    "vulnerability": ("attack",),
 }
 _DESCRIPTIONS = {
     "W": "embedding matrix, hidden x feature",
@@ -60,6 +63,11 @@ _DESCRIPTIONS = {
     "neuron_polysemanticity": "participation ratio of each hidden neuron's input weights "
                               "(sum_i W_ki^2)^2 / sum_i W_ki^4: 1 = monosemantic",
     "W_snapshot": "W after `snapshot` optimiser steps",
+    "adv_loss": "E[L(x + delta)] on the held-out samples, delta from `attack` with "
+                "||delta|| <= attack_eps x mean ||x||, loss against the clean target",
+    "loss_increase": "E[L(x + delta)] - E[L(x)] (raw; shrinks with sparser inputs)",
+    "vulnerability": "(E[L(x + delta)] - E[L(x)]) / E[||x||^2]: loss increase per unit of "
+                     "input energy",
     "baseline_loss": "loss of the best constant output (closed form, same data and weights)",
     "feature_importance": "importance of each feature in the loss",
     "feature_density": "probability that each feature is nonzero",
@@ -97,6 +105,8 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
   coords.update(hidden=np.arange(cfg.m), feature=np.arange(cfg.n), step=segment_ends)
   if cfg.snapshots:
     coords["snapshot"] = train.snapshot_steps(cfg)
+  if cfg.eval_attacks:
+    coords["attack"] = list(cfg.eval_attacks)
   if multi:
     coords["model"] = list(cfg.models)
   attrs = {"sweep": cfg.name, "model": ",".join(cfg.models), "config": cfg.to_json()}

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from superjax import data
+from superjax import attacks, data
 from superjax.config import SweepConfig
 from superjax.grid import HParams
 from superjax.models import MODELS, Params, target
@@ -57,6 +57,15 @@ def loss_fn(model: str, params: Params, x: jax.Array, importance: jax.Array) -> 
   """
   out = jax.vmap(MODELS[model].apply, in_axes=(None, 0))(params, x)
   return jnp.mean(jnp.sum(importance[None, :] * (target(model, x) - out) ** 2, axis=-1))
+
+
+def adversarial_loss_fn(model: str, params: Params, x: jax.Array, x_adv: jax.Array,
+                        importance: jax.Array, alpha: jax.Array) -> jax.Array:
+  """alpha L(x) + (1 - alpha) L(x_adv), both against the clean targets, each summed over
+  features and averaged over the batch."""
+  adv = jax.vmap(attacks.sample_loss, in_axes=(None, None, 0, 0, None))(
+      model, params, x_adv, x, importance)
+  return alpha * loss_fn(model, params, x, importance) + (1 - alpha) * jnp.mean(adv)
 
 
 def sample(cfg: SweepConfig, hp: HParams, key: jax.Array, batch: int) -> jax.Array:
@@ -109,8 +118,17 @@ def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
   diverged and freezes it at its last finite parameters; other runs are unaffected."""
   key = jax.random.fold_in(jax.random.fold_in(jax.random.wrap_key_data(state.key), _DATA), step)
   x = sample(cfg, hp, key, cfg.batch)
-  loss, grads = jax.value_and_grad(loss_fn, argnums=1)(
-      model, state.params, x, feature_importance(cfg.n, hp))
+  importance = feature_importance(cfg.n, hp)
+  if cfg.train_attack == "none":
+    loss, grads = jax.value_and_grad(loss_fn, argnums=1)(model, state.params, x, importance)
+  else:
+    # The attack is generated on the fly against the current parameters and then treated
+    # as data: no gradient flows through its construction.
+    x_adv = jax.lax.stop_gradient(attacks.attack_batch(
+        cfg.train_attack, model, state.params, x, importance,
+        attacks.batch_eps(x, cfg.attack_eps, cfg.per_sample_eps), jax.random.fold_in(key, 1)))
+    loss, grads = jax.value_and_grad(adversarial_loss_fn, argnums=1)(
+        model, state.params, x, x_adv, importance, hp.alpha)
   optimizer = make_optimizer(cfg, hp.lr)
   updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
@@ -143,11 +161,29 @@ def train_segment(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
   return state, jnp.mean(losses)
 
 
-def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> jax.Array:
-  """Loss on `eval_batch` held-out samples (the same samples for every call)."""
+def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict[str, jax.Array]:
+  """Loss on `eval_batch` held-out samples (the same samples for every call) and, for
+  each of `eval_attacks` (stacked on a leading attack axis):
+
+    adv_loss       E[L(x + delta)]
+    loss_increase  E[L(x + delta)] - E[L(x)]
+    vulnerability  (E[L(x + delta)] - E[L(x)]) / E[||x||^2]: the increase per unit of
+                   input energy, since eps scales with ||x|| and sparser inputs carry less.
+  """
   key = jax.random.fold_in(jax.random.wrap_key_data(state.key), _EVAL)
   x = sample(cfg, hp, key, cfg.eval_batch)
-  return loss_fn(model, state.params, x, feature_importance(cfg.n, hp))
+  importance = feature_importance(cfg.n, hp)
+  loss = loss_fn(model, state.params, x, importance)
+  out = {"loss": loss}
+  if cfg.eval_attacks:
+    eps = attacks.batch_eps(x, cfg.attack_eps, cfg.per_sample_eps)
+    adv = jnp.stack([jnp.mean(jax.vmap(attacks.sample_loss, in_axes=(None, None, 0, 0, None))(
+        model, state.params, attacks.attack_batch(attack, model, state.params, x, importance,
+                                                  eps, jax.random.fold_in(key, i)),
+        x, importance)) for i, attack in enumerate(cfg.eval_attacks)])
+    out.update(adv_loss=adv, loss_increase=adv - loss,
+               vulnerability=(adv - loss) / jnp.mean(jnp.sum(x ** 2, axis=-1)))
+  return out
 
 
 def train(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
