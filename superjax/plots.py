@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import jax
+import jax.numpy as jnp
 import matplotlib
 
 matplotlib.use("Agg")
@@ -17,7 +19,8 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
-from superjax import metrics, report, results, theory  # noqa: E402
+from superjax import attacks, metrics, models, report, results, robustness, theory, train  # noqa: E402
+from superjax.grid import HParams  # noqa: E402
 
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.dpi": 150,
                      "savefig.bbox": "tight", "axes.spines.top": False,
@@ -118,7 +121,7 @@ def _phase_pair(dataset: xr.Dataset, empirical: np.ndarray, theoretical: np.ndar
   axes[0].set_ylabel(f"relative importance of feature {dataset.sizes['feature']}")
   handles = [plt.Rectangle((0, 0), 1, 1, color=colours(i)) for i in range(len(names))]
   fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False,
-             bbox_to_anchor=(0.5, -0.06))
+             bbox_to_anchor=(0.5, -0.1))
   fig.suptitle(f"{title}: agreement on classified cells {agreement:.0%}")
   return fig
 
@@ -159,7 +162,7 @@ def geometry(dataset: xr.Dataset) -> plt.Figure:
   ax.set_ylabel("dimensions per feature")
   ax.set_title(f"{dataset.attrs['sweep']}: n={dataset.sizes['feature']}, "
                f"m={dataset.sizes['hidden']}; {share:.0%} of {count} represented features sticky")
-  ax.legend(frameon=False, loc="upper right", fontsize=7)
+  ax.legend(frameon=False, loc="upper center", fontsize=7)
   return fig
 
 
@@ -299,6 +302,120 @@ def neuron_stacks(dataset: xr.Dataset) -> plt.Figure:
   return fig
 
 
+def _alpha_rows(ds: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
+  """(label, data) per training kind: clean (alpha = 1) and adversarial (alpha < 1)."""
+  if "alpha" not in ds.dims:
+    return [("clean" if float(ds.alpha) == 1 else f"adversarial, alpha={float(ds.alpha):g}", ds)]
+  return [("clean" if a == 1 else f"adversarial, alpha={a:g}", ds.sel(alpha=a))
+          for a in sorted(ds.alpha.values.tolist(), reverse=True)]
+
+
+def vulnerability(dataset: xr.Dataset) -> plt.Figure:
+  """Gorton & Lewis Figure 2 / Elhage's vulnerability plot: (A) features per dimension
+  against density, (B) vulnerability relative to the densest model against density and
+  against features per dimension, for clean and adversarially trained models."""
+  cfg = results.config_of(dataset)
+  attack = cfg.eval_attacks[0]
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
+  fig, axes = plt.subplots(1, 3, figsize=(11, 3.3))
+  for label, ds in _alpha_rows(best):
+    vuln = robustness.relative_to_densest(ds["vulnerability"].sel(attack=attack))
+    axes[0].plot(ds.density, ds["features_per_dim"], marker="o", ms=3, label=label)
+    axes[1].plot(ds.density, vuln, marker="o", ms=3, label=label)
+    axes[2].scatter(ds["features_per_dim"], vuln, s=12, label=label)
+  for ax in axes[:2]:
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ax.set_xlabel("feature density 1 - S")
+  axes[0].set_ylabel("features per dimension")
+  axes[0].set_title("A: superposition")
+  axes[1].set_ylabel("vulnerability / densest model's")
+  axes[1].set_title(f"B: vulnerability ({attack} attack)")
+  axes[2].set_xlabel("features per dimension")
+  axes[2].set_ylabel("vulnerability / densest model's")
+  axes[2].set_title("vulnerability against superposition")
+  axes[0].legend(frameon=False)
+  fig.suptitle(f"{dataset.attrs['sweep']}: n={dataset.sizes['feature']}, "
+               f"m={dataset.sizes['hidden']}, eps = {cfg.attack_eps} x mean ||x||")
+  fig.tight_layout()
+  return fig
+
+
+def _graph(ax, W: np.ndarray, activation: np.ndarray, title: str) -> None:
+  """Superposition graph: a node per feature on a circle, edges (W_i . W_j)^2, nodes lit
+  by their activation."""
+  n = W.shape[1]
+  angle = 2 * np.pi * np.arange(n) / n
+  pos = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+  weight = (W.T @ W) ** 2
+  np.fill_diagonal(weight, 0)
+  top = weight.max() if weight.max() > 0 else 1.0
+  for i, j in zip(*np.nonzero(np.triu(weight > 0.02 * top, k=1))):
+    ax.plot(*pos[[i, j]].T, color="gray", lw=0.5, alpha=float(weight[i, j] / top) * 0.8)
+  ax.scatter(*pos.T, s=14, c=np.clip(activation, 0, 1), cmap="Oranges", vmin=0, vmax=1,
+             edgecolors="black", linewidths=0.3, zorder=3)
+  ax.set_aspect("equal")
+  ax.axis("off")
+  ax.set_title(title, fontsize=8)
+
+
+def superposition_graph(dataset: xr.Dataset) -> plt.Figure:
+  """Gorton & Lewis Figure 3: for a non-robust and a robust model at the same sparsity,
+  the superposition graph lit by the model's outputs on a clean input and on its
+  adversarial version, and the interference heatmaps (W^T W off the diagonal)."""
+  cfg = results.config_of(dataset)
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
+  density = float(best.density.values[np.argsort(best.density.values)[len(best.density) // 4]])
+  cell = best.sel(density=density)
+  rows = _alpha_rows(cell)
+  hp = jax.tree.map(jnp.asarray, HParams(
+      density=density, relative_density=1.0, importance=1.0, relative_importance=1.0,
+      correlation=0, alpha=1.0, lr=1e-3, seed=0))
+  x = train.sample(cfg, hp, jax.random.key(3), 64)
+  x = x[int(jnp.argmax(jnp.sum(x > 0, axis=1) >= 2))]  # an input with a few features on
+  eps = cfg.attack_eps * jnp.linalg.norm(x)
+  fig, axes = plt.subplots(len(rows), 3, figsize=(8, 2.8 * len(rows)), squeeze=False)
+  for row, (label, ds) in enumerate(rows):
+    params = {k: jnp.asarray(ds[k].values) for k in ("W", "b")}
+    importance = jnp.asarray(ds["feature_importance"].values)
+    delta = attacks.perturbation(cfg.eval_attacks[0] if cfg.eval_attacks else "gorton",
+                                 cfg.models[0], params, x, importance, eps, jax.random.key(4))
+    for col, (inp, name) in enumerate(((x, "clean input"), (x + delta, "adversarial input"))):
+      out = np.asarray(models.MODELS[cfg.models[0]].apply(params, inp))
+      _graph(axes[row, col], ds["W"].values, out, f"{label}: {name}\n"
+             f"{int(np.sum(out > 0.1))} features lit")
+    gram = ds["W"].values.T @ ds["W"].values
+    np.fill_diagonal(gram, 0)
+    axes[row, 2].imshow(gram, cmap="RdBu_r", vmin=-0.5, vmax=0.5)
+    axes[row, 2].set_title(f"interference, mean (W_i.W_j)^2 = "
+                           f"{float(robustness.interference(ds['W'].values)):.4f}", fontsize=8)
+    axes[row, 2].axis("off")
+  fig.suptitle(f"{dataset.attrs['sweep']}: superposition graphs at density {density:.3g}")
+  return fig
+
+
+def robust_geometry(dataset: xr.Dataset) -> plt.Figure:
+  """Gorton & Lewis Figure 4: W^T W of clean and adversarially trained models at the
+  same densities."""
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
+  order = np.argsort(best.density.values)[::-1]
+  shown = order[np.unique(np.linspace(0, len(order) - 1, 5).round().astype(int))]
+  rows = _alpha_rows(best)
+  fig, axes = plt.subplots(len(rows), len(shown), figsize=(2 * len(shown), 2.1 * len(rows)),
+                           squeeze=False)
+  for row, (label, ds) in enumerate(rows):
+    for col, i in enumerate(shown):
+      W = ds["W"].values[i]
+      axes[row, col].imshow(W.T @ W, cmap="RdBu_r", vmin=-1, vmax=1)
+      axes[row, col].set_xticks([])
+      axes[row, col].set_yticks([])
+      axes[row, col].set_title(f"1-S={float(ds.density[i]):.2g}, "
+                               f"{float(ds['features_per_dim'][i]):.2f} feat/dim", fontsize=7)
+    axes[row, 0].set_ylabel(label, fontsize=8)
+  fig.suptitle(f"{dataset.attrs['sweep']}: $W^TW$, clean vs adversarially trained")
+  return fig
+
+
 FIGURES: dict[str, Callable[[xr.Dataset], plt.Figure]] = {
     "intro": intro,
     "features_per_dim": features_per_dim,
@@ -309,6 +426,9 @@ FIGURES: dict[str, Callable[[xr.Dataset], plt.Figure]] = {
     "trajectory": trajectory,
     "neuron_weights": neuron_weights,
     "neuron_stacks": neuron_stacks,
+    "vulnerability": vulnerability,
+    "superposition_graph": superposition_graph,
+    "robust_geometry": robust_geometry,
 }
 
 

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from superjax import metrics, results, theory
+from superjax import metrics, results, robustness, theory
 
 
 def n2m1_phases(dataset: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -171,7 +171,59 @@ def baseline_ratio(dataset: xr.Dataset) -> list[str]:
   return lines
 
 
+def _alphas(dataset: xr.Dataset) -> list[float]:
+  return [float(a) for a in np.atleast_1d(dataset.alpha.values)]
+
+
+def _at_alpha(ds: xr.Dataset, alpha: float) -> xr.Dataset:
+  return ds.sel(alpha=alpha) if "alpha" in ds.dims else ds
+
+
+def adversarial(dataset: xr.Dataset) -> list[str]:
+  """Vulnerability against superposition, clean vs adversarially trained (best seed)."""
+  cfg = results.config_of(dataset)
+  attack = cfg.eval_attacks[0]
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
+  vuln = robustness.relative_to_densest(best["vulnerability"].sel(attack=attack))
+  again = robustness.relative_to_densest(results.first_of_other_axes(results.best_seed(
+      dataset.assign(reattack=robustness.reattack(dataset, attack))), ("density", "alpha"))["reattack"])
+  alphas = _alphas(dataset)
+  lines = [f"adversarial vulnerability ({attack} attack, eps = {cfg.attack_eps} x "
+           f"{'each' if cfg.per_sample_eps else 'mean'} ||x||), relative to the densest model; "
+           "best seed per density; re-attack = fresh samples and noise on the saved weights"]
+  header = "  density " + "".join(f"| a={a:g}: feat/dim  vuln  re-attack " for a in alphas)
+  lines.append(header)
+  for i, density in enumerate(best.density.values):
+    row = f"  {density:7.4f} "
+    for a in alphas:
+      row += (f"|        {float(_at_alpha(best['features_per_dim'], a)[i]):6.3f} "
+              f"{float(_at_alpha(vuln, a)[i]):5.2f} {float(_at_alpha(again, a)[i]):9.2f} ")
+    lines.append(row)
+  sparsest = int(np.argmin(best.density.values))
+  for a in alphas:
+    fpd, v, r = (_at_alpha(x, a).values for x in (best["features_per_dim"], vuln, again))
+    lines.append(f"  alpha={a:g}: sparsest / densest vulnerability {v[sparsest]:.2f} "
+                 f"(re-attack {r[sparsest]:.2f}); Spearman(features/dim, vulnerability) "
+                 f"{robustness.spearman(fpd, v):.2f} (re-attack {robustness.spearman(fpd, r):.2f})")
+  if len(alphas) > 1:
+    clean, robust = max(alphas), min(alphas)
+    fpd_c = _at_alpha(best["features_per_dim"], clean).values
+    fpd_r = _at_alpha(best["features_per_dim"], robust).values
+    third = np.argsort(best.density.values)[: max(1, len(fpd_c) // 3)]
+    fewer = 1 - fpd_r[third] / fpd_c[third]
+    lines.append(f"  sparsest third of densities: alpha={robust:g} has fewer features/dim than "
+                 f"alpha={clean:g} at {np.sum(fewer > 0)} of {len(third)} densities, "
+                 f"{fewer.mean():.1%} fewer on average")
+    inter = best["loss"].copy(data=robustness.interference(best["W"].values))
+    ratio = _at_alpha(inter, clean) / _at_alpha(inter, robust)
+    lines.append(f"  mean off-diagonal interference (W_i . W_j)^2, non-robust / robust: "
+                 f"median over densities {float(np.median(ratio)):.2f}x, sparsest third "
+                 f"{float(np.mean(ratio.values[third])):.2f}x")
+  return lines
+
+
 REPORTS: dict[str, Callable[[xr.Dataset], list[str]]] = {
+    "adversarial": adversarial,
     "features_per_dim": features_per_dim,
     "phase_n2m1": phase_n2m1,
     "phase_n3m2": phase_n3m2,
