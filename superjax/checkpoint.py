@@ -69,5 +69,7 @@ class Checkpoints:
 
 
 def abstract_of(tree: Any) -> Any:
-  """Shape/dtype skeleton of a pytree, the restore target orbax needs."""
-  return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), tree)
+  """Shape/dtype (and, for device arrays, sharding) skeleton of a pytree: the restore
+  target orbax needs, so restored arrays land sharded as the live ones are."""
+  return jax.tree.map(lambda a: jax.ShapeDtypeStruct(
+      a.shape, a.dtype, sharding=a.sharding if isinstance(a, jax.Array) else None), tree)

@@ -1,6 +1,10 @@
 """The sweep engine: trains a whole grid of toy models as one jitted, vmapped program.
 
 For each model kind the flattened grid is split into chunks (all runs in one by default).
+A chunk's runs are sharded over every device along one mesh axis ("runs"), padded to a
+multiple of the device count by repeating the last run; the padding is dropped from the
+results, and since each run depends only on its own hyperparameters and key, results do
+not depend on the device count.
 A chunk trains in segments of `log_every` steps; between segments the engine reports
 progress, records the mean loss of every run and, every `checkpoint_every` steps, saves
 the chunk's whole state with orbax. Rerunning on the same directory resumes each chunk
@@ -20,12 +24,15 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from superjax import metrics, results, train
 from superjax.checkpoint import Checkpoints, abstract_of
 from superjax.config import ConfigError, SweepConfig
 from superjax.grid import Grid, HParams
 from superjax.progress import Progress
+
+RUNS_AXIS = "runs"
 
 
 def _say(message: str) -> None:
@@ -37,7 +44,13 @@ class _Program:
 
   def __init__(self, cfg: SweepConfig, model: str):
     self.cfg, self.model = cfg, model
-    self.init = jax.jit(jax.vmap(functools.partial(train.init_state, cfg, model)))
+    # Every leaf of the state and of the hyperparameters leads with the run axis.
+    # Auto axis: XLA propagates the run sharding through the program (runs never interact).
+    mesh = jax.make_mesh((jax.device_count(),), (RUNS_AXIS,),
+                         axis_types=(jax.sharding.AxisType.Auto,))
+    self.sharding = NamedSharding(mesh, PartitionSpec(RUNS_AXIS))
+    self.init = jax.jit(jax.vmap(functools.partial(train.init_state, cfg, model)),
+                        out_shardings=self.sharding)
     self._segments = {}
     self.compile_seconds = 0.0
 
@@ -49,12 +62,14 @@ class _Program:
         out["W_snapshot"] = state.snapshots
       return out
 
-    self.finish = jax.jit(jax.vmap(finish))
+    self.finish = jax.jit(jax.vmap(finish), out_shardings=self.sharding)
 
   def segment(self, state, hp, start: int, length: int):
     if (length, hp.seed.shape) not in self._segments:
       fn = jax.jit(jax.vmap(functools.partial(train.train_segment, self.cfg, self.model,
-                                              length=length), in_axes=(0, 0, None)))
+                                              length=length), in_axes=(0, 0, None)),
+                   in_shardings=(self.sharding, self.sharding, None),
+                   out_shardings=self.sharding)
       t0 = time.perf_counter()
       self._segments[length, hp.seed.shape] = fn.lower(state, hp, jnp.int32(start)).compile()
       self.compile_seconds += time.perf_counter() - t0
@@ -65,13 +80,22 @@ def _segment_ends(cfg: SweepConfig) -> np.ndarray:
   return np.minimum(np.arange(1, -(-cfg.steps // cfg.log_every) + 1) * cfg.log_every, cfg.steps)
 
 
+def _shard_runs(hp: HParams, sharding: NamedSharding) -> HParams:
+  """Pads the runs to a multiple of the device count and shards them over all devices."""
+  pad = -hp.seed.shape[0] % jax.device_count()
+  padded = jax.tree.map(lambda a: np.concatenate([a, np.repeat(a[-1:], pad, axis=0)]), hp)
+  return jax.device_put(jax.tree.map(jnp.asarray, padded), sharding)
+
+
 def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Path,
                  chunk: tuple[int, int], progress: Progress) -> dict[str, np.ndarray]:
   runs = chunk[1] - chunk[0]
+  hp = _shard_runs(hp, program.sharding)
+  padded = hp.seed.shape[0]
   meta = {"config": cfg.replace(description="", figures=(), reports=()).to_dict(),
-          "model": program.model, "chunk": list(chunk)}
+          "model": program.model, "chunk": list(chunk), "padded_runs": padded}
   state = program.init(hp)
-  history = np.full((len(_segment_ends(cfg)), runs), np.nan, np.float32)
+  history = np.full((len(_segment_ends(cfg)), padded), np.nan, np.float32)
   checkpoints = Checkpoints(directory)
   try:
     restored = checkpoints.restore_latest(
@@ -84,13 +108,13 @@ def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Pa
       if step < cfg.steps:
         _say(f"resumed from step {step} ({program.model}, runs {chunk[0]}..{chunk[1] - 1})")
     saved = step
-    diverged = int(np.sum(np.asarray(state.diverged)))
+    diverged = int(np.sum(np.asarray(state.diverged)[:runs]))
     while step < cfg.steps:
       length = min(cfg.log_every, cfg.steps - step)
       state, loss = program.segment(state, hp, step, length)
       history[step // cfg.log_every] = np.asarray(loss)
       step += length
-      now_diverged = int(np.sum(np.asarray(state.diverged)))
+      now_diverged = int(np.sum(np.asarray(state.diverged)[:runs]))
       if now_diverged > diverged:
         _say(f"warning: {now_diverged - diverged} run(s) of {program.model} hit a non-finite "
              f"loss by step {step}; they are frozen at their last finite parameters and "
@@ -102,8 +126,8 @@ def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Pa
         saved = step
   finally:
     checkpoints.close()
-  out = {k: np.asarray(v) for k, v in program.finish(state, hp).items()}
-  out["loss_history"] = history.T
+  out = {k: np.asarray(v)[:runs] for k, v in program.finish(state, hp).items()}
+  out["loss_history"] = history.T[:runs]
   return out
 
 
@@ -156,7 +180,7 @@ def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
     t_model = time.perf_counter()
     parts = []
     for chunk in grid.chunks(cfg.chunk_size):
-      hp = jax.tree.map(jnp.asarray, grid.hparams(*chunk))
+      hp = grid.hparams(*chunk)
       parts.append(_train_chunk(cfg, program, hp, run_dir / "checkpoints" / model /
                                 f"runs_{chunk[0]:07d}_{chunk[1]:07d}", chunk, progress))
     outputs[model] = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
