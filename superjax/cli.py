@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="start anew even if the directory holds a run (the old one is moved aside)")
   run.add_argument("--no-progress", action="store_true", help="no progress bar")
   run.add_argument("--no-figures", action="store_true", help="skip drawing figures")
+  bench = sub.add_parser("bench", help="measure training throughput on this machine "
+                         "(benchmarks/throughput.py adds the PyTorch comparison)")
+  bench.add_argument("--configs", default="abc", help="any of a, b, c (default: abc)")
   for name, text in (("plot", "redraw every figure of a finished run from its results"),
                      ("report", "print the summary numbers of a finished run")):
     cmd = sub.add_parser(name, help=text)
@@ -45,22 +48,33 @@ def _list() -> None:
 
 
 def _figures(dataset, run_dir: Path) -> None:
-  from superjax import plots, results
-  for path in plots.draw(dataset, run_dir / "figures", results.config_of(dataset).figures):
+  from superjax import experiments
+  for path in experiments.of_dataset(dataset).draw_figures(dataset, run_dir / "figures"):
     print(f"wrote {path} (+ .pdf)")
 
 
+def _bench(configs: str) -> None:
+  from superjax import bench
+  unknown = sorted(set(configs) - set(bench.CONFIGS))
+  if unknown:
+    raise SuperjaxError(f"--configs: {unknown[0]!r} is not one of {', '.join(bench.CONFIGS)}")
+  peak = bench.matmul_peak_gflops()
+  print(bench.table([bench.measure(name) for name in configs], peak))
+
+
 def _run(args) -> None:
-  from superjax import engine, plots, registry, report
-  cfg = registry.load(args.sweep).with_overrides(args.overrides)
-  for field, names, known in (("figures", cfg.figures, plots.FIGURES),
-                              ("reports", cfg.reports, report.REPORTS)):
-    for name in names:
-      if name not in known:
-        raise SuperjaxError(f"{field}: {name!r} is not one of {', '.join(known)}")
+  from superjax import config, experiments, plots, registry, report
+  cfg = config.apply_overrides(registry.load(args.sweep), args.overrides)
+  if isinstance(cfg, config.SweepConfig):
+    for field, names, known in (("figures", cfg.figures, plots.FIGURES),
+                                ("reports", cfg.reports, report.REPORTS)):
+      for name in names:
+        if name not in known:
+          raise SuperjaxError(f"{field}: {name!r} is not one of {', '.join(known)}")
+  experiment = experiments.of_config(cfg)
   run_dir = args.out or DEFAULT_ROOT / cfg.name
-  dataset = engine.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
-  text = report.render(dataset)
+  dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
+  text = experiment.render_report(dataset)
   (run_dir / "report.txt").write_text(text + "\n")
   print(text)
   print(f"results: {run_dir / 'results.nc'}  (superjax.load({str(run_dir)!r}))")
@@ -75,13 +89,15 @@ def main(argv: list[str] | None = None) -> int:
       _list()
     elif args.command == "run":
       _run(args)
+    elif args.command == "bench":
+      _bench(args.configs)
     else:
-      from superjax import report, results
+      from superjax import experiments, results
       dataset = results.load(args.run_dir)
       if args.command == "plot":
         _figures(dataset, args.run_dir)
       else:
-        print(report.render(dataset))
+        print(experiments.of_dataset(dataset).render_report(dataset))
   except SuperjaxError as e:
     print(f"superjax: error: {e}", file=sys.stderr)
     return 2

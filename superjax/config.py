@@ -129,17 +129,23 @@ class SweepConfig:
 
   def with_overrides(self, assignments: list[str]) -> SweepConfig:
     """Applies `key=value` strings, as given to `--set`."""
-    fields = {f.name: f for f in dataclasses.fields(self)}
-    changes = {}
-    for assignment in assignments:
-      key, sep, text = assignment.partition("=")
-      key = key.strip()
-      if not sep:
-        raise ConfigError(f"--set {assignment!r}: expected key=value")
-      if key not in fields:
-        raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(sorted(fields))}")
-      changes[key] = _parse_value(fields[key], text.strip())
-    return self.replace(**changes)
+    return apply_overrides(self, assignments)
+
+
+def apply_overrides(cfg: Any, assignments: list[str]) -> Any:
+  """Applies `key=value` strings (as given to `--set`) to any frozen config dataclass,
+  parsing each value by its field's type; the config validates itself when rebuilt."""
+  fields = {f.name: f for f in dataclasses.fields(cfg)}
+  changes = {}
+  for assignment in assignments:
+    key, sep, text = assignment.partition("=")
+    key = key.strip()
+    if not sep:
+      raise ConfigError(f"--set {assignment!r}: expected key=value")
+    if key not in fields:
+      raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(sorted(fields))}")
+    changes[key] = _parse_value(fields[key], text.strip())
+  return dataclasses.replace(cfg, **changes)
 
 
 def _is_tuple_field(field: dataclasses.Field) -> bool:
@@ -160,7 +166,12 @@ def _parse_value(field: dataclasses.Field, text: str) -> Any:
         fn, args = space.groups()
         start, stop, num = (float(a) for a in args.split(","))
         return tuple(getattr(np, fn)(start, stop, int(num)).tolist())
-      return tuple(float(s) for s in text.strip("[]()").split(",") if s.strip())
+      numbers = tuple(float(s) for s in text.strip("[]()").split(",") if s.strip())
+      if kind.startswith("tuple[int"):
+        if not all(x.is_integer() for x in numbers):
+          raise ValueError(text)
+        return tuple(int(x) for x in numbers)
+      return numbers
     if kind == "bool":
       if text.lower() in ("1", "true", "yes"):
         return True

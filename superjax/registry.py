@@ -1,4 +1,5 @@
-"""Finds sweep files: `sweeps/<name>.py` modules that define `CONFIG = SweepConfig(...)`.
+"""Finds sweep files: `sweeps/<name>.py` modules that define `CONFIG`, a config of one of
+the experiments in superjax.experiments (most often `SweepConfig(...)`).
 
 Searched in order: the directories in $SUPERJAX_SWEEPS (os.pathsep-separated), `./sweeps`,
 and the `sweeps/` directory of the superjax source tree. A path to a .py file also works.
@@ -11,7 +12,9 @@ import importlib.util
 import os
 from pathlib import Path
 
-from superjax.config import SweepConfig
+from typing import Any
+
+from superjax import experiments
 from superjax.errors import SuperjaxError
 
 
@@ -41,7 +44,7 @@ def summary(path: Path) -> str:
   return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
-def load(name_or_path: str) -> SweepConfig:
+def load(name_or_path: str) -> Any:
   path = Path(name_or_path)
   if not (path.suffix == ".py" and path.is_file()):
     sweeps = available()
@@ -51,7 +54,7 @@ def load(name_or_path: str) -> SweepConfig:
   spec = importlib.util.spec_from_file_location(f"superjax_sweep_{path.stem}", path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  config = getattr(module, "CONFIG", None)
-  if not isinstance(config, SweepConfig):
+  if not hasattr(module, "CONFIG"):
     raise SuperjaxError(f"{path} defines no CONFIG = SweepConfig(...)")
-  return config
+  experiments.name_of_config(module.CONFIG)  # raises if it is no experiment's config
+  return module.CONFIG

@@ -193,7 +193,8 @@ def load(run_dir: str | Path) -> xr.Dataset:
   except Exception as e:
     raise SuperjaxError(f"{path} is unreadable ({type(e).__name__}); rerun the sweep "
                         "into a new --out") from None
-  dataset["diverged"] = dataset["diverged"].astype(bool)
+  if "diverged" in dataset:  # netCDF stores booleans as integers
+    dataset["diverged"] = dataset["diverged"].astype(bool)
   return dataset
 
 
