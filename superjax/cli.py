@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="start anew even if the directory holds a run (the old one is moved aside)")
   run.add_argument("--no-progress", action="store_true", help="no progress bar")
   run.add_argument("--no-figures", action="store_true", help="skip drawing figures")
+  hosts = run.add_argument_group("many hosts (every process runs the same command)")
+  hosts.add_argument("--distributed", action="store_true",
+                     help="join JAX's distributed runtime as the cluster (SLURM, TPU pod) says")
+  hosts.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0")
+  hosts.add_argument("--num-processes", type=int)
+  hosts.add_argument("--process-id", type=int)
   bench = sub.add_parser("bench", help="measure training throughput on this machine "
                          "(benchmarks/throughput.py adds the PyTorch comparison)")
   bench.add_argument("--configs", default="abc", help="any of a, b, c (default: abc)")
@@ -63,7 +69,9 @@ def _bench(configs: str) -> None:
 
 
 def _run(args) -> None:
-  from superjax import config, experiments, plots, registry, report
+  from superjax import config, distributed, experiments, plots, registry, report
+  if args.distributed or args.coordinator:
+    distributed.initialize(args.coordinator, args.num_processes, args.process_id)
   cfg = config.apply_overrides(registry.load(args.sweep), args.overrides)
   if isinstance(cfg, config.SweepConfig):
     for field, names, known in (("figures", cfg.figures, plots.FIGURES),
@@ -74,6 +82,8 @@ def _run(args) -> None:
   experiment = experiments.of_config(cfg)
   run_dir = args.out or DEFAULT_ROOT / cfg.name
   dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
+  if not distributed.is_primary():
+    return
   text = experiment.render_report(dataset)
   (run_dir / "report.txt").write_text(text + "\n")
   print(text)

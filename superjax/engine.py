@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from superjax import metrics, results, train
+from superjax import distributed, metrics, results, train
 from superjax.checkpoint import Checkpoints, abstract_of
 from superjax.config import ConfigError, SweepConfig
 from superjax.grid import Grid, HParams
@@ -84,7 +84,7 @@ def _shard_runs(hp: HParams, sharding: NamedSharding) -> HParams:
   """Pads the runs to a multiple of the device count and shards them over all devices."""
   pad = -hp.seed.shape[0] % jax.device_count()
   padded = jax.tree.map(lambda a: np.concatenate([a, np.repeat(a[-1:], pad, axis=0)]), hp)
-  return jax.device_put(jax.tree.map(jnp.asarray, padded), sharding)
+  return jax.tree.map(lambda a: distributed.shard(a, sharding), padded)
 
 
 def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Path,
@@ -108,13 +108,13 @@ def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Pa
       if step < cfg.steps:
         _say(f"resumed from step {step} ({program.model}, runs {chunk[0]}..{chunk[1] - 1})")
     saved = step
-    diverged = int(np.sum(np.asarray(state.diverged)[:runs]))
+    diverged = int(np.sum(distributed.gather(state.diverged)[:runs]))
     while step < cfg.steps:
       length = min(cfg.log_every, cfg.steps - step)
       state, loss = program.segment(state, hp, step, length)
-      history[step // cfg.log_every] = np.asarray(loss)
+      history[step // cfg.log_every] = distributed.gather(loss)
       step += length
-      now_diverged = int(np.sum(np.asarray(state.diverged)[:runs]))
+      now_diverged = int(np.sum(distributed.gather(state.diverged)[:runs]))
       if now_diverged > diverged:
         _say(f"warning: {now_diverged - diverged} run(s) of {program.model} hit a non-finite "
              f"loss by step {step}; they are frozen at their last finite parameters and "
@@ -126,13 +126,13 @@ def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Pa
         saved = step
   finally:
     checkpoints.close()
-  out = {k: np.asarray(v)[:runs] for k, v in program.finish(state, hp).items()}
+  out = {k: distributed.gather(v)[:runs] for k, v in program.finish(state, hp).items()}
   out["loss_history"] = history.T[:runs]
   return out
 
 
-def _prepare_run_dir(cfg: SweepConfig, run_dir: Path, fresh: bool) -> bool:
-  """Checks the directory against the config; returns True when the run is complete."""
+def _prepare_run_dir(cfg: SweepConfig, run_dir: Path, fresh: bool) -> None:
+  """Checks the directory against the config (moving it aside when `fresh`) and creates it."""
   config_file = run_dir / "config.json"
   if config_file.exists():
     try:
@@ -150,13 +150,10 @@ def _prepare_run_dir(cfg: SweepConfig, run_dir: Path, fresh: bool) -> bool:
     elif problem:
       raise ConfigError(f"{run_dir}: {problem}; pass --fresh to start anew "
                         "(the old run is kept beside it) or --out to choose another directory")
-    elif (run_dir / results.RESULTS_FILE).exists():
-      return True
   elif run_dir.exists() and any(run_dir.iterdir()):
     raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
   run_dir.mkdir(parents=True, exist_ok=True)
   results.write_atomic(config_file, cfg.to_json())
-  return False
 
 
 def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
@@ -167,13 +164,18 @@ def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
     The results as an xarray.Dataset (see `superjax.results`).
   """
   run_dir = Path(run_dir)
-  if _prepare_run_dir(cfg, run_dir, fresh):
+  # One process checks and prepares the directory; the others wait, then see its verdict.
+  if distributed.is_primary():
+    _prepare_run_dir(cfg, run_dir, fresh)
+  distributed.barrier("superjax_prepare_run_dir")
+  if (run_dir / results.RESULTS_FILE).exists():
     _say(f"{run_dir} already holds the finished run; loading its results")
     return results.load(run_dir)
   grid = Grid(cfg)
   started = datetime.datetime.now(datetime.timezone.utc)
   t0 = time.perf_counter()
-  progress = Progress(len(cfg.models) * grid.size * cfg.steps, cfg.name, enabled=show_progress)
+  progress = Progress(len(cfg.models) * grid.size * cfg.steps, cfg.name,
+                      enabled=show_progress and distributed.is_primary())
   outputs, timings = {}, {}
   for model in cfg.models:
     program = _Program(cfg, model)
@@ -188,5 +190,7 @@ def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
                       "train_seconds": round(time.perf_counter() - t_model, 3)}
   dataset = results.build(cfg, grid, outputs, _segment_ends(cfg))
   timings["total_seconds"] = round(time.perf_counter() - t0, 3)
-  results.save(dataset, run_dir, results.manifest(cfg, timings, started))
+  if distributed.is_primary():
+    results.save(dataset, run_dir, results.manifest(cfg, timings, started))
+  distributed.barrier("superjax_saved_results")
   return dataset

@@ -1,7 +1,8 @@
-"""Results do not depend on how many devices the grid is sharded over."""
+"""Results do not depend on how many devices, or processes, the grid is sharded over."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -10,20 +11,35 @@ import numpy as np
 import superjax
 from superjax import engine
 
-_SCRIPT = """
-import sys
-from superjax import SweepConfig, engine
-cfg = SweepConfig(name="shard", n=5, m=2, density=(1.0, 0.3, 0.05), seeds=3, importance=(0.9,),
-                  steps=200, batch=64, log_every=50, checkpoint_every=100, eval_batch=256)
-engine.run(cfg, sys.argv[1], show_progress=False)
+_SWEEP = """
+from superjax import SweepConfig
+CONFIG = SweepConfig(name="shard", n=5, m=2, density=(1.0, 0.3, 0.05), seeds=3,
+                     importance=(0.9,), steps=200, batch=64, log_every=50,
+                     checkpoint_every=100, eval_batch=256, figures=(), reports=())
 """
 
 
+def _env(devices: int) -> dict:
+  return dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+              JAX_PLATFORMS="cpu")
+
+
+def _command(sweep, out, *extra) -> list[str]:
+  return [sys.executable, "-m", "superjax", "run", str(sweep), "--out", str(out),
+          "--no-progress", "--no-figures", *extra]
+
+
 def _run_with_devices(devices: int, out) -> None:
-  env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
-             JAX_PLATFORMS="cpu")
-  subprocess.run([sys.executable, "-c", _SCRIPT, str(out)], env=env, check=True,
-                 capture_output=True, timeout=300)
+  sweep = out.parent / "shard.py"
+  sweep.write_text(_SWEEP)
+  subprocess.run(_command(sweep, out), env=_env(devices), check=True, capture_output=True,
+                 timeout=300)
+
+
+def _free_port() -> int:
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
 
 
 def test_one_and_four_devices_give_the_same_results(tmp_path):
@@ -41,3 +57,22 @@ def test_padding_is_dropped_in_process(tiny_config, tmp_path):
   # With one device nothing is padded; the engine still goes through the sharded path.
   ds = engine.run(tiny_config.replace(seeds=3), tmp_path / "run", show_progress=False)
   assert ds.sizes["seed"] == 3 and np.isfinite(ds["loss"]).all()
+
+
+def test_two_processes_give_the_same_results_as_one(tmp_path):
+  # Two processes with two CPU devices each, joined through JAX's distributed runtime
+  # on 127.0.0.1 (gloo collectives): 9 runs padded to 12 over 4 devices.
+  _run_with_devices(1, tmp_path / "one")
+  sweep, out = tmp_path / "shard.py", tmp_path / "two"
+  hosts = ["--coordinator", f"127.0.0.1:{_free_port()}", "--num-processes", "2"]
+  procs = [subprocess.Popen(_command(sweep, out, *hosts, "--process-id", str(i)),
+                            env=_env(2), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True) for i in range(2)]
+  outputs = [p.communicate(timeout=300) for p in procs]
+  for p, (_, err) in zip(procs, outputs):
+    assert p.returncode == 0, err[-2000:]
+  manifest = json.loads((out / "manifest.json").read_text())
+  assert manifest["device"]["count"] == 4 and manifest["device"]["processes"] == 2
+  one, two = superjax.load(tmp_path / "one"), superjax.load(out)
+  for name in ("W", "b", "loss", "loss_history"):
+    np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-7, err_msg=name)

@@ -1,0 +1,52 @@
+"""Many hosts: JAX's distributed runtime, and the few things the engine does per process.
+
+Every process runs the same `superjax run`. The mesh spans the devices of all processes,
+so each process trains the runs that live on its own devices; orbax writes one checkpoint
+from all of them; the primary process (index 0) alone writes config, results and figures.
+
+On a GPU cluster under SLURM, or a TPU pod slice, `jax.distributed.initialize()` finds
+the coordinator by itself (`superjax run SWEEP --distributed`). Elsewhere name it:
+`--coordinator HOST:PORT --num-processes N --process-id I`.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+from jax.experimental import multihost_utils
+
+from superjax.errors import SuperjaxError
+
+
+def initialize(coordinator: str | None = None, num_processes: int | None = None,
+               process_id: int | None = None) -> None:
+  """Joins the distributed runtime; with no arguments the cluster environment says how."""
+  # CPU processes exchange arrays through gloo; GPUs and TPUs bring their own collectives.
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  try:
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
+                               process_id=process_id)
+  except (RuntimeError, ValueError) as e:
+    raise SuperjaxError(f"could not join the distributed runtime: {str(e).splitlines()[0]}") from None
+
+
+def is_primary() -> bool:
+  return jax.process_index() == 0
+
+
+def barrier(name: str) -> None:
+  """Waits until every process reaches the barrier of this name (no-op on one process)."""
+  if jax.process_count() > 1:
+    multihost_utils.sync_global_devices(name)
+
+
+def gather(x) -> np.ndarray:
+  """The whole of an array on this host, whichever processes hold its shards."""
+  if isinstance(x, jax.Array) and not x.is_fully_addressable:
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+  return np.asarray(x)
+
+
+def shard(a: np.ndarray, sharding: jax.sharding.Sharding) -> jax.Array:
+  """A global array from one every process holds in full, each placing its own shards."""
+  return jax.make_array_from_callback(a.shape, sharding, lambda index: a[index])
