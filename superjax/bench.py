@@ -1,0 +1,103 @@
+"""Throughput of whole `superjax run`s on this machine, for `superjax bench` and
+benchmarks/throughput.py.
+
+Each configuration runs in a fresh subprocess (so its peak memory is its own) through
+the engine exactly as `superjax run` does: checkpoints, metrics and results included.
+The rate counts model-steps (one optimiser step of one toy model on a batch) per second
+of training after compilation; compile time is reported beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+# name -> (description, config overrides). Batch 1024 throughout.
+CONFIGS = {
+    "a": ("n=100, m=20 x 30 densities (Gorton & Lewis)",
+          dict(n=100, m=20, density=tuple(np.geomspace(1, 0.1, 30).tolist()), steps=2000)),
+    "b": ("n=2, m=1 x 4,000 runs (phase diagram)",
+          dict(n=2, m=1, density=tuple(np.logspace(-2, 0, 20).tolist()),
+               relative_importance=tuple(np.logspace(-1, 1, 20).tolist()), seeds=10, steps=500)),
+    "c": ("n=200, m=20 x 20 densities (geometry)",
+          dict(n=200, m=20, density=tuple(np.logspace(0, -2.5, 20).tolist()), steps=1000)),
+}
+
+
+def flops_per_model_step(n: int, m: int, batch: int) -> float:
+  """Matmul FLOPs of one training step of the tied ReLU model: the forward pass has two
+  (batch x n x m) products (W x and W^T h), the backward pass four more."""
+  return 6 * 2.0 * batch * n * m
+
+
+def matmul_peak_gflops(size: int = 2048, repeats: int = 20) -> float:
+  """Best observed float32 matmul rate on the default device, in GFLOP/s."""
+  import jax
+  import jax.numpy as jnp
+  a = jax.random.normal(jax.random.key(0), (size, size))
+  f = jax.jit(lambda a: a @ a)
+  f(a).block_until_ready()
+  best = np.inf
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    f(a).block_until_ready()
+    best = min(best, time.perf_counter() - t0)
+  return 2 * size ** 3 / best / 1e9
+
+
+def run_one(name: str, steps: int | None = None) -> dict:
+  """Trains config `name` through the engine in this process; returns its measurements."""
+  from superjax import SweepConfig, engine
+  overrides = dict(CONFIGS[name][1])
+  if steps:
+    overrides["steps"] = steps
+  cfg = SweepConfig(name=f"bench_{name}", models=("relu",), batch=1024, log_every=250,
+                    checkpoint_every=10_000, **overrides)
+  with tempfile.TemporaryDirectory() as tmp:
+    t0 = time.perf_counter()
+    engine.run(cfg, Path(tmp) / "run", show_progress=False)
+    wall = time.perf_counter() - t0
+    manifest = json.loads((Path(tmp) / "run" / "manifest.json").read_text())
+  compile_s = manifest["timings"]["relu"]["compile_seconds"]
+  model_steps = cfg.run_count * cfg.steps
+  rate = model_steps / (wall - compile_s)
+  return {
+      "config": name, "description": CONFIGS[name][0], "runs": cfg.run_count,
+      "steps": cfg.steps, "wall_seconds": round(wall, 3), "compile_seconds": compile_s,
+      "model_steps_per_second": rate,
+      "gflops": rate * flops_per_model_step(cfg.n, cfg.m, cfg.batch) / 1e9,
+      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+  }
+
+
+def measure(name: str, steps: int | None = None) -> dict:
+  """run_one in a fresh subprocess (its own peak memory)."""
+  args = [sys.executable, "-m", "superjax.bench", name] + ([str(steps)] if steps else [])
+  out = subprocess.run(args, check=True, capture_output=True, text=True)
+  return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(rows: list[dict], peak: float) -> str:
+  lines = [f"matmul peak on this device: {peak:.1f} GFLOP/s",
+           f"{'cfg':<4}{'runs':>6}{'steps':>7}{'model-steps/s':>15}{'GFLOP/s':>9}{'% peak':>8}"
+           f"{'compile s':>10}{'peak MiB':>10}{'torch m-s/s':>13}{'ratio':>7}"]
+  for r in rows:
+    torch_rate = r.get("torch_model_steps_per_second")
+    lines.append(
+        f"{r['config']:<4}{r['runs']:>6}{r['steps']:>7}{r['model_steps_per_second']:>15,.0f}"
+        f"{r['gflops']:>9.1f}{100 * r['gflops'] / peak:>7.1f}%{r['compile_seconds']:>10.2f}"
+        f"{r['peak_rss_mib']:>10.0f}"
+        + (f"{torch_rate:>13,.0f}{r['model_steps_per_second'] / torch_rate:>7.1f}x"
+           if torch_rate else f"{'-':>13}{'-':>7}"))
+  return "\n".join(lines)
+
+
+if __name__ == "__main__":
+  print(json.dumps(run_one(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)))
