@@ -12,6 +12,40 @@ import jax.numpy as jnp
 INDEPENDENT, CORRELATED, ANTICORRELATED = 0, 1, 2  # the order of config.CORRELATIONS
 
 
+def draw_uniforms(key: jax.Array, batch: int, n: int, set_size: int = 0
+                  ) -> tuple[jax.Array, jax.Array | None]:
+  """The random numbers behind a batch: u of shape (batch, n) and, with sets, g of shape
+  (batch, n // set_size). They depend on the key alone, not on densities, so runs whose
+  keys agree can draw them once and share them (the engine does)."""
+  if set_size == 0:
+    return jax.random.uniform(key, (batch, n)), None
+  key_u, key_g = jax.random.split(key)
+  return (jax.random.uniform(key_u, (batch, n)),
+          jax.random.uniform(key_g, (batch, n // set_size)))
+
+
+def features_from_uniforms(uniforms: tuple[jax.Array, jax.Array | None], density: jax.Array,
+                           signed: bool = False, set_size: int = 0,
+                           correlation: jax.Array | int = INDEPENDENT) -> jax.Array:
+  """Sparse features from `draw_uniforms`'s numbers; see `sample_features`."""
+  u, g = uniforms
+  density = density[None, :]
+  if set_size == 0:
+    on, value = u < density, u / density
+  else:
+    n = density.shape[-1]
+    g = jnp.repeat(g, set_size, axis=1)
+    upper = jnp.cumsum(density.reshape(-1, set_size), axis=1).reshape(1, n)
+    lower = upper - density
+    on = jnp.select([correlation == INDEPENDENT, correlation == CORRELATED],
+                    [u < density, g < density], (g >= lower) & (g < upper))
+    value = jnp.select([correlation == INDEPENDENT, correlation == CORRELATED],
+                       [u / density, u], (g - lower) / density)
+  if signed:
+    value = 2.0 * value - 1.0
+  return jnp.where(on, value, 0.0)
+
+
 def sample_features(key: jax.Array, density: jax.Array, batch: int, signed: bool = False,
                     set_size: int = 0, correlation: jax.Array | int = INDEPENDENT) -> jax.Array:
   """Draws a batch of sparse feature vectors.
@@ -37,21 +71,5 @@ def sample_features(key: jax.Array, density: jax.Array, batch: int, signed: bool
   Returns:
     (batch, n) float32 features.
   """
-  n = density.shape[-1]
-  density = density[None, :]
-  if set_size == 0:
-    u = jax.random.uniform(key, (batch, n))
-    on, value = u < density, u / density
-  else:
-    key_u, key_g = jax.random.split(key)
-    u = jax.random.uniform(key_u, (batch, n))
-    g = jnp.repeat(jax.random.uniform(key_g, (batch, n // set_size)), set_size, axis=1)
-    upper = jnp.cumsum(density.reshape(-1, set_size), axis=1).reshape(1, n)
-    lower = upper - density
-    on = jnp.select([correlation == INDEPENDENT, correlation == CORRELATED],
-                    [u < density, g < density], (g >= lower) & (g < upper))
-    value = jnp.select([correlation == INDEPENDENT, correlation == CORRELATED],
-                       [u / density, u], (g - lower) / density)
-  if signed:
-    value = 2.0 * value - 1.0
-  return jnp.where(on, value, 0.0)
+  return features_from_uniforms(draw_uniforms(key, batch, density.shape[-1], set_size),
+                                density, signed, set_size, correlation)

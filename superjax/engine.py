@@ -64,16 +64,39 @@ class _Program:
 
     self.finish = jax.jit(jax.vmap(finish), out_shardings=self.sharding)
 
-  def segment(self, state, hp, start: int, length: int):
-    if (length, hp.seed.shape) not in self._segments:
-      fn = jax.jit(jax.vmap(functools.partial(train.train_segment, self.cfg, self.model,
-                                              length=length), in_axes=(0, 0, None)),
-                   in_shardings=(self.sharding, self.sharding, None),
-                   out_shardings=self.sharding)
+  def segment(self, state, hp, start: int, length: int, shared=None):
+    """Trains `length` steps from `start`; `shared` = (distinct seeds, slot per run) draws
+    each step's random numbers once per seed (see train.train_segment_runs)."""
+    key = (length, hp.seed.shape, None if shared is None else shared[0].shape)
+    args = (state, hp) + (() if shared is None else shared) + (jnp.int32(start),)
+    if key not in self._segments:
+      if shared is None:
+        fn = jax.jit(jax.vmap(functools.partial(train.train_segment, self.cfg, self.model,
+                                                length=length), in_axes=(0, 0, None)),
+                     in_shardings=(self.sharding, self.sharding, None),
+                     out_shardings=self.sharding)
+      else:
+        replicated = NamedSharding(self.sharding.mesh, PartitionSpec())
+        fn = jax.jit(functools.partial(train.train_segment_runs, self.cfg, self.model,
+                                       length=length),
+                     in_shardings=(self.sharding, self.sharding, replicated, self.sharding,
+                                   None),
+                     out_shardings=self.sharding)
       t0 = time.perf_counter()
-      self._segments[length, hp.seed.shape] = fn.lower(state, hp, jnp.int32(start)).compile()
+      self._segments[key] = fn.lower(*args).compile()
       self.compile_seconds += time.perf_counter() - t0
-    return self._segments[length, hp.seed.shape](state, hp, jnp.int32(start))
+    return self._segments[key](*args)
+
+
+def _shared_draws(seed: np.ndarray, sharding: NamedSharding):
+  """(distinct seeds, slot of each run) for drawing random numbers once per seed, or None
+  where that saves nothing: unshared, each device draws only for its own runs."""
+  seeds, slot = np.unique(seed, return_inverse=True)
+  if len(seeds) * jax.device_count() >= len(seed):
+    return None
+  replicated = NamedSharding(sharding.mesh, PartitionSpec())
+  return (distributed.shard(seeds.astype(np.int32), replicated),
+          distributed.shard(slot.astype(np.int32).reshape(-1), sharding))
 
 
 def _segment_ends(cfg: SweepConfig) -> np.ndarray:
@@ -91,6 +114,7 @@ def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Pa
                  chunk: tuple[int, int], progress: Progress) -> dict[str, np.ndarray]:
   runs = chunk[1] - chunk[0]
   hp = _shard_runs(hp, program.sharding)
+  shared = _shared_draws(distributed.gather(hp.seed), program.sharding)
   padded = hp.seed.shape[0]
   meta = {"config": cfg.replace(description="", figures=(), reports=()).to_dict(),
           "model": program.model, "chunk": list(chunk), "padded_runs": padded}
@@ -111,7 +135,7 @@ def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Pa
     diverged = int(np.sum(distributed.gather(state.diverged)[:runs]))
     while step < cfg.steps:
       length = min(cfg.log_every, cfg.steps - step)
-      state, loss = program.segment(state, hp, step, length)
+      state, loss = program.segment(state, hp, step, length, shared)
       history[step // cfg.log_every] = distributed.gather(loss)
       step += length
       now_diverged = int(np.sum(distributed.gather(state.diverged)[:runs]))

@@ -8,6 +8,8 @@ training data and evaluation data come from fixed sub-keys, and the batch of ste
 
 from __future__ import annotations
 
+import functools
+
 import flax.struct
 import jax
 import jax.numpy as jnp
@@ -74,6 +76,18 @@ def sample(cfg: SweepConfig, hp: HParams, key: jax.Array, batch: int) -> jax.Arr
                               cfg.set_size, hp.correlation)
 
 
+def batch_key(cfg: SweepConfig, seed: jax.Array, step: jax.Array) -> jax.Array:
+  """Key of the training batch of `step`: a function of the seed alone, so every run of a
+  seed sees the same random numbers (shaped by its own densities): common random numbers."""
+  return jax.random.fold_in(jax.random.fold_in(
+      jax.random.fold_in(jax.random.key(cfg.base_seed), seed), _DATA), step)
+
+
+def draw_batch(cfg: SweepConfig, seed: jax.Array, step: jax.Array):
+  """The uniforms behind the training batch of `step` (see data.draw_uniforms)."""
+  return data.draw_uniforms(batch_key(cfg, seed, step), cfg.batch, cfg.n, cfg.set_size)
+
+
 def snapshot_steps(cfg: SweepConfig) -> np.ndarray:
   """Log-spaced step counts (after 1 ... `steps` optimiser steps) at which W is recorded."""
   if not cfg.snapshots:
@@ -113,11 +127,17 @@ def init_state(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
 
 
 def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
-               step: jax.Array) -> tuple[TrainState, jax.Array]:
+               step: jax.Array, uniforms=None) -> tuple[TrainState, jax.Array]:
   """One optimiser step on a fresh batch. A non-finite loss or gradient marks the run
-  diverged and freezes it at its last finite parameters; other runs are unaffected."""
-  key = jax.random.fold_in(jax.random.fold_in(jax.random.wrap_key_data(state.key), _DATA), step)
-  x = sample(cfg, hp, key, cfg.batch)
+  diverged and freezes it at its last finite parameters; other runs are unaffected.
+
+  `uniforms`, if given, are `draw_batch(cfg, hp.seed, step)` drawn by the caller (once
+  for all runs of a seed); the step is the same either way."""
+  key = batch_key(cfg, hp.seed, step)
+  if uniforms is None:
+    uniforms = draw_batch(cfg, hp.seed, step)
+  x = data.features_from_uniforms(uniforms, feature_density(cfg.n, hp), cfg.signed,
+                                  cfg.set_size, hp.correlation)
   importance = feature_importance(cfg.n, hp)
   if cfg.train_attack == "none":
     loss, grads = jax.value_and_grad(loss_fn, argnums=1)(model, state.params, x, importance)
@@ -159,6 +179,32 @@ def train_segment(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
 
   state, losses = jax.lax.scan(body, state, start + jnp.arange(length))
   return state, jnp.mean(losses)
+
+
+def train_segment_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
+                       seeds: jax.Array, slot: jax.Array, start: jax.Array,
+                       length: int) -> tuple[TrainState, jax.Array]:
+  """`train_segment` for many runs at once (leading axis R), drawing each step's random
+  numbers once per distinct seed rather than once per run.
+
+  Sampling dominates a step on CPU, and a grid's runs mostly differ in density or
+  importance, not seed; each run's data is the same as `train_segment` gives it.
+
+  Args:
+    states, hps: (R, ...) states and hyperparameters of the runs.
+    seeds: (U,) the distinct seeds among the runs.
+    slot: (R,) index into `seeds` of each run's seed.
+  Returns:
+    The states and the (R,) mean loss of each run over the segment.
+  """
+  step_runs = jax.vmap(functools.partial(train_step, cfg, model), in_axes=(0, 0, None, 0))
+
+  def body(states, step):
+    drawn = jax.vmap(draw_batch, in_axes=(None, 0, None))(cfg, seeds, step)
+    return step_runs(states, hps, step, jax.tree.map(lambda a: a[slot], drawn))
+
+  states, losses = jax.lax.scan(body, states, start + jnp.arange(length))
+  return states, jnp.mean(losses, axis=0)
 
 
 def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict[str, jax.Array]:
