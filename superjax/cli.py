@@ -1,4 +1,6 @@
-"""Command line: `superjax list | run | plot | report`. Parses, dispatches, reports errors."""
+"""Command line: `superjax list | run | plot | report | bench | convert-resnet18`.
+
+Parses, dispatches, reports errors."""
 
 from __future__ import annotations
 
@@ -42,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
                      ("report", "print the summary numbers of a finished run")):
     cmd = sub.add_parser(name, help=text)
     cmd.add_argument("run_dir", type=Path)
+  convert = sub.add_parser("convert-resnet18", help="convert a madrylab or torchvision "
+                           "ResNet18 checkpoint for superjax.resnet.load (needs torch)")
+  convert.add_argument("checkpoint", type=Path, metavar="CKPT", help="the PyTorch .pt/.pth file")
+  convert.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory to write")
   return parser
 
 
@@ -92,6 +98,16 @@ def _run(args) -> None:
     _figures(dataset, run_dir)
 
 
+def _convert_resnet18(checkpoint: Path, out: Path) -> None:
+  from superjax import convert
+  done = convert.convert_resnet18(checkpoint, out)
+  arch = done["architecture"]
+  print(f"wrote {done['out']}: ResNet18, {arch['stem']} stem, width {arch['width']}, "
+        f"{arch['num_classes']} classes, mean {arch['mean']}, std {arch['std']}")
+  print("source: " + ", ".join(f"{key}={value}" for key, value in done["source"].items()))
+  print(f"load it with superjax.resnet.load({str(out)!r})")
+
+
 def main(argv: list[str] | None = None) -> int:
   args = _parser().parse_args(argv)
   try:
@@ -101,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
       _run(args)
     elif args.command == "bench":
       _bench(args.configs)
+    elif args.command == "convert-resnet18":
+      _convert_resnet18(args.checkpoint, args.out)
     else:
       from superjax import experiments, results
       dataset = results.load(args.run_dir)
