@@ -133,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     print("superjax: interrupted; rerun the same command to resume from the last checkpoint",
           file=sys.stderr)
     return 130
+  except (MemoryError, RuntimeError) as e:
+    # XLA reports exhausted memory as a RuntimeError subclass (JaxRuntimeError).
+    if not isinstance(e, MemoryError) and "RESOURCE_EXHAUSTED" not in str(e):
+      raise
+    print("superjax: error: out of memory; lower chunk_size (or eval_batch) with --set; "
+          "finished checkpoints are kept and the same command resumes from them",
+          file=sys.stderr)
+    return 3
   return 0
 
 
