@@ -40,7 +40,6 @@ def flops_per_model_step(n: int, m: int, batch: int) -> float:
 def matmul_peak_gflops(size: int = 2048, repeats: int = 20) -> float:
   """Best observed float32 matmul rate on the default device, in GFLOP/s."""
   import jax
-  import jax.numpy as jnp
   a = jax.random.normal(jax.random.key(0), (size, size))
   f = jax.jit(lambda a: a @ a)
   f(a).block_until_ready()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from superjax import distributed, metrics, results, train
 from superjax.checkpoint import Checkpoints, abstract_of
-from superjax.config import ConfigError, SweepConfig
+from superjax.config import SweepConfig
 from superjax.grid import Grid, HParams
 from superjax.progress import Progress
 
@@ -155,31 +154,6 @@ def _train_chunk(cfg: SweepConfig, program: _Program, hp: HParams, directory: Pa
   return out
 
 
-def _prepare_run_dir(cfg: SweepConfig, run_dir: Path, fresh: bool) -> None:
-  """Checks the directory against the config (moving it aside when `fresh`) and creates it."""
-  config_file = run_dir / "config.json"
-  if config_file.exists():
-    try:
-      previous = SweepConfig.from_dict(json.loads(config_file.read_text()))
-    except Exception as e:
-      previous, problem = None, f"its config.json is unreadable ({type(e).__name__})"
-    else:
-      changed = previous.differences(cfg)
-      problem = f"it holds a run with different {', '.join(changed)}" if changed else None
-    if fresh:
-      stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-      moved = run_dir.with_name(f"{run_dir.name}.previous-{stamp}")
-      run_dir.rename(moved)
-      _say(f"moved the previous run to {moved}")
-    elif problem:
-      raise ConfigError(f"{run_dir}: {problem}; pass --fresh to start anew "
-                        "(the old run is kept beside it) or --out to choose another directory")
-  elif run_dir.exists() and any(run_dir.iterdir()):
-    raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
-  run_dir.mkdir(parents=True, exist_ok=True)
-  results.write_atomic(config_file, cfg.to_json())
-
-
 def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
         show_progress: bool = True):
   """Trains every run of the sweep (resuming where checkpoints exist) and saves results.
@@ -190,7 +164,7 @@ def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
   run_dir = Path(run_dir)
   # One process checks and prepares the directory; the others wait, then see its verdict.
   if distributed.is_primary():
-    _prepare_run_dir(cfg, run_dir, fresh)
+    results.prepare_run_dir(cfg, run_dir, fresh)
   distributed.barrier("superjax_prepare_run_dir")
   if (run_dir / results.RESULTS_FILE).exists():
     _say(f"{run_dir} already holds the finished run; loading its results")

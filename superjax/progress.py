@@ -14,12 +14,12 @@ def _clock(seconds: float) -> str:
 
 
 class Progress:
-  """Counts model-steps; redraws in place on a terminal, prints a line every
-  `line_every` seconds otherwise (logs, CI)."""
+  """Counts units of work (model-steps for the engine); redraws in place on a terminal,
+  prints a line every `line_every` seconds otherwise (logs, CI)."""
 
   def __init__(self, total: int, label: str, stream=None, line_every: float = 10.0,
-               enabled: bool = True):
-    self.total, self.label, self.done = max(total, 1), label, 0
+               enabled: bool = True, unit: str = "model-steps"):
+    self.total, self.label, self.done, self.unit = max(total, 1), label, 0, unit
     self.stream = stream or sys.stderr
     self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
     self.enabled, self.line_every = enabled, line_every
@@ -41,7 +41,8 @@ class Progress:
     eta = (self.total - self.done) / rate if rate > 0 else float("inf")
     frac = self.done / self.total
     bar = "#" * int(24 * frac) + "-" * (24 - int(24 * frac))
-    line = (f"{self.label} [{bar}] {100 * frac:5.1f}%  {rate:,.0f} model-steps/s  "
+    speed = f"{rate:,.0f} {self.unit}/s" if rate >= 1 else f"{1 / max(rate, 1e-9):,.1f} s/{self.unit}"
+    line = (f"{self.label} [{bar}] {100 * frac:5.1f}%  {speed}  "
             f"elapsed {_clock(now - self.start)}  ETA {_clock(eta) if eta != float('inf') else '?'}"
             f"  {note}")
     if self.tty:

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import platform
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -20,13 +21,16 @@ import numpy as np
 import xarray as xr
 
 from superjax import theory, train
-from superjax.config import SweepConfig
+from superjax.config import ConfigError, SweepConfig
 from superjax.errors import SuperjaxError
 from superjax.grid import AXES, Grid
 from superjax.models import MODELS
 
 RESULTS_FILE = "results.nc"
 MANIFEST_FILE = "manifest.json"
+CONFIG_FILE = "config.json"
+# Config fields that change how results are shown, not what is computed.
+PRESENTATION_FIELDS = ("description", "figures", "reports")
 
 # Trailing dimensions of each per-run variable.
 _VARIABLE_DIMS = {
@@ -137,6 +141,39 @@ def best_seed(dataset: xr.Dataset) -> xr.Dataset:
 def first_of_other_axes(dataset: xr.Dataset, keep: tuple[str, ...]) -> xr.Dataset:
   """Selects the first value of every grid axis not in `keep`."""
   return dataset.isel({d: 0 for d in dataset["loss"].dims if d not in keep})
+
+
+def prepare_run_dir(cfg, run_dir: Path, fresh: bool) -> None:
+  """Makes `run_dir` the home of a run of `cfg` (any experiment's config).
+
+  A directory holding the same config is kept (the run resumes, or is finished); one
+  holding a different config is refused, naming the fields that differ, unless `fresh`,
+  which moves it aside; a non-empty directory that is no run is refused.
+  """
+  run_dir = Path(run_dir)
+  config_file = run_dir / CONFIG_FILE
+  current = json.loads(json.dumps(cfg.to_dict()))
+  if config_file.exists():
+    try:
+      previous = json.loads(config_file.read_text())
+    except (OSError, ValueError) as e:
+      problem = f"its {CONFIG_FILE} is unreadable ({type(e).__name__})"
+    else:
+      changed = [k for k in sorted(set(previous) | set(current))
+                 if k not in PRESENTATION_FIELDS and previous.get(k) != current.get(k)]
+      problem = f"it holds a run with different {', '.join(changed)}" if changed else None
+    if fresh:
+      stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+      moved = run_dir.with_name(f"{run_dir.name}.previous-{stamp}")
+      run_dir.rename(moved)
+      print(f"moved the previous run to {moved}", file=sys.stderr, flush=True)
+    elif problem:
+      raise ConfigError(f"{run_dir}: {problem}; pass --fresh to start anew "
+                          "(the old run is kept beside it) or --out to choose another directory")
+  elif run_dir.exists() and any(run_dir.iterdir()):
+    raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
+  run_dir.mkdir(parents=True, exist_ok=True)
+  write_atomic(config_file, json.dumps(current, indent=2))
 
 
 def write_atomic(path: Path, text_or_writer) -> None:
