@@ -4,7 +4,7 @@ A sweep file's `CONFIG` is a frozen config dataclass; its class picks the experi
 
   SweepConfig  grids of toy models trained by the engine (superjax.engine)
   UAndConfig   U-AND circuits and epsilon-linear readouts (superjax.uand_sweep)
-  SAEConfig    sparse autoencoders on robust ResNet18 stages (superjax.sae_sweep)
+  SAEStudyConfig  sparse autoencoders on robust ResNet18 stages (superjax.sae_study)
 
 Every experiment module provides
 
@@ -31,7 +31,7 @@ TOY = "toy"
 EXPERIMENTS = {
     TOY: ("SweepConfig", "superjax.experiments"),
     "uand": ("UAndConfig", "superjax.uand_sweep"),
-    "sae": ("SAEConfig", "superjax.sae_sweep"),
+    "sae": ("SAEStudyConfig", "superjax.sae_study"),
 }
 
 

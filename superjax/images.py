@@ -206,3 +206,24 @@ def chunk_index(directory: str | os.PathLike) -> dict:
   if not path.is_file():
     raise SuperjaxError(f"{directory}: no {INDEX_FILE}; not a finished stream_to_disk output")
   return json.loads(path.read_text())
+
+
+def digits(test_fraction: float = 0.2, seed: int = 0
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+  """scikit-learn's 1,797 8x8 handwritten digits as RGB images: a data set that ships in
+  a registry package, so the robust-model study runs without downloads.
+
+  Returns:
+    x_train (N, 8, 8, 3) in [0, 1], y_train (N,), x_test, y_test: a fixed random split.
+  """
+  try:
+    from sklearn.datasets import load_digits
+  except ImportError:
+    raise SuperjaxError('the digits study needs scikit-learn: pip install "superjax[digits]"'
+                        ) from None
+  data = load_digits()
+  x = np.repeat((data.images / 16.0).astype(np.float32)[..., None], 3, axis=-1)
+  order = np.random.default_rng(seed).permutation(len(x))
+  test = order[:int(round(test_fraction * len(x)))]
+  train = order[len(test):]
+  return x[train], data.target[train].astype(np.int32), x[test], data.target[test].astype(np.int32)
