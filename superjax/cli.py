@@ -86,6 +86,8 @@ def _run(args) -> None:
         if name not in known:
           raise SuperjaxError(f"{field}: {name!r} is not one of {', '.join(known)}")
   experiment = experiments.of_config(cfg)
+  if (args.distributed or args.coordinator) and experiments.name_of_config(cfg) != experiments.TOY:
+    raise SuperjaxError(f"{args.sweep}: only toy-model sweeps run on many hosts")
   run_dir = args.out or DEFAULT_ROOT / cfg.name
   dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
   if not distributed.is_primary():

@@ -302,7 +302,6 @@ def run(cfg: SAEStudyConfig, run_dir: Path, fresh: bool = False,
   eval_inputs = [{"clean": x_eval, **_attacked(cfg, f, x_eval, y_eval)} for f in zoo]
   accuracy = np.array([[_accuracy(f, inputs[name], y_eval) for name in ("clean", *ATTACKS)]
                        for f, inputs in zip(zoo, eval_inputs)])
-  rng = np.random.default_rng(cfg.seed)
   features = lambda f: functools.partial(_features, f.model, f.variables)
   train_maps = [_in_batches(features(f), x_train) for f in zoo]
   eval_maps = [{name: _in_batches(features(f), x) for name, x in inputs.items()}
@@ -316,7 +315,7 @@ def run(cfg: SAEStudyConfig, run_dir: Path, fresh: bool = False,
       layers[layer] = dict(np.load(part))
     else:
       # The same token positions for every model, so sources align.
-      seed = int(rng.integers(2 ** 31))
+      seed = int(np.random.default_rng([cfg.seed, resnet.STAGES.index(layer)]).integers(2 ** 31))
       pick = lambda m: _tokens(m, cfg.tokens_per_image, np.random.default_rng(seed))
       train_acts = np.stack([pick(maps[layer]) for maps in train_maps])
       eval_acts = {name: np.stack([pick(maps[name][layer]) for maps in eval_maps])
