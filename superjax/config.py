@@ -32,8 +32,40 @@ class ConfigError(SuperjaxError):
   """Bad user input; the message is one line that names the field."""
 
 
+class ConfigMethods:
+  """What every experiment's frozen config dataclass shares: copies, JSON, comparison."""
+
+  def replace(self, **changes):
+    return dataclasses.replace(self, **changes)
+
+  def to_dict(self) -> dict[str, Any]:
+    return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+            for f in dataclasses.fields(self)}
+
+  def to_json(self) -> str:
+    return json.dumps(self.to_dict(), indent=2)
+
+  @classmethod
+  def from_dict(cls, data: dict[str, Any]):
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+      raise ConfigError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+  def differences(self, other) -> list[str]:
+    """Names of fields that change what is computed and differ between the two."""
+    return [f.name for f in dataclasses.fields(self)
+            if f.name not in PRESENTATION_FIELDS
+            and getattr(self, f.name) != getattr(other, f.name)]
+
+  def with_overrides(self, assignments: list[str]):
+    """Applies `key=value` strings, as given to `--set`."""
+    return apply_overrides(self, assignments)
+
+
 @dataclasses.dataclass(frozen=True)
-class SweepConfig:
+class SweepConfig(ConfigMethods):
   """Everything that defines a sweep.
 
   Grid axes (`density`, `relative_density`, `importance`, `relative_importance`,
@@ -102,34 +134,6 @@ class SweepConfig:
     return (len(self.density) * len(self.relative_density) * len(self.importance)
             * len(self.relative_importance) * len(self.correlation) * len(self.alpha)
             * len(self.lr) * self.seeds)
-
-  def replace(self, **changes) -> SweepConfig:
-    return dataclasses.replace(self, **changes)
-
-  def to_dict(self) -> dict[str, Any]:
-    return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-            for f in dataclasses.fields(self)}
-
-  def to_json(self) -> str:
-    return json.dumps(self.to_dict(), indent=2)
-
-  @classmethod
-  def from_dict(cls, data: dict[str, Any]) -> SweepConfig:
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-      raise ConfigError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
-    return cls(**data)
-
-  def differences(self, other: SweepConfig) -> list[str]:
-    """Names of fields that change what is computed and differ between the two."""
-    return [f.name for f in dataclasses.fields(self)
-            if f.name not in PRESENTATION_FIELDS
-            and getattr(self, f.name) != getattr(other, f.name)]
-
-  def with_overrides(self, assignments: list[str]) -> SweepConfig:
-    """Applies `key=value` strings, as given to `--set`."""
-    return apply_overrides(self, assignments)
 
 
 def apply_overrides(cfg: Any, assignments: list[str]) -> Any:

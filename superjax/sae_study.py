@@ -38,7 +38,7 @@ import numpy as np
 import xarray as xr
 
 from superjax import image_attacks, image_training, images, resnet, results, sae
-from superjax.config import ConfigError
+from superjax.config import ConfigError, ConfigMethods
 from superjax.errors import SuperjaxError
 from superjax.progress import Progress
 
@@ -48,7 +48,7 @@ EXPERIMENT = "sae"
 
 
 @dataclasses.dataclass(frozen=True)
-class SAEStudyConfig:
+class SAEStudyConfig(ConfigMethods):
   """Settings of an SAE study on a robust-model zoo (tuples are grid axes).
 
   Attributes:
@@ -126,19 +126,6 @@ class SAEStudyConfig:
   @property
   def model_eps(self) -> tuple[float, ...]:
     return self.train_eps if self.source == "digits" else self.checkpoint_eps
-
-  def replace(self, **changes) -> SAEStudyConfig:
-    return dataclasses.replace(self, **changes)
-
-  def to_dict(self) -> dict[str, Any]:
-    return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-            for f in dataclasses.fields(self)}
-
-  @classmethod
-  def from_dict(cls, data: dict[str, Any]) -> SAEStudyConfig:
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-                  if k in fields})
 
 
 def _say(message: str) -> None:

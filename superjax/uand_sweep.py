@@ -22,7 +22,6 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +29,7 @@ import numpy as np
 import xarray as xr
 
 from superjax import readout, results, uand
-from superjax.config import ConfigError
+from superjax.config import ConfigError, ConfigMethods
 from superjax.progress import Progress
 
 EXPERIMENT = "uand"
@@ -43,7 +42,7 @@ _TEST, _EMBED, _UAND, _RANDOM, _FIT, _POSITIVE, _TRAIN = range(7)
 
 
 @dataclasses.dataclass(frozen=True)
-class UAndConfig:
+class UAndConfig(ConfigMethods):
   """A U-AND scaling study.
 
   Grid: constructions x inputs x s x m x widths x seeds, and p for `uand`. Inputs have s
@@ -86,29 +85,6 @@ class UAndConfig:
       if str(field.type).startswith("tuple") and not isinstance(value, tuple):
         object.__setattr__(self, field.name, tuple(np.atleast_1d(value).tolist()))
     _validate(self)
-
-  def replace(self, **changes) -> UAndConfig:
-    return dataclasses.replace(self, **changes)
-
-  def to_dict(self) -> dict[str, Any]:
-    return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-            for f in dataclasses.fields(self)}
-
-  def to_json(self) -> str:
-    return json.dumps(self.to_dict(), indent=2)
-
-  @classmethod
-  def from_dict(cls, data: dict[str, Any]) -> UAndConfig:
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-      raise ConfigError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
-  def differences(self, other: UAndConfig) -> list[str]:
-    """Fields that change what is computed and differ between the two."""
-    return [f.name for f in dataclasses.fields(self)
-            if f.name != "description" and getattr(self, f.name) != getattr(other, f.name)]
 
 
 def _validate(cfg: UAndConfig) -> None:
