@@ -125,46 +125,31 @@ def _pgd(key: jax.Array, logits_fn: LogitsFn, x: jax.Array, labels: jax.Array, e
   return best
 
 
-@functools.partial(jax.jit, static_argnames=("logits_fn", "steps"))
-def pgd_linf(key: jax.Array, logits_fn: LogitsFn, x: jax.Array, labels: jax.Array,
-             eps: jax.Array, steps: int = 10, step_size: jax.Array | None = None) -> jax.Array:
-  """PGD in Linf: random start in the eps-box, signed gradient steps, projection, clamp.
+@functools.partial(jax.jit, static_argnames=("logits_fn", "steps", "norm"))
+def pgd(key: jax.Array, logits_fn: LogitsFn, x: jax.Array, labels: jax.Array, eps: jax.Array,
+        steps: int = 10, step_size: jax.Array | None = None, norm: str = "linf") -> jax.Array:
+  """PGD: random start in the eps-ball, gradient steps (signed in Linf, normalised per
+  image in L2), each projected onto the ball and clamped to [0, 1].
 
   Args:
     key: random start.
     logits_fn: classifier, (N, H, W, C) -> (N, classes).
     x: (N, H, W, C) images in [0, 1].
     labels: (N,) integer labels.
-    eps: scalar or (N,) Linf budget.
+    eps: scalar or (N,) budget in `norm`.
     steps: gradient steps (static).
-    step_size: scalar or (N,); None means 2.5 eps / steps.
+    step_size: scalar or (N,) length of each step in `norm`; None means 2.5 eps / steps.
+    norm: "linf" or "l2" (static).
 
   Returns:
     (N, H, W, C) adversarial images, the highest-loss iterate of each image.
   """
   step_size = 2.5 * jnp.asarray(eps) / steps if step_size is None else step_size
-  return _pgd(key, logits_fn, x, labels, eps, steps, step_size, "linf")
+  return _pgd(key, logits_fn, x, labels, eps, steps, step_size, norm)
 
 
-@functools.partial(jax.jit, static_argnames=("logits_fn", "steps"))
-def pgd_l2(key: jax.Array, logits_fn: LogitsFn, x: jax.Array, labels: jax.Array,
-           eps: jax.Array, steps: int = 10, step_size: jax.Array | None = None) -> jax.Array:
-  """PGD in L2: random start in the eps-ball, normalised gradient steps, projection, clamp.
-
-  Args:
-    key: random start.
-    logits_fn: classifier, (N, H, W, C) -> (N, classes).
-    x: (N, H, W, C) images in [0, 1].
-    labels: (N,) integer labels.
-    eps: scalar or (N,) L2 budget per image.
-    steps: gradient steps (static).
-    step_size: scalar or (N,) L2 length of each step; None means 2.5 eps / steps.
-
-  Returns:
-    (N, H, W, C) adversarial images, the highest-loss iterate of each image.
-  """
-  step_size = 2.5 * jnp.asarray(eps) / steps if step_size is None else step_size
-  return _pgd(key, logits_fn, x, labels, eps, steps, step_size, "l2")
+pgd_linf = functools.partial(pgd, norm="linf")
+pgd_l2 = functools.partial(pgd, norm="l2")
 
 
 def random_start(key: jax.Array, x: jax.Array, eps: jax.Array, norm: str) -> jax.Array:

@@ -28,6 +28,7 @@ import dataclasses
 import datetime
 import functools
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -129,14 +130,14 @@ class SAEStudyConfig(ConfigMethods):
 
 
 def _say(message: str) -> None:
-  import sys
   print(message, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- the zoo
 
 def _digits_zoo(cfg: SAEStudyConfig, run_dir: Path, progress: Progress):
-  """Trains (or reloads) the digits models; returns models, data and accuracies' inputs."""
+  """Trains (or reloads) the digits models; returns them, the images the SAEs train on
+  and the labelled evaluation images."""
   x_train, y_train, x_test, y_test = images.digits(seed=cfg.seed)
   mean = tuple(float(v) for v in x_train.mean(axis=(0, 1, 2)))
   std = tuple(float(v) for v in x_train.std(axis=(0, 1, 2)))
@@ -159,7 +160,7 @@ def _digits_zoo(cfg: SAEStudyConfig, run_dir: Path, progress: Progress):
                                                 "train_steps": cfg.train_steps})
     zoo = [resnet.load(d) for d in directories]
   progress.update(1, note="models ready")
-  return zoo, (x_train, None), (x_test[:cfg.eval_images], y_test[:cfg.eval_images])
+  return zoo, x_train, (x_test[:cfg.eval_images], y_test[:cfg.eval_images])
 
 
 def _checkpoint_zoo(cfg: SAEStudyConfig, progress: Progress):
@@ -174,7 +175,7 @@ def _checkpoint_zoo(cfg: SAEStudyConfig, progress: Progress):
   x_train = load(order[:cfg.images])
   test = order[cfg.images:wanted]
   progress.update(1, note="models ready")
-  return zoo, (x_train, None), (load(test), labels[test].astype(np.int32))
+  return zoo, x_train, (load(test), labels[test].astype(np.int32))
 
 
 # ------------------------------------------------------------------------ activations
@@ -282,9 +283,9 @@ def run(cfg: SAEStudyConfig, run_dir: Path, fresh: bool = False,
   t0 = time.perf_counter()
   progress = Progress(2 + len(resnet.STAGES), cfg.name, enabled=show_progress, unit="stage")
   if cfg.source == "digits":
-    zoo, (x_train, _), (x_eval, y_eval) = _digits_zoo(cfg, run_dir, progress)
+    zoo, x_train, (x_eval, y_eval) = _digits_zoo(cfg, run_dir, progress)
   else:
-    zoo, (x_train, _), (x_eval, y_eval) = _checkpoint_zoo(cfg, progress)
+    zoo, x_train, (x_eval, y_eval) = _checkpoint_zoo(cfg, progress)
 
   eval_inputs = [{"clean": x_eval, **_attacked(cfg, f, x_eval, y_eval)} for f in zoo]
   accuracy = np.array([[_accuracy(f, inputs[name], y_eval) for name in ("clean", *ATTACKS)]
