@@ -37,9 +37,13 @@ def flops_per_model_step(n: int, m: int, batch: int) -> float:
   return 6 * 2.0 * batch * n * m
 
 
-def matmul_peak_gflops(size: int = 2048, repeats: int = 20) -> float:
-  """Best observed float32 matmul rate on the default device, in GFLOP/s."""
+def matmul_peak_gflops(size: int | None = None, repeats: int = 20) -> float:
+  """Best observed float32 matmul rate on the default device, in GFLOP/s (at the default
+  matmul precision, the one training uses). An accelerator needs a larger product than a
+  CPU to reach its peak."""
   import jax
+  if size is None:
+    size = 2048 if jax.default_backend() == "cpu" else 8192
   a = jax.random.normal(jax.random.key(0), (size, size))
   f = jax.jit(lambda a: a @ a)
   f(a).block_until_ready()
@@ -73,7 +77,16 @@ def run_one(name: str, steps: int | None = None) -> dict:
       "model_steps_per_second": rate,
       "gflops": rate * flops_per_model_step(cfg.n, cfg.m, cfg.batch) / 1e9,
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+      "peak_device_mib": device_peak_mib(),
   }
+
+
+def device_peak_mib() -> float | None:
+  """Peak memory the accelerator's allocator held, where the backend reports it (not CPU)."""
+  import jax
+  stats = jax.devices()[0].memory_stats() or {}
+  peak = stats.get("peak_bytes_in_use")
+  return None if peak is None else peak / 2 ** 20
 
 
 def measure(name: str, steps: int | None = None) -> dict:
@@ -86,17 +99,20 @@ def measure(name: str, steps: int | None = None) -> dict:
 def table(rows: list[dict], peak: float) -> str:
   lines = [f"matmul peak on this device: {peak:.1f} GFLOP/s",
            f"{'cfg':<4}{'runs':>6}{'steps':>7}{'model-steps/s':>15}{'GFLOP/s':>9}{'% peak':>8}"
-           f"{'compile s':>10}{'peak MiB':>10}{'torch m-s/s':>13}{'ratio':>7}"]
+           f"{'compile s':>10}{'peak MiB':>10}{'dev MiB':>9}{'torch m-s/s':>13}{'ratio':>7}"]
   for r in rows:
     torch_rate = r.get("torch_model_steps_per_second")
     lines.append(
         f"{r['config']:<4}{r['runs']:>6}{r['steps']:>7}{r['model_steps_per_second']:>15,.0f}"
         f"{r['gflops']:>9.1f}{100 * r['gflops'] / peak:>7.1f}%{r['compile_seconds']:>10.2f}"
         f"{r['peak_rss_mib']:>10.0f}"
+        + (f"{r['peak_device_mib']:>9.0f}" if r.get("peak_device_mib") else f"{'-':>9}")
         + (f"{torch_rate:>13,.0f}{r['model_steps_per_second'] / torch_rate:>7.1f}x"
            if torch_rate else f"{'-':>13}{'-':>7}"))
   return "\n".join(lines)
 
 
 if __name__ == "__main__":
+  from superjax import host
+  host.use_every_core()  # as `superjax run` does
   print(json.dumps(run_one(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)))

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from superjax import host
 from superjax.errors import SuperjaxError
 
 DEFAULT_ROOT = Path("checkpoints")
@@ -111,6 +112,7 @@ def _convert_resnet18(checkpoint: Path, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+  host.use_every_core()
   args = _parser().parse_args(argv)
   try:
     if args.command == "list":
@@ -135,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     print("superjax: interrupted; rerun the same command to resume from the last checkpoint",
           file=sys.stderr)
     return 130
+  except BrokenPipeError:  # output piped into `head` and friends, which closed early
+    sys.stderr.close()
+    return 0
   except (MemoryError, RuntimeError) as e:
     # XLA reports exhausted memory as a RuntimeError subclass (JaxRuntimeError).
     if not isinstance(e, MemoryError) and "RESOURCE_EXHAUSTED" not in str(e):

@@ -76,3 +76,15 @@ def test_two_processes_give_the_same_results_as_one(tmp_path):
   one, two = superjax.load(tmp_path / "one"), superjax.load(out)
   for name in ("W", "b", "loss", "loss_history"):
     np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+def test_cpu_hosts_get_one_device_per_core_unless_told(monkeypatch):
+  from superjax import host
+  monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+  monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
+  host.use_every_core()
+  assert os.environ["XLA_FLAGS"] == ("--xla_cpu_enable_fast_math=false "
+                                     "--xla_force_host_platform_device_count=3")
+  monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+  host.use_every_core()
+  assert os.environ["XLA_FLAGS"] == "--xla_force_host_platform_device_count=1"

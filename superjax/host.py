@@ -1,0 +1,26 @@
+"""How this process presents its CPU to XLA.
+
+XLA runs a CPU as one device whose fused elementwise kernels mostly use one core, and a
+toy-model step is mostly elementwise work (drawing, masking, ReLU, the loss). Splitting
+the host into one device per core lets the engine shard the runs axis over the cores
+exactly as it shards it over GPUs: the sharding tests show results do not depend on the
+device count, and on a 2-core host a sweep trains 20 to 35% faster (benchmarks/).
+Accelerator platforms are unaffected; their devices stay the default.
+"""
+
+from __future__ import annotations
+
+import os
+
+DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
+
+
+def use_every_core() -> None:
+  """One XLA CPU device per core, unless XLA_FLAGS already chooses a count. Must run
+  before JAX creates its backends (the first jax.devices() or array)."""
+  flags = os.environ.get("XLA_FLAGS", "")
+  if DEVICE_COUNT_FLAG in flags:
+    return
+  cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+  if cores and cores > 1:
+    os.environ["XLA_FLAGS"] = f"{flags} {DEVICE_COUNT_FLAG}={cores}".strip()
