@@ -40,6 +40,23 @@ def barrier(name: str) -> None:
     multihost_utils.sync_global_devices(name)
 
 
+def on_primary(name: str, fn) -> None:
+  """Runs `fn` on the primary process alone; if it raises SuperjaxError there, every
+  process raises one, so none is left waiting at a later barrier."""
+  error = None
+  if is_primary():
+    try:
+      fn()
+    except SuperjaxError as e:
+      error = e
+  if jax.process_count() > 1:
+    failed = multihost_utils.broadcast_one_to_all(np.int32(error is not None))
+    if error is None and int(failed):
+      raise SuperjaxError(f"{name}: process 0 refused the run; see its message")
+  if error is not None:
+    raise error
+
+
 def gather(x) -> np.ndarray:
   """The whole of an array on this host, whichever processes hold its shards."""
   if isinstance(x, jax.Array) and not x.is_fully_addressable:

@@ -162,10 +162,8 @@ def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
     The results as an xarray.Dataset (see `superjax.results`).
   """
   run_dir = Path(run_dir)
-  # One process checks and prepares the directory; the others wait, then see its verdict.
-  if distributed.is_primary():
-    results.prepare_run_dir(cfg, run_dir, fresh)
-  distributed.barrier("superjax_prepare_run_dir")
+  # One process checks and prepares the directory; the others share its verdict.
+  distributed.on_primary(str(run_dir), lambda: results.prepare_run_dir(cfg, run_dir, fresh))
   if (run_dir / results.RESULTS_FILE).exists():
     _say(f"{run_dir} already holds the finished run; loading its results")
     return results.load(run_dir)

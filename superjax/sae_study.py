@@ -139,6 +139,9 @@ def _digits_zoo(cfg: SAEStudyConfig, run_dir: Path, progress: Progress):
   """Trains (or reloads) the digits models; returns them, the images the SAEs train on
   and the labelled evaluation images."""
   x_train, y_train, x_test, y_test = images.digits(seed=cfg.seed)
+  if cfg.eval_images > len(x_test):
+    raise SuperjaxError(f"eval_images: the digits test split holds {len(x_test)} images "
+                        f"(got {cfg.eval_images})")
   mean = tuple(float(v) for v in x_train.mean(axis=(0, 1, 2)))
   std = tuple(float(v) for v in x_train.std(axis=(0, 1, 2)))
   model = resnet.ResNet18(num_classes=10, stem="cifar", width=cfg.width, mean=mean, std=std)

@@ -154,14 +154,15 @@ def test_metrics_match_numpy():
   mean, scale = acts.mean(axis=0), acts.std(axis=0)
   model = sae.SAE(params=as_jax(p), mean=jnp.asarray(mean, jnp.float32),
                   scale=jnp.asarray(scale, jnp.float32), k=jnp.int32(0), kind="relu", k_max=1)
-  out = sae.evaluate(model, jnp.asarray(acts, jnp.float32))
   xs = (acts - mean) / scale
   _, f, recon = numpy_relu_loss(p, xs, 0.0)
-  np.testing.assert_allclose(out["nmse"], numpy_nmse(recon, xs), rtol=1e-4)
-  np.testing.assert_allclose(out["mse"], ((xs - recon) ** 2).mean(), rtol=1e-4)
-  np.testing.assert_allclose(out["l0"], (f > 0).sum(axis=1).mean(), rtol=1e-6)
-  assert int(out["dead"]) == int((~(f > 0).any(axis=0)).sum()) >= 2
-  np.testing.assert_allclose(out["dead_fraction"], int(out["dead"]) / L)
+  for chunk in (4096, 7):  # whole, and in pieces that do not divide the 50 inputs
+    out = sae.evaluate(model, jnp.asarray(acts, jnp.float32), chunk=chunk)
+    np.testing.assert_allclose(out["nmse"], numpy_nmse(recon, xs), rtol=1e-4)
+    np.testing.assert_allclose(out["mse"], ((xs - recon) ** 2).mean(), rtol=1e-4)
+    np.testing.assert_allclose(out["l0"], (f > 0).sum(axis=1).mean(), rtol=1e-6)
+    assert int(out["dead"]) == int((~(f > 0).any(axis=0)).sum()) >= 2
+    np.testing.assert_allclose(out["dead_fraction"], int(out["dead"]) / L)
 
 
 def test_standardizer_matches_numpy():

@@ -63,6 +63,12 @@ def test_a_different_config_is_refused_in_one_line(digits_run, capsys):
   assert len(err.splitlines()) == 1 and "sae_steps" in err
 
 
+def test_more_evaluation_digits_than_the_split_holds_is_one_line(tmp_path, capsys):
+  assert _run(tmp_path / "run", "--set", "eval_images=5000") == 2
+  err = capsys.readouterr().err.strip()
+  assert len(err.splitlines()) == 1 and "eval_images" in err and "359" in err
+
+
 def test_bad_settings_name_the_field():
   with pytest.raises(ConfigError, match="l1"):
     SAEStudyConfig(name="x", k=(2, 4), l1=(1.0,))

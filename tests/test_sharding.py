@@ -59,23 +59,33 @@ def test_padding_is_dropped_in_process(tiny_config, tmp_path):
   assert ds.sizes["seed"] == 3 and np.isfinite(ds["loss"]).all()
 
 
-def test_two_processes_give_the_same_results_as_one(tmp_path):
-  # Two processes with two CPU devices each, joined through JAX's distributed runtime
-  # on 127.0.0.1 (gloo collectives): 9 runs padded to 12 over 4 devices.
-  _run_with_devices(1, tmp_path / "one")
-  sweep, out = tmp_path / "shard.py", tmp_path / "two"
-  hosts = ["--coordinator", f"127.0.0.1:{_free_port()}", "--num-processes", "2"]
+def _two_processes(sweep, out, *extra) -> list[tuple[int, str]]:
+  """Runs the sweep as two processes with two CPU devices each, joined through JAX's
+  distributed runtime on 127.0.0.1 (gloo collectives); returns (exit code, stderr)s."""
+  hosts = ["--coordinator", f"127.0.0.1:{_free_port()}", "--num-processes", "2", *extra]
   procs = [subprocess.Popen(_command(sweep, out, *hosts, "--process-id", str(i)),
                             env=_env(2), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True) for i in range(2)]
   outputs = [p.communicate(timeout=300) for p in procs]
-  for p, (_, err) in zip(procs, outputs):
-    assert p.returncode == 0, err[-2000:]
+  return [(p.returncode, err) for p, (_, err) in zip(procs, outputs)]
+
+
+def test_two_processes_give_the_same_results_as_one(tmp_path):
+  # 9 runs padded to 12 over 4 devices in 2 processes.
+  _run_with_devices(1, tmp_path / "one")
+  sweep, out = tmp_path / "shard.py", tmp_path / "two"
+  for code, err in _two_processes(sweep, out):
+    assert code == 0, err[-2000:]
   manifest = json.loads((out / "manifest.json").read_text())
   assert manifest["device"]["count"] == 4 and manifest["device"]["processes"] == 2
   one, two = superjax.load(tmp_path / "one"), superjax.load(out)
   for name in ("W", "b", "loss", "loss_history"):
     np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-7, err_msg=name)
+  # A directory the primary refuses stops every process in one line, none left waiting.
+  (primary, primary_err), (other, other_err) = _two_processes(sweep, out, "--set", "steps=300")
+  assert primary == other == 2, primary_err[-2000:] + other_err[-2000:]
+  assert "steps" in primary_err and "process 0 refused" in other_err
+  assert len(primary_err.strip().splitlines()) == 1
 
 
 def test_cpu_hosts_get_one_device_per_core_unless_told(monkeypatch):
