@@ -183,19 +183,40 @@ def _checkpoint_zoo(cfg: SAEStudyConfig, progress: Progress):
 
 # ------------------------------------------------------------------------ activations
 
-def _in_batches(fn, x: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
-  parts = [jax.tree.map(np.asarray, fn(x[i:i + batch])) for i in range(0, len(x), batch)]
-  return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+def _positions(images: int, positions: int, keep: int, seed: int) -> np.ndarray | None:
+  """(images, keep) random spatial positions per image, or None for all of them. The same
+  seed gives the same positions to every model and input set, so their tokens align."""
+  if not keep or keep >= positions:
+    return None
+  return np.argsort(np.random.default_rng(seed).random((images, positions)), axis=1)[:, :keep]
 
 
-def _tokens(feature_map: np.ndarray, keep: int, rng: np.random.Generator) -> np.ndarray:
-  """(N, H, W, C) -> (N * positions, C): every (or `keep` random) position of each image."""
+def _tokens(feature_map: np.ndarray, index: np.ndarray | None) -> np.ndarray:
+  """(N, H, W, C) -> (N * positions, C): every position of each image, or those `index`
+  (N, keep) names."""
   n, h, w, c = feature_map.shape
   flat = feature_map.reshape(n, h * w, c)
-  if keep and keep < h * w:
-    index = np.argsort(rng.random((n, h * w)), axis=1)[:, :keep]
+  if index is not None:
     flat = np.take_along_axis(flat, index[..., None], axis=1)
   return flat.reshape(-1, c)
+
+
+def _stage_tokens(cfg: SAEStudyConfig, features, x: np.ndarray,
+                  batch: int = 256) -> dict[str, np.ndarray]:
+  """Every stage's tokens of images x, picked batch by batch so whole feature maps (GBs
+  for an ImageNet stage) never sit in memory together."""
+  pieces = {layer: [] for layer in resnet.STAGES}
+  index = {}
+  for start in range(0, len(x), batch):
+    maps = features(x[start:start + batch])
+    for layer in resnet.STAGES:
+      fmap = np.asarray(maps[layer])
+      if layer not in index:
+        seed = int(np.random.default_rng([cfg.seed, resnet.STAGES.index(layer)]).integers(2 ** 31))
+        index[layer] = _positions(len(x), fmap.shape[1] * fmap.shape[2], cfg.tokens_per_image, seed)
+      rows = None if index[layer] is None else index[layer][start:start + len(fmap)]
+      pieces[layer].append(_tokens(fmap, rows))
+  return {layer: np.concatenate(parts) for layer, parts in pieces.items()}
 
 
 # Jitted once per architecture (the flax module is hashable), not once per model: the
@@ -294,9 +315,9 @@ def run(cfg: SAEStudyConfig, run_dir: Path, fresh: bool = False,
   accuracy = np.array([[_accuracy(f, inputs[name], y_eval) for name in ("clean", *ATTACKS)]
                        for f, inputs in zip(zoo, eval_inputs)])
   features = lambda f: functools.partial(_features, f.model, f.variables)
-  train_maps = [_in_batches(features(f), x_train) for f in zoo]
-  eval_maps = [{name: _in_batches(features(f), x) for name, x in inputs.items()}
-               for f, inputs in zip(zoo, eval_inputs)]
+  train_tokens = [_stage_tokens(cfg, features(f), x_train) for f in zoo]
+  eval_tokens = [{name: _stage_tokens(cfg, features(f), x) for name, x in inputs.items()}
+                 for f, inputs in zip(zoo, eval_inputs)]
   progress.update(1, note="activations ready")
 
   layers = {}
@@ -305,11 +326,8 @@ def run(cfg: SAEStudyConfig, run_dir: Path, fresh: bool = False,
     if part.exists():
       layers[layer] = dict(np.load(part))
     else:
-      # The same token positions for every model, so sources align.
-      seed = int(np.random.default_rng([cfg.seed, resnet.STAGES.index(layer)]).integers(2 ** 31))
-      pick = lambda m: _tokens(m, cfg.tokens_per_image, np.random.default_rng(seed))
-      train_acts = np.stack([pick(maps[layer]) for maps in train_maps])
-      eval_acts = {name: np.stack([pick(maps[name][layer]) for maps in eval_maps])
+      train_acts = np.stack([tokens[layer] for tokens in train_tokens])
+      eval_acts = {name: np.stack([tokens[name][layer] for tokens in eval_tokens])
                    for name in ("clean", *ATTACKS)}
       layers[layer] = _layer_saes(cfg, layer, train_acts, eval_acts)
       part.parent.mkdir(exist_ok=True)

@@ -7,7 +7,7 @@ from PIL import Image
 import superjax
 from superjax import cli, resnet
 from superjax.config import ConfigError
-from superjax.sae_study import SAEStudyConfig, _tokens
+from superjax.sae_study import SAEStudyConfig, _positions, _stage_tokens, _tokens
 
 # Every stage shrunk to seconds: 2 models of width 4, a few training and SAE steps.
 TINY = ["--set", "train_steps=3", "--set", "train_eps=0,1", "--set", "width=4",
@@ -81,16 +81,26 @@ def test_bad_settings_name_the_field():
 
 def test_tokens_are_positions_of_images():
   fmap = np.arange(2 * 3 * 3 * 4, dtype=np.float32).reshape(2, 3, 3, 4)
-  all_tokens = _tokens(fmap, 0, np.random.default_rng(0))
+  all_tokens = _tokens(fmap, _positions(2, 9, 0, seed=0))
   expected = np.array([fmap[i, h, w] for i in range(2) for h in range(3) for w in range(3)])
   np.testing.assert_array_equal(all_tokens, expected)
-  some = _tokens(fmap, 2, np.random.default_rng(0))
+  index = _positions(2, 9, 2, seed=0)
+  some = _tokens(fmap, index)
   assert some.shape == (4, 4)
-  rows = {tuple(r) for r in expected}
-  assert all(tuple(r) in rows for r in some)
-  # The two sampled positions of image 0 come from image 0 and differ.
-  assert {tuple(r) for r in some[:2]} <= {tuple(r) for r in expected[:9]}
-  assert not np.array_equal(some[0], some[1])
+  # Image i's two tokens are two different positions of image i.
+  for i in range(2):
+    assert index[i, 0] != index[i, 1]
+    np.testing.assert_array_equal(some[2 * i:2 * i + 2], fmap[i].reshape(9, 4)[index[i]])
+
+
+def test_tokens_picked_batch_by_batch_equal_those_of_the_whole_set():
+  x = np.random.default_rng(1).normal(size=(5, 4, 4, 3)).astype(np.float32)
+  maps = lambda xb: {layer: xb * (i + 1) for i, layer in enumerate(resnet.STAGES)}
+  cfg = SAEStudyConfig(name="t", tokens_per_image=3)
+  whole, pieces = _stage_tokens(cfg, maps, x, batch=5), _stage_tokens(cfg, maps, x, batch=2)
+  for layer in resnet.STAGES:
+    assert whole[layer].shape == (15, 3)
+    np.testing.assert_array_equal(pieces[layer], whole[layer])
 
 
 def test_converted_checkpoints_and_an_image_folder(tmp_path):
