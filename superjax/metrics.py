@@ -7,6 +7,8 @@ results.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -102,3 +104,52 @@ def set_cosines(W, set_size: int) -> tuple[float, float]:
   other = off & (set_id[:, None] != set_id[None, :])
   mean = lambda mask: float(cos[mask].mean()) if mask.any() else float("nan")
   return mean(same), mean(other)
+
+
+class InhibitionMotif(NamedTuple):
+  """Feature `source` at sign `sign` drives output `target` through `carrier`, a neuron
+  that computes `target` with a weight at most 1/ratio of its weight on `source`, and
+  `inhibitor` (the most negative path) cancels that interference."""
+  source: int
+  target: int
+  sign: int
+  carrier: int
+  inhibitor: int
+  interference: float  # carrier's positive push on the target output at |x_source| = 1
+  net: float  # the target output's pre-activation with every neuron and the bias
+
+
+def inhibition_motifs(W, W_out, b, ratio: float = 2.0, min_interference: float = 0.5,
+                      min_service: float = 0.5) -> list[InhibitionMotif]:
+  """Elhage et al.'s asymmetric superposition with inhibition in an abs model (numpy).
+
+  A carrier neuron k serves output `target` on one sign (W_out[target, k] |W[k, target]|
+  >= min_service, half of |x| or more) while reading `source` at least `ratio` times more
+  strongly, so a lone `source` at |x| = 1 pushes the target output up by at least
+  `min_interference`; the motif is there when other neurons hold the output's
+  pre-activation at or below zero all the same (the ReLU turns the interference off).
+
+  Args:
+    W: (m, n) input weights; W_out: (n, m) output weights; b: (n,) output bias.
+
+  Returns:
+    One motif per (source, target, sign), the carrier with the largest interference.
+  """
+  W, W_out, b = (np.asarray(a, np.float64) for a in (W, W_out, b))
+  found = []
+  for sign in (1, -1):
+    h = np.maximum(sign * W, 0.0)  # (m, n): neuron k's activation for x_source = sign
+    push = W_out[:, :, None] * h[None, :, :]  # (target, k, source)
+    net = push.sum(axis=1) + b[:, None]  # (target, source)
+    serves = W_out * np.abs(W).T >= min_service  # (target, k)
+    lopsided = np.abs(W)[:, None, :] >= ratio * np.abs(W)[:, :, None]  # (k, target, source)
+    carrier = ((push >= min_interference) & serves[:, :, None]
+               & lopsided.transpose(1, 0, 2))  # (target, k, source)
+    n = W.shape[1]
+    carrier[np.arange(n), :, np.arange(n)] = False  # a feature does not interfere with itself
+    for target, source in zip(*np.nonzero(carrier.any(axis=1) & (net <= 0))):
+      k = int(np.argmax(np.where(carrier[target, :, source], push[target, :, source], -np.inf)))
+      found.append(InhibitionMotif(
+          int(source), int(target), sign, k, int(np.argmin(push[target, :, source])),
+          float(push[target, k, source]), float(net[target, source])))
+  return found

@@ -159,6 +159,26 @@ def polysemanticity(dataset: xr.Dataset) -> list[str]:
   return lines
 
 
+def inhibition(dataset: xr.Dataset) -> list[str]:
+  """Asymmetric superposition with inhibition (abs model), per density (best seed)."""
+  lines = ["asymmetric superposition with inhibition (best seed): feature pairs where a "
+           "lopsided neuron's interference is cancelled by another"]
+  for model, ds in results.per_model(dataset):
+    best = results.first_of_other_axes(results.best_seed(ds), ("density",))
+    for i, density in enumerate(best.density.values):
+      found = metrics.inhibition_motifs(best["W"].values[i], best["W_out"].values[i],
+                                        best["b"].values[i])
+      line = f"  {model} density {density:7.4f}: {len(found):4d} motifs"
+      if found:
+        top = max(found, key=lambda f: f.interference)
+        side = "+" if top.sign > 0 else "-"
+        line += (f"; strongest: x{top.source} = {side}1 pushes output {top.target} by "
+                 f"{top.interference:+.2f} through neuron {top.carrier}, neuron "
+                 f"{top.inhibitor} and the bias hold it at {top.net:+.2f}")
+      lines.append(line)
+  return lines
+
+
 def baseline_ratio(dataset: xr.Dataset) -> list[str]:
   """Loss against the best constant output's loss, per density."""
   lines = ["loss / baseline loss (best constant output), best seed per density:"]
@@ -233,6 +253,7 @@ REPORTS: dict[str, Callable[[xr.Dataset], list[str]]] = {
     "correlations": correlations,
     "polysemanticity": polysemanticity,
     "baseline_ratio": baseline_ratio,
+    "inhibition": inhibition,
 }
 
 

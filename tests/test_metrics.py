@@ -75,3 +75,30 @@ def test_sticky_share_and_set_cosines():
   W = np.concatenate([np.eye(3), -np.eye(3)], axis=1)
   same, other = metrics.set_cosines(W, 3)
   assert same == 0.0 and np.isclose(other, -1 / 3)
+
+
+def _relu(z):
+  return np.maximum(z, 0)
+
+
+def test_inhibition_motif_of_a_hand_built_abs_circuit():
+  # Features a=0, b=1. Neuron 0 reads a strongly and b weakly, [2, -1/2]: it fires for
+  # x_a > 0 and for x_b < 0, and output b reads it with weight 2, so x_b = -1 gives
+  # |x_b| = 1. A lone x_a = 1 then pushes output b by 2 x 2 = 4; neuron 1 fires for
+  # x_a > 0 too and inhibits output b with weight -4.
+  W = np.array([[2.0, -0.5], [1.0, 0.0]])
+  W_out = np.array([[0.5, 0.0], [2.0, -4.0]])
+  b = np.zeros(2)
+  model = lambda x: _relu(W_out @ _relu(W @ x) + b)
+  np.testing.assert_allclose(model(np.array([0.0, -1.0])), [0.25, 1.0])  # computes |x_b|
+  np.testing.assert_allclose(model(np.array([1.0, 0.0])), [1.0, 0.0])  # interference off
+  (motif,) = metrics.inhibition_motifs(W, W_out, b)
+  assert (motif.source, motif.target, motif.sign, motif.carrier, motif.inhibitor) == (0, 1, 1, 0, 1)
+  np.testing.assert_allclose([motif.interference, motif.net], [4.0, 0.0])
+  # Without the inhibitor the interference reaches the output: no motif.
+  W_out[1, 1] = 0.0
+  assert model(np.array([1.0, 0.0]))[1] == 4.0
+  assert metrics.inhibition_motifs(W, W_out, b) == []
+  # A balanced neuron (no lopsided weights) is superposition, not this motif.
+  W_out[1, 1] = -4.0
+  assert metrics.inhibition_motifs(np.array([[2.0, -2.0], [1.0, 0.0]]), W_out, b) == []
