@@ -113,6 +113,7 @@ def _convert_resnet18(checkpoint: Path, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
   host.use_every_core()
+  host.use_compilation_cache()
   args = _parser().parse_args(argv)
   try:
     if args.command == "list":

@@ -1,4 +1,5 @@
-"""How this process presents its CPU to XLA.
+"""How this process uses its machine: one XLA device per CPU core, compiled programs
+kept on disk.
 
 XLA runs a CPU as one device whose fused elementwise kernels mostly use one core, and a
 toy-model step is mostly elementwise work (drawing, masking, ReLU, the loss). Splitting
@@ -24,3 +25,27 @@ def use_every_core() -> None:
   cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
   if cores and cores > 1:
     os.environ["XLA_FLAGS"] = f"{flags} {DEVICE_COUNT_FLAG}={cores}".strip()
+
+
+CACHE_VARIABLE = "SUPERJAX_COMPILATION_CACHE"
+
+
+def use_compilation_cache() -> None:
+  """Keeps compiled programs on disk between runs (JAX's persistent cache).
+
+  Per-run hyperparameters are traced arrays, so a sweep that changes densities, lrs or
+  importances but not shapes lowers to the same program and loads it instead of
+  compiling again, in a new process too. $SUPERJAX_COMPILATION_CACHE names the folder
+  (default ~/.cache/superjax/xla); set it empty to turn the cache off.
+  """
+  import jax
+  folder = os.environ.get(CACHE_VARIABLE)
+  if folder is None:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "superjax", "xla")
+  if not folder:
+    return
+  jax.config.update("jax_compilation_cache_dir", folder)
+  # Toy programs compile in about a second: cache every one of them.
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+  jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

@@ -1,7 +1,14 @@
 """Strict JAX for tests: implicit rank promotion is an error."""
 
+import os
+import tempfile
+
 import jax
 import pytest
+
+# One compilation cache for the whole session (CLI runs and their subprocesses), kept out
+# of the user's own.
+os.environ["SUPERJAX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="superjax-xla-")
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 

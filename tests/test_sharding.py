@@ -98,3 +98,19 @@ def test_cpu_hosts_get_one_device_per_core_unless_told(monkeypatch):
   monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
   host.use_every_core()
   assert os.environ["XLA_FLAGS"] == "--xla_force_host_platform_device_count=1"
+
+
+def test_new_hyperparameter_values_reuse_the_compiled_program(tmp_path):
+  # Densities and importances are traced: a second sweep of the same shapes in a new
+  # process finds every program in the on-disk cache and compiles nothing new.
+  cache = tmp_path / "cache"
+  env = dict(_env(1), SUPERJAX_COMPILATION_CACHE=str(cache))
+  entries = []
+  for density, importance in (("1.0,0.3,0.05", "0.9"), ("0.7,0.2,0.01", "0.8")):
+    sweep = tmp_path / "shard.py"
+    sweep.write_text(_SWEEP)
+    subprocess.run(_command(sweep, tmp_path / density, "--set", f"density={density}",
+                            "--set", f"importance={importance}"),
+                   env=env, check=True, capture_output=True, timeout=300)
+    entries.append(sorted(p.name for p in cache.iterdir()))
+  assert entries[0] and entries[1] == entries[0]
