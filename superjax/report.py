@@ -145,17 +145,23 @@ def correlations(dataset: xr.Dataset) -> list[str]:
   return lines
 
 
+def _best_per_density(dataset: xr.Dataset):
+  """(model, density, that density's best-seed results) for every model and density."""
+  for model, ds in results.per_model(dataset):
+    best = results.first_of_other_axes(results.best_seed(ds), ("density",))
+    for i, density in enumerate(best.density.values):
+      yield model, density, best.isel(density=i)
+
+
 def polysemanticity(dataset: xr.Dataset) -> list[str]:
   """Neurons reading one feature vs several, per density (best seed)."""
   lines = ["neurons (best seed): mean participation ratio of input weights (1 = monosemantic),"
            " monosemantic (< 1.5) / polysemantic (>= 1.5) / dead"]
-  for model, ds in results.per_model(dataset):
-    best = results.first_of_other_axes(results.best_seed(ds), ("density",))
-    for i, density in enumerate(best.density.values):
-      pr = best["neuron_polysemanticity"].values[i]
-      alive = pr > 0
-      lines.append(f"  {model} density {density:7.4f}: mean {pr[alive].mean():5.2f}   "
-                   f"{np.sum(alive & (pr < 1.5)):3d} / {np.sum(pr >= 1.5):3d} / {np.sum(~alive):3d}")
+  for model, density, best in _best_per_density(dataset):
+    pr = best["neuron_polysemanticity"].values
+    alive = pr > 0
+    lines.append(f"  {model} density {density:7.4f}: mean {pr[alive].mean():5.2f}   "
+                 f"{np.sum(alive & (pr < 1.5)):3d} / {np.sum(pr >= 1.5):3d} / {np.sum(~alive):3d}")
   return lines
 
 
@@ -163,31 +169,26 @@ def inhibition(dataset: xr.Dataset) -> list[str]:
   """Asymmetric superposition with inhibition (abs model), per density (best seed)."""
   lines = ["asymmetric superposition with inhibition (best seed): feature pairs where a "
            "lopsided neuron's interference is cancelled by another"]
-  for model, ds in results.per_model(dataset):
-    best = results.first_of_other_axes(results.best_seed(ds), ("density",))
-    for i, density in enumerate(best.density.values):
-      found = metrics.inhibition_motifs(best["W"].values[i], best["W_out"].values[i],
-                                        best["b"].values[i])
-      line = f"  {model} density {density:7.4f}: {len(found):4d} motifs"
-      if found:
-        top = max(found, key=lambda f: f.interference)
-        side = "+" if top.sign > 0 else "-"
-        line += (f"; strongest: x{top.source} = {side}1 pushes output {top.target} by "
-                 f"{top.interference:+.2f} through neuron {top.carrier}, neuron "
-                 f"{top.inhibitor} and the bias hold it at {top.net:+.2f}")
-      lines.append(line)
+  for model, density, best in _best_per_density(dataset):
+    found = metrics.inhibition_motifs(best["W"].values, best["W_out"].values, best["b"].values)
+    line = f"  {model} density {density:7.4f}: {len(found):4d} motifs"
+    if found:
+      top = max(found, key=lambda f: f.interference)
+      side = "+" if top.sign > 0 else "-"
+      line += (f"; strongest: x{top.source} = {side}1 pushes output {top.target} by "
+               f"{top.interference:+.2f} through neuron {top.carrier}, neuron "
+               f"{top.inhibitor} and the bias hold it at {top.net:+.2f}")
+    lines.append(line)
   return lines
 
 
 def baseline_ratio(dataset: xr.Dataset) -> list[str]:
   """Loss against the best constant output's loss, per density."""
   lines = ["loss / baseline loss (best constant output), best seed per density:"]
-  for model, ds in results.per_model(dataset):
-    best = results.first_of_other_axes(results.best_seed(ds), ("density",))
-    for i, density in enumerate(best.density.values):
-      loss, base = float(best["loss"][i]), float(best["baseline_loss"][i])
-      lines.append(f"  {model} density {density:7.4f}: loss {loss:.3e}  baseline {base:.3e}  "
-                   f"ratio {loss / base:.3f}")
+  for model, density, best in _best_per_density(dataset):
+    loss, base = float(best["loss"]), float(best["baseline_loss"])
+    lines.append(f"  {model} density {density:7.4f}: loss {loss:.3e}  baseline {base:.3e}  "
+                 f"ratio {loss / base:.3f}")
   return lines
 
 
