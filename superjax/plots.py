@@ -292,6 +292,7 @@ def neuron_stacks(dataset: xr.Dataset) -> plt.Figure:
         ax.bar(np.arange(W.shape[0]), sign * part[:, i], bottom=sign * bottom, width=0.8,
                color=colours[i], linewidth=0)
         bottom += part[:, i]
+    _mark_inhibition(ax, best.isel(density=row), order)
     pr = best["neuron_polysemanticity"].values[row]
     ax.axhline(0, color="black", lw=0.5)
     ax.set_ylabel(f"1-S={densities[row]:.3g}\nPR {pr[pr > 0].mean():.1f}", fontsize=7)
@@ -300,6 +301,23 @@ def neuron_stacks(dataset: xr.Dataset) -> plt.Figure:
   fig.suptitle(f"{dataset.attrs['sweep']}: input weights of each neuron, y = ReLU(W_out "
                "ReLU(W x) + b) trained on |x|")
   return fig
+
+
+def _mark_inhibition(ax, model: xr.Dataset, order: np.ndarray) -> None:
+  """Labels the carrier (C) and inhibitor (I) neurons of the model's strongest asymmetric
+  superposition with inhibition, if it has one (see metrics.inhibition_motifs)."""
+  found = metrics.inhibition_motifs(model["W"].values, model["W_out"].values, model["b"].values)
+  if not found:
+    return
+  top = max(found, key=lambda f: f.interference)
+  position = np.argsort(order)  # neuron index -> its bar in the sorted stack
+  for neuron, label in ((top.carrier, "C"), (top.inhibitor, "I")):
+    ax.annotate(label, (position[neuron], 0.97), xycoords=("data", "axes fraction"),
+                ha="center", va="top", fontsize=7, color="crimson", weight="bold")
+  side = "+" if top.sign > 0 else "-"
+  ax.text(1.0, 1.02, f"{len(found)} inhibition motifs; C carries x{top.source}={side}1 into "
+          f"output {top.target}, I cancels it", transform=ax.transAxes, ha="right",
+          va="bottom", fontsize=6, color="crimson")
 
 
 def _alpha_rows(ds: xr.Dataset) -> list[tuple[str, xr.Dataset]]:

@@ -17,7 +17,8 @@ Expected:  dense: monosemantic neurons, two per feature (one per sign: |x| =
            model computes one side, ReLU(x) or ReLU(-x), for 94 of 100 features.
            The report finds asymmetric superposition with inhibition (a lopsided
            neuron's interference cancelled by another) at 1-S = 0.3 (2 pairs) and
-           0.1 (3), none in the dense or the sparsest models.
+           0.1 (3), none in the dense or the sparsest models; the figure marks the
+           strongest one's carrier (C) and inhibitor (I) neurons.
 """
 
 from superjax import SweepConfig
