@@ -183,12 +183,15 @@ def _checkpoint_zoo(cfg: SAEStudyConfig, progress: Progress):
 
 # ------------------------------------------------------------------------ activations
 
+@functools.lru_cache(maxsize=None)
 def _positions(images: int, positions: int, keep: int, seed: int) -> np.ndarray | None:
   """(images, keep) random spatial positions per image, or None for all of them. The same
-  seed gives the same positions to every model and input set, so their tokens align."""
+  seed gives the same positions to every model and input set, so their tokens align;
+  they are drawn once and reused (read only) for each of them."""
   if not keep or keep >= positions:
     return None
-  return np.argsort(np.random.default_rng(seed).random((images, positions)), axis=1)[:, :keep]
+  order = np.argsort(np.random.default_rng(seed).random((images, positions)), axis=1)
+  return np.ascontiguousarray(order[:, :keep])  # not a view pinning the whole argsort
 
 
 def _tokens(feature_map: np.ndarray, index: np.ndarray | None) -> np.ndarray:

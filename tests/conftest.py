@@ -1,6 +1,8 @@
 """Strict JAX for tests: implicit rank promotion is an error."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import jax
@@ -9,6 +11,7 @@ import pytest
 # One compilation cache for the whole session (CLI runs and their subprocesses), kept out
 # of the user's own.
 os.environ["SUPERJAX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="superjax-xla-")
+atexit.register(shutil.rmtree, os.environ["SUPERJAX_COMPILATION_CACHE"], ignore_errors=True)
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
