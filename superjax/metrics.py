@@ -106,6 +106,26 @@ def set_cosines(W, set_size: int) -> tuple[float, float]:
   return mean(same), mean(other)
 
 
+def feature_sides(W, W_out, b, threshold: float = 0.5) -> np.ndarray:
+  """Which signs of each feature an abs model computes (numpy).
+
+  Output i computes the positive side of feature i when a lone x_i = +1 lifts it by at
+  least `threshold` above its value at x = 0 (the target rises by 1), and likewise the
+  negative side at x_i = -1. |x| = ReLU(x) + ReLU(-x) needs both.
+
+  Args:
+    W: (m, n) input weights; W_out: (n, m) output weights; b: (n,) output bias.
+
+  Returns:
+    (n, 2) booleans: [positive side, negative side] for every feature.
+  """
+  W, W_out, b = (np.asarray(a, np.float64) for a in (W, W_out, b))
+  at_rest = np.maximum(b, 0.0)
+  rises = [np.maximum(np.sum(W_out * np.maximum(sign * W, 0.0).T, axis=1) + b, 0.0) - at_rest
+           for sign in (1, -1)]
+  return np.stack(rises, axis=1) >= threshold
+
+
 class InhibitionMotif(NamedTuple):
   """Feature `source` at sign `sign` drives output `target` through `carrier`, a neuron
   that computes `target` with a weight at most 1/ratio of its weight on `source`, and

@@ -182,6 +182,20 @@ def inhibition(dataset: xr.Dataset) -> list[str]:
   return lines
 
 
+def sides(dataset: xr.Dataset) -> list[str]:
+  """How many features the abs model computes on both signs, per density (best seed),
+  beside the best ratio an output computing one side can reach."""
+  lines = [("features computed on both signs / one sign / neither (best seed; output rises"
+            " >= 0.5 at x_i = +-1 alone), and the best loss / baseline of a one-sided output:")]
+  for model, density, best in _best_per_density(dataset):
+    count = metrics.feature_sides(best["W"].values, best["W_out"].values,
+                                  best["b"].values).sum(axis=1)
+    lines.append(f"  {model} density {density:7.4f}: {np.sum(count == 2):4d} / "
+                 f"{np.sum(count == 1):4d} / {np.sum(count == 0):4d}   one-sided best "
+                 f"{float(theory.abs_one_sided_ratio(density)):.3f}")
+  return lines
+
+
 def baseline_ratio(dataset: xr.Dataset) -> list[str]:
   """Loss against the best constant output's loss, per density."""
   lines = ["loss / baseline loss (best constant output), best seed per density:"]
@@ -255,6 +269,7 @@ REPORTS: dict[str, Callable[[xr.Dataset], list[str]]] = {
     "polysemanticity": polysemanticity,
     "baseline_ratio": baseline_ratio,
     "inhibition": inhibition,
+    "sides": sides,
 }
 
 

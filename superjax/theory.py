@@ -40,6 +40,19 @@ def constant_baseline_loss(importance, density, zero_mean: bool = False):
   return np.sum(np.asarray(importance, np.float64) * variance, axis=-1)
 
 
+def abs_one_sided_ratio(p):
+  """The best loss / baseline of an abs-model output that sees one side of its feature.
+
+  x is nonzero with probability p and then U[-1, 1]; the target is |x|. Knowing only
+  ReLU(x), the best prediction is x where x > 0 and, where ReLU(x) = 0 (probability
+  1 - p/2), the conditional mean E[|x| | x <= 0] = p / (4 - 2p). Its loss is
+  p/6 - p^2 / (8 (2 - p)), over the baseline p/3 - p^2/4:
+  (8 - 7p) / (16 - 20p + 6p^2) = 1/2 + 3p(1 - p) / (16 - 20p + 6p^2), never below 1/2.
+  """
+  p = np.asarray(p, np.float64)
+  return (8 - 7 * p) / (16 - 20 * p + 6 * p ** 2)
+
+
 def n2m1_candidate_losses(p, r) -> np.ndarray:
   """(3, *shape) expected losses of [ignore 2, ignore 1, antipodal] at density p,
   relative importance r (broadcast together)."""

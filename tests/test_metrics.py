@@ -102,3 +102,18 @@ def test_inhibition_motif_of_a_hand_built_abs_circuit():
   # A balanced neuron (no lopsided weights) is superposition, not this motif.
   W_out[1, 1] = -4.0
   assert metrics.inhibition_motifs(np.array([[2.0, -2.0], [1.0, 0.0]]), W_out, b) == []
+
+
+def test_feature_sides_of_a_hand_built_abs_model():
+  # Feature 0 has a neuron per sign (|x_0| exactly); feature 1 only its positive side;
+  # feature 2 a neuron per sign whose pushes a bias of -0.8 cuts to 0.2 (below 0.5).
+  W = np.array([[1.0, 0, 0], [-1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [0, 0, -1.0]])
+  W_out = np.zeros((3, 5))
+  W_out[0, :2] = W_out[1, 2] = W_out[2, 3:] = 1.0
+  b = np.array([0.0, 0.0, -0.8])
+  model = lambda x: _relu(W_out @ _relu(W @ x) + b)
+  np.testing.assert_allclose(model(np.array([-0.7, -0.7, 0.0])), [0.7, 0.0, 0.0])
+  np.testing.assert_array_equal(metrics.feature_sides(W, W_out, b),
+                                [[True, True], [True, False], [False, False]])
+  # A bias that lifts the resting output counts only the rise above it.
+  np.testing.assert_array_equal(metrics.feature_sides(W, W_out, b + 0.6)[2], [True, True])

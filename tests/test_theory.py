@@ -92,3 +92,16 @@ def test_n3m2_phase_labels():
 def test_n3m2_theory_at_hand_checked_points(p, r, want):
   labels, _ = theory.n3m2_theory_phase(np.array([p]), np.array([r]))
   assert labels[0] == getattr(theory, want)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 1.0])
+def test_one_sided_abs_ratio_against_monte_carlo(p):
+  # The best predictor of |x| from ReLU(x) alone, estimated from samples: x itself where
+  # x > 0, else the sample mean of |x| over the rest.
+  rng = np.random.default_rng(1)
+  x = rng.uniform(-1, 1, 2_000_000) * (rng.uniform(size=2_000_000) < p)
+  seen = x > 0
+  guess = np.where(seen, x, np.abs(x[~seen]).mean())
+  ratio = np.mean((np.abs(x) - guess) ** 2) / np.var(np.abs(x))
+  assert ratio == pytest.approx(theory.abs_one_sided_ratio(p), rel=0.01)
+  assert theory.abs_one_sided_ratio(p) >= 0.5
