@@ -120,10 +120,15 @@ def feature_sides(W, W_out, b, threshold: float = 0.5) -> np.ndarray:
     (n, 2) booleans: [positive side, negative side] for every feature.
   """
   W, W_out, b = (np.asarray(a, np.float64) for a in (W, W_out, b))
-  at_rest = np.maximum(b, 0.0)
-  rises = [np.maximum(np.sum(W_out * np.maximum(sign * W, 0.0).T, axis=1) + b, 0.0) - at_rest
-           for sign in (1, -1)]
+  rises = [np.maximum(np.diag(lone_feature_preactivation(W, W_out, b, sign)), 0.0)
+           - np.maximum(b, 0.0) for sign in (1, -1)]
   return np.stack(rises, axis=1) >= threshold
+
+
+def lone_feature_preactivation(W, W_out, b, sign: int) -> np.ndarray:
+  """(target, source): an abs model's output pre-activations when feature `source` alone
+  is `sign` (+1 or -1) and every other feature is zero (numpy)."""
+  return W_out @ np.maximum(sign * np.asarray(W), 0.0) + np.asarray(b)[:, None]
 
 
 class InhibitionMotif(NamedTuple):
@@ -160,7 +165,7 @@ def inhibition_motifs(W, W_out, b, ratio: float = 2.0, min_interference: float =
   for sign in (1, -1):
     h = np.maximum(sign * W, 0.0)  # (m, n): neuron k's activation for x_source = sign
     push = W_out[:, :, None] * h[None, :, :]  # (target, k, source)
-    net = push.sum(axis=1) + b[:, None]  # (target, source)
+    net = lone_feature_preactivation(W, W_out, b, sign)  # (target, source)
     serves = W_out * np.abs(W).T >= min_service  # (target, k)
     lopsided = np.abs(W)[:, None, :] >= ratio * np.abs(W)[:, :, None]  # (k, target, source)
     carrier = ((push >= min_interference) & serves[:, :, None]
