@@ -8,8 +8,8 @@ import tempfile
 import jax
 import pytest
 
-# One compilation cache for the whole session (CLI runs and their subprocesses), kept out
-# of the user's own.
+# One compilation cache per test process (each xdist worker), shared by its CLI runs and
+# their subprocesses, kept out of the user's own and removed at exit.
 os.environ["SUPERJAX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="superjax-xla-")
 atexit.register(shutil.rmtree, os.environ["SUPERJAX_COMPILATION_CACHE"], ignore_errors=True)
 

@@ -105,10 +105,10 @@ def test_new_hyperparameter_values_reuse_the_compiled_program(tmp_path):
   # process finds every program in the on-disk cache and compiles nothing new.
   cache = tmp_path / "cache"
   env = dict(_env(1), SUPERJAX_COMPILATION_CACHE=str(cache))
+  sweep = tmp_path / "shard.py"
+  sweep.write_text(_SWEEP)
   entries = []
   for density, importance in (("1.0,0.3,0.05", "0.9"), ("0.7,0.2,0.01", "0.8")):
-    sweep = tmp_path / "shard.py"
-    sweep.write_text(_SWEEP)
     subprocess.run(_command(sweep, tmp_path / density, "--set", f"density={density}",
                             "--set", f"importance={importance}"),
                    env=env, check=True, capture_output=True, timeout=300)
