@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jax
 
-from superjax import bench
+from superjax.toy import bench
 
 HERE = Path(__file__).resolve().parent
 

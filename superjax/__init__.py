@@ -1,7 +1,7 @@
 """superjax: grids of toy models of superposition trained as one jitted, vmapped program."""
 
-from superjax.config import SweepConfig
-from superjax.results import load
+from superjax.core.rundir import load
+from superjax.toy.config import SweepConfig
 
 __all__ = ["SweepConfig", "load"]
 __version__ = "0.1.0"

@@ -8,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from superjax import host
-from superjax.errors import SuperjaxError
+from superjax.core import host
+from superjax.core.errors import SuperjaxError
 
 DEFAULT_ROOT = Path("checkpoints")
 
@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list() -> None:
-  from superjax import registry
+  from superjax.core import sweeps as registry
   sweeps = registry.available()
   width = max(map(len, sweeps), default=0)
   for name, path in sweeps.items():
@@ -67,7 +67,7 @@ def _figures(dataset, run_dir: Path) -> None:
 
 
 def _bench(configs: str) -> None:
-  from superjax import bench
+  from superjax.toy import bench
   unknown = sorted(set(configs) - set(bench.CONFIGS))
   if unknown:
     raise SuperjaxError(f"--configs: {unknown[0]!r} is not one of {', '.join(bench.CONFIGS)}")
@@ -76,11 +76,16 @@ def _bench(configs: str) -> None:
 
 
 def _run(args) -> None:
-  from superjax import config, distributed, experiments, plots, registry, report
+  from superjax import experiments
+  from superjax.core import config, distributed
+  from superjax.core import sweeps as registry
+  from superjax.toy import figures as plots
+  from superjax.toy import report
+  from superjax.toy.config import SweepConfig
   if args.distributed or args.coordinator:
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)
   cfg = config.apply_overrides(registry.load(args.sweep), args.overrides)
-  if isinstance(cfg, config.SweepConfig):
+  if isinstance(cfg, SweepConfig):
     for field, names, known in (("figures", cfg.figures, plots.FIGURES),
                                 ("reports", cfg.reports, report.REPORTS)):
       for name in names:
@@ -125,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "convert-resnet18":
       _convert_resnet18(args.checkpoint, args.out)
     else:
-      from superjax import experiments, results
-      dataset = results.load(args.run_dir)
+      from superjax import experiments
+      from superjax.core import rundir
+      dataset = rundir.load(args.run_dir)
       if args.command == "plot":
         _figures(dataset, args.run_dir)
       else:

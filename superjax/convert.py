@@ -25,7 +25,7 @@ import jax
 import numpy as np
 
 from superjax import resnet
-from superjax.errors import SuperjaxError
+from superjax.core.errors import SuperjaxError
 
 _MADRY_MODEL = "module.model."
 _MADRY_ATTACKER = "module.attacker.model."

@@ -24,7 +24,7 @@ from typing import Any
 
 import xarray as xr
 
-from superjax.errors import SuperjaxError
+from superjax.core.errors import SuperjaxError
 
 TOY = "toy"
 # experiment name -> (config class name, module providing run/render_report/draw_figures)
@@ -63,15 +63,15 @@ def of_dataset(dataset: xr.Dataset):
 # The toy-model experiment: the engine, report and plots modules.
 
 def run(cfg, run_dir: Path, fresh: bool, show_progress: bool) -> xr.Dataset:
-  from superjax import engine
+  from superjax.toy import engine
   return engine.run(cfg, run_dir, fresh=fresh, show_progress=show_progress)
 
 
 def render_report(dataset: xr.Dataset) -> str:
-  from superjax import report
+  from superjax.toy import report
   return report.render(dataset)
 
 
 def draw_figures(dataset: xr.Dataset, out_dir: Path) -> list[Path]:
-  from superjax import plots, results
-  return plots.draw(dataset, out_dir, results.config_of(dataset).figures)
+  from superjax.toy import figures, results
+  return figures.draw(dataset, out_dir, results.config_of(dataset).figures)

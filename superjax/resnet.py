@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import orbax.checkpoint as ocp
 
-from superjax.errors import SuperjaxError
+from superjax.core.errors import SuperjaxError
 
 Variables = dict[str, Any]
 STAGES = ("layer1", "layer2", "layer3", "layer4")

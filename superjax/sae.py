@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from superjax.config import ConfigError
+from superjax.core.config import ConfigError
 
 KINDS = ("relu", "topk")
 _INIT, _DATA = 0, 1

@@ -38,10 +38,11 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from superjax import image_attacks, image_training, images, resnet, results, sae
-from superjax.config import ConfigError, ConfigMethods
-from superjax.errors import SuperjaxError
-from superjax.progress import Progress
+from superjax import image_attacks, image_training, images, resnet, sae
+from superjax.core import rundir
+from superjax.core.config import Config, ConfigError
+from superjax.core.errors import SuperjaxError
+from superjax.core.progress import Progress
 
 SOURCES = ("digits", "checkpoints")
 ATTACKS = ("fgsm", "pgd_linf")
@@ -49,7 +50,7 @@ EXPERIMENT = "sae"
 
 
 @dataclasses.dataclass(frozen=True)
-class SAEStudyConfig(ConfigMethods):
+class SAEStudyConfig(Config):
   """Settings of an SAE study on a robust-model zoo (tuples are grid axes).
 
   Attributes:
@@ -99,7 +100,9 @@ class SAEStudyConfig(ConfigMethods):
   attack_steps: int = 10
   seed: int = 0
 
-  def __post_init__(self):
+  EXPERIMENT = "sae"
+
+  def validate(self) -> None:
     def check(ok: bool, field: str, message: str):
       if not ok:
         raise ConfigError(f"{field}: {message} (got {getattr(self, field)!r})")
@@ -183,7 +186,7 @@ def _checkpoint_zoo(cfg: SAEStudyConfig, progress: Progress):
 
 # ------------------------------------------------------------------------ activations
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _positions(images: int, positions: int, keep: int, seed: int) -> np.ndarray | None:
   """(images, keep) random spatial positions per image, or None for all of them. The same
   seed gives the same positions to every model and input set, so their tokens align;
@@ -302,11 +305,11 @@ def run(cfg: SAEStudyConfig, run_dir: Path, fresh: bool = False,
         show_progress: bool = True) -> xr.Dataset:
   """Runs the study (resuming finished pieces) and saves its results; see the module."""
   run_dir = Path(run_dir)
-  results.prepare_run_dir(cfg, run_dir, fresh)
-  if (run_dir / results.RESULTS_FILE).exists():
+  rundir.prepare(cfg, run_dir, fresh)
+  if (run_dir / rundir.RESULTS_FILE).exists():
     _say(f"{run_dir} already holds the finished run; loading its results")
-    return results.load(run_dir)
-  started = datetime.datetime.now(datetime.timezone.utc)
+    return rundir.load(run_dir)
+  started = datetime.datetime.now(datetime.UTC)
   t0 = time.perf_counter()
   progress = Progress(2 + len(resnet.STAGES), cfg.name, enabled=show_progress, unit="stage")
   if cfg.source == "digits":
@@ -334,12 +337,12 @@ def run(cfg: SAEStudyConfig, run_dir: Path, fresh: bool = False,
                    for name in ("clean", *ATTACKS)}
       layers[layer] = _layer_saes(cfg, layer, train_acts, eval_acts)
       part.parent.mkdir(exist_ok=True)
-      results.write_atomic(part, lambda tmp, arrays=layers[layer]: _savez(tmp, arrays))
+      rundir.write_atomic(part, lambda tmp, arrays=layers[layer]: _savez(tmp, arrays))
     progress.update(1, note=f"{layer} SAEs done")
 
   dataset = _dataset(cfg, layers, accuracy)
   dataset.attrs["total_seconds"] = round(time.perf_counter() - t0, 1)
-  results.save(dataset, run_dir, {
+  rundir.save(dataset, run_dir, {
       "sweep": cfg.name, "config": cfg.to_dict(), "started": started.isoformat(timespec="seconds"),
       "timings": {"total_seconds": round(time.perf_counter() - t0, 3)}})
   return dataset
@@ -428,11 +431,9 @@ def render_report(dataset: xr.Dataset) -> str:
 
 
 def draw_figures(dataset: xr.Dataset, out_dir: Path) -> list[Path]:
-  import matplotlib
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
+  from superjax.core import figures
+  plt = figures.plt
   out_dir = Path(out_dir)
-  out_dir.mkdir(parents=True, exist_ok=True)
   paths = []
   eps = dataset["model_eps"].values
   layers = dataset["layer"].values
@@ -453,7 +454,7 @@ def draw_figures(dataset: xr.Dataset, out_dir: Path) -> list[Path]:
   axes[-1].legend(fontsize=7, frameon=False)
   fig.suptitle("SAE reconstruction loss falls as robustness grows (cf. Gorton & Lewis Fig. 5)")
   fig.tight_layout()
-  paths.append(_save(fig, out_dir / "sae_loss_vs_eps"))
+  paths.append(figures.save(fig, out_dir / "sae_loss_vs_eps"))
   # Figure 6: L0 on adversarial inputs over L0 on clean inputs, per stage and attack.
   ratio = (dataset["l0_adversarial"] / dataset["l0_clean"]).mean(("sae_kind", "sparsity"))
   fig, axes = plt.subplots(1, len(dataset["attack"]), figsize=(4.2 * len(dataset["attack"]), 3.2),
@@ -470,13 +471,5 @@ def draw_figures(dataset: xr.Dataset, out_dir: Path) -> list[Path]:
   np.atleast_1d(axes)[-1].legend(fontsize=7, frameon=False)
   fig.suptitle("Adversarial inputs activate more SAE latents (cf. Gorton & Lewis Fig. 6)")
   fig.tight_layout()
-  paths.append(_save(fig, out_dir / "l0_adversarial_ratio"))
+  paths.append(figures.save(fig, out_dir / "l0_adversarial_ratio"))
   return paths
-
-
-def _save(fig, stem: Path) -> Path:
-  import matplotlib.pyplot as plt
-  fig.savefig(stem.with_suffix(".png"), dpi=150)
-  fig.savefig(stem.with_suffix(".pdf"))
-  plt.close(fig)
-  return stem.with_suffix(".png")

@@ -28,9 +28,10 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from superjax import readout, results, uand
-from superjax.config import ConfigError, ConfigMethods
-from superjax.progress import Progress
+from superjax import readout, uand
+from superjax.core import rundir
+from superjax.core.config import Config, ConfigError
+from superjax.core.progress import Progress
 
 EXPERIMENT = "uand"
 PARTS_DIR = "parts"
@@ -42,7 +43,7 @@ _TEST, _EMBED, _UAND, _RANDOM, _FIT, _POSITIVE, _TRAIN = range(7)
 
 
 @dataclasses.dataclass(frozen=True)
-class UAndConfig(ConfigMethods):
+class UAndConfig(Config):
   """A U-AND scaling study.
 
   Grid: constructions x inputs x s x m x widths x seeds, and p for `uand`. Inputs have s
@@ -79,11 +80,9 @@ class UAndConfig(ConfigMethods):
   lr: float = 3e-3
   base_seed: int = 0
 
-  def __post_init__(self):
-    for field in dataclasses.fields(self):
-      value = getattr(self, field.name)
-      if str(field.type).startswith("tuple") and not isinstance(value, tuple):
-        object.__setattr__(self, field.name, tuple(np.atleast_1d(value).tolist()))
+  EXPERIMENT = "uand"
+
+  def validate(self) -> None:
     _validate(self)
 
 
@@ -258,7 +257,7 @@ def _random_mlp(cfg: UAndConfig, m: int, s: int, inputs: str, key: jax.Array):
   f = _test_inputs(cfg, key, m, s)
   W, b = uand.random_mlp_weights(jax.random.fold_in(key, _RANDOM),
                                  m if E is None else E.shape[0], widths[-1])
-  act_fn = lambda x: uand.layer(W, b, embed(x))  # noqa: E731
+  act_fn = lambda x: uand.layer(W, b, embed(x))
   pair = _fitted_errors(cfg, key, m, s, act_fn, f, widths, single=False)
   single = _fitted_errors(cfg, key, m, s, act_fn, f, widths, single=True)
   return pair, single, uand.features_per_neuron(W if E is None else W @ E)
@@ -273,7 +272,7 @@ def _trained(cfg: UAndConfig, m: int, s: int, inputs: str, width: int, key: jax.
   W1, b1, R = uand.train_mlp(jax.random.fold_in(key, _TRAIN), E, m=m, s=s, d=width,
                              mode=cfg.active, steps=cfg.train_steps, batch=cfg.train_batch,
                              lr=cfg.lr)
-  act_fn = lambda x: uand.layer(W1, b1, embed(x))  # noqa: E731
+  act_fn = lambda x: uand.layer(W1, b1, embed(x))
   own = jnp.stack(readout.errors(act_fn(f) @ R.T, uand.pair_targets(f)))
   single = _fitted_errors(cfg, key, m, s, act_fn, f, (width,), single=True)[0]
   return own, single, uand.features_per_neuron(W1 if E is None else W1 @ E)
@@ -283,7 +282,7 @@ def _measure_m(cfg: UAndConfig, m: int, progress: Progress) -> xr.Dataset:
   """Every construction, s and input setting at one m, as a dataset with an `m` axis."""
   C, I, S, Wd, N = (len(cfg.constructions), len(cfg.inputs), len(cfg.s), len(cfg.widths),
                     cfg.seeds)
-  full = lambda *shape: np.full(shape, np.nan, np.float32)  # noqa: E731
+  full = lambda *shape: np.full(shape, np.nan, np.float32)
   err = full(C, I, S, Wd, N, 2)
   feature_err = full(C, I, S, Wd, N, 2)
   reads = full(C, I, S, Wd, N)
@@ -402,12 +401,12 @@ def run(cfg: UAndConfig, run_dir: Path, fresh: bool = False,
   """Measures every construction at every m (resuming finished m from `parts/`), saves
   and returns the results."""
   run_dir = Path(run_dir)
-  results.prepare_run_dir(cfg, run_dir, fresh)
-  if (run_dir / results.RESULTS_FILE).exists():
+  rundir.prepare(cfg, run_dir, fresh)
+  if (run_dir / rundir.RESULTS_FILE).exists():
     _say(f"{run_dir} already holds the finished run; loading its results")
-    return results.load(run_dir)
+    return rundir.load(run_dir)
   (run_dir / PARTS_DIR).mkdir(exist_ok=True)
-  started = datetime.datetime.now(datetime.timezone.utc)
+  started = datetime.datetime.now(datetime.UTC)
   t0 = time.perf_counter()
   per_m = len(cfg.s) * len(cfg.inputs) * len(cfg.constructions)
   progress = Progress(len(cfg.m) * per_m, cfg.name, enabled=show_progress)
@@ -422,12 +421,12 @@ def run(cfg: UAndConfig, run_dir: Path, fresh: bool = False,
       continue
     t_m = time.perf_counter()
     part = _measure_m(cfg, m, progress)
-    results.write_atomic(path, lambda tmp, part=part: part.to_netcdf(tmp, engine="h5netcdf"))
+    rundir.write_atomic(path, lambda tmp, part=part: part.to_netcdf(tmp, engine="h5netcdf"))
     parts.append(part)
     timings[f"m={m}"] = round(time.perf_counter() - t_m, 3)
   dataset = _assemble(cfg, parts)
   timings["total_seconds"] = round(time.perf_counter() - t0, 3)
-  results.save(dataset, run_dir, results.manifest(cfg, timings, started))
+  rundir.save(dataset, run_dir, rundir.manifest(cfg, timings, started))
   return dataset
 
 
@@ -482,7 +481,7 @@ def render_report(dataset: xr.Dataset) -> str:
       lines.append(f"s={int(s)}, {inputs} inputs: width needed (geometric mean over seeds; "
                    "'-' none of the tested widths is enough)")
       lines.append("  " + f"{'m':>6} {'m(m-1)/2':>10} " + " ".join(
-          f"{str(c):>11}" for c in dataset.construction.values))
+          f"{c!s:>11}" for c in dataset.construction.values))
       for k, mm in enumerate(m):
         row = []
         for c in dataset.construction.values:
@@ -498,7 +497,7 @@ def render_report(dataset: xr.Dataset) -> str:
         needed = cell["width_needed"].sel(construction=c).transpose("m", "seed").values
         slope, low, high = bootstrap_slope(m, needed)
         reached = np.isfinite(needed).all(axis=1)
-        lines.append(f"    {str(c):<11} slope {slope:6.2f}  [{low:.2f}, {high:.2f}]  "
+        lines.append(f"    {c!s:<11} slope {slope:6.2f}  [{low:.2f}, {high:.2f}]  "
                      f"(over m = {', '.join(str(int(v)) for v in m[reached]) or 'none'})")
       last = cell["width_needed"].isel(m=-1)
       with np.errstate(all="ignore"):
@@ -528,7 +527,7 @@ def _trained_lines(cfg: UAndConfig, ds: xr.Dataset) -> list[str]:
       lines.append(f"trained vs constructions, {inputs} inputs, m={mm}, s={int(ds.s)}: max error "
                    "(mean over seeds) and features read per neuron (participation ratio)")
       lines.append(f"  {'width':>6} " + " ".join(
-          f"{str(c):>11} {'reads':>6}" for c in cell.construction.values))
+          f"{c!s:>11} {'reads':>6}" for c in cell.construction.values))
       for wi, width in enumerate(cell.width.values):
         if not bool(measured.isel(m=k, width=wi)):
           continue
@@ -663,8 +662,8 @@ FIGURES = {"uand_error_vs_width": _error_vs_width, "uand_width_needed": _width_n
 
 def draw_figures(dataset: xr.Dataset, out_dir: Path) -> list[Path]:
   """Draws every figure (first s) into out_dir as PNG and PDF; returns the PNG paths."""
-  from superjax import plots  # applies the shared matplotlib style
-  plt = plots.plt
+  from superjax.core import figures
+  plt = figures.plt
   cfg = config_of(dataset)
   out_dir = Path(out_dir)
   out_dir.mkdir(parents=True, exist_ok=True)
@@ -672,9 +671,5 @@ def draw_figures(dataset: xr.Dataset, out_dir: Path) -> list[Path]:
   for s in dataset.s.values:
     suffix = "" if len(dataset.s) == 1 else f"_s{int(s)}"
     for name, draw in FIGURES.items():
-      fig = draw(plt, dataset.sel(s=s), cfg)
-      for ext in (".png", ".pdf"):
-        fig.savefig(out_dir / f"{name}{suffix}{ext}")
-      plt.close(fig)
-      paths.append(out_dir / f"{name}{suffix}.png")
+      paths.append(figures.save(draw(plt, dataset.sel(s=s), cfg), out_dir / f"{name}{suffix}"))
   return paths

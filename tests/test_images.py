@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from superjax import images
-from superjax.errors import SuperjaxError
+from superjax.core.errors import SuperjaxError
 
 
 def _save(path, array):

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 from superjax import cli, convert, resnet
-from superjax.errors import SuperjaxError
+from superjax.core.errors import SuperjaxError
 
 MEAN = (0.4914, 0.4822, 0.4465)  # not ImageNet's, so the test sees they are read
 STD = (0.2470, 0.2435, 0.2616)

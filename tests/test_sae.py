@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from superjax import sae
-from superjax.config import ConfigError
+from superjax.core.config import ConfigError
 
 
 def random_params(rng, L, d, scale=0.5):

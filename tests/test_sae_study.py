@@ -6,7 +6,7 @@ from PIL import Image
 
 import superjax
 from superjax import cli, resnet
-from superjax.config import ConfigError
+from superjax.core.config import ConfigError
 from superjax.sae_study import SAEStudyConfig, _positions, _stage_tokens, _tokens
 
 # Every stage shrunk to seconds: 2 models of width 4, a few training and SAE steps.

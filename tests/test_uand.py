@@ -10,7 +10,7 @@ import pytest
 
 import superjax
 from superjax import cli, readout, uand
-from superjax.config import ConfigError
+from superjax.core.config import ConfigError
 from superjax.uand_sweep import UAndConfig, bootstrap_slope, fit_slope
 
 

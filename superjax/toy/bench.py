@@ -57,7 +57,8 @@ def matmul_peak_gflops(size: int | None = None, repeats: int = 20) -> float:
 
 def run_one(name: str, steps: int | None = None) -> dict:
   """Trains config `name` through the engine in this process; returns its measurements."""
-  from superjax import SweepConfig, engine
+  from superjax.toy import engine
+  from superjax.toy.config import SweepConfig
   overrides = dict(CONFIGS[name][1])
   if steps:
     overrides["steps"] = steps
@@ -91,7 +92,7 @@ def device_peak_mib() -> float | None:
 
 def measure(name: str, steps: int | None = None) -> dict:
   """run_one in a fresh subprocess (its own peak memory)."""
-  args = [sys.executable, "-m", "superjax.bench", name] + ([str(steps)] if steps else [])
+  args = [sys.executable, "-m", "superjax.toy.bench", name] + ([str(steps)] if steps else [])
   out = subprocess.run(args, check=True, capture_output=True, text=True)
   return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -113,6 +114,6 @@ def table(rows: list[dict], peak: float) -> str:
 
 
 if __name__ == "__main__":
-  from superjax import host
+  from superjax.core import host
   host.use_every_core()  # as `superjax run` does
   print(json.dumps(run_one(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)))

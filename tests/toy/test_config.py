@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from superjax.config import ConfigError, SweepConfig
+from superjax.core.config import ConfigError
+from superjax.toy.config import SweepConfig
 
 
 def test_set_parses_numbers_lists_and_spaces():

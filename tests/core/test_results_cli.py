@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import superjax
-from superjax import cli, engine
+from superjax import cli
+from superjax.toy import engine
 
 
 def test_load_round_trip(tiny_config, tmp_path):

@@ -25,11 +25,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from superjax import distributed, metrics, results, train
-from superjax.checkpoint import Checkpoints, abstract_of
-from superjax.config import SweepConfig
-from superjax.grid import Grid, HParams
-from superjax.progress import Progress
+from superjax.core import distributed, rundir
+from superjax.core.checkpoint import Checkpoints, abstract_of
+from superjax.core.progress import Progress
+from superjax.toy import metrics, results, train
+from superjax.toy.config import SweepConfig
+from superjax.toy.grid import Grid, HParams
 
 RUNS_AXIS = "runs"
 
@@ -163,12 +164,12 @@ def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
   """
   run_dir = Path(run_dir)
   # One process checks and prepares the directory; the others share its verdict.
-  distributed.on_primary(str(run_dir), lambda: results.prepare_run_dir(cfg, run_dir, fresh))
-  if (run_dir / results.RESULTS_FILE).exists():
+  distributed.on_primary(str(run_dir), lambda: rundir.prepare(cfg, run_dir, fresh))
+  if (run_dir / rundir.RESULTS_FILE).exists():
     _say(f"{run_dir} already holds the finished run; loading its results")
-    return results.load(run_dir)
+    return rundir.load(run_dir)
   grid = Grid(cfg)
-  started = datetime.datetime.now(datetime.timezone.utc)
+  started = datetime.datetime.now(datetime.UTC)
   t0 = time.perf_counter()
   progress = Progress(len(cfg.models) * grid.size * cfg.steps, cfg.name,
                       enabled=show_progress and distributed.is_primary())
@@ -187,6 +188,6 @@ def run(cfg: SweepConfig, run_dir: str | Path, fresh: bool = False,
   dataset = results.build(cfg, grid, outputs, _segment_ends(cfg))
   timings["total_seconds"] = round(time.perf_counter() - t0, 3)
   if distributed.is_primary():
-    results.save(dataset, run_dir, results.manifest(cfg, timings, started))
+    rundir.save(dataset, run_dir, rundir.manifest(cfg, timings, started))
   distributed.barrier("superjax_saved_results")
   return dataset

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from superjax import data
+from superjax.toy import data
 
 
 def assert_within(got, want, tol):

@@ -16,10 +16,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from superjax import attacks, data
-from superjax.config import SweepConfig
-from superjax.grid import HParams
-from superjax.models import MODELS, Params, target
+from superjax.toy import attacks, data
+from superjax.toy.config import SweepConfig
+from superjax.toy.grid import HParams
+from superjax.toy.models import MODELS, Params, target
 
 _INIT, _DATA, _EVAL = 0, 1, 2
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from superjax import theory
+from superjax.toy import theory
 
 
 def test_candidate_losses_by_hand():

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from superjax import attacks, results, train
-from superjax.grid import Grid
+from superjax.toy import attacks, results, train
+from superjax.toy.grid import Grid
 
 
 def relative_to_densest(values: xr.DataArray) -> xr.DataArray:

@@ -8,7 +8,8 @@ untied output matrix W_out of shape (n, m).
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

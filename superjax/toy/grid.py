@@ -9,7 +9,7 @@ import flax.struct
 import jax
 import numpy as np
 
-from superjax.config import CORRELATIONS, SweepConfig
+from superjax.toy.config import CORRELATIONS, SweepConfig
 
 # Order of the flattened axes. `density` and `seed` are always dimensions of the results;
 # the others only when the sweep gives them more than one value.

@@ -19,12 +19,13 @@ usable inside the jitted training step (adversarial training) and at evaluation.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 
-from superjax.models import MODELS, Params, target
+from superjax.toy.models import MODELS, Params, target
+
 PGD_STEPS = 10
 NOISE_SCALE = 0.01
 # The analytic attack tries n directions per input, n x n floats each: inputs go through

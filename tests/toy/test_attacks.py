@@ -3,9 +3,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from superjax import SweepConfig, attacks, engine, train
-from superjax.config import ATTACKS, ConfigError
-from superjax.grid import Grid
+from superjax import SweepConfig
+from superjax.core.config import ConfigError
+from superjax.toy import attacks, engine, train
+from superjax.toy.config import ATTACKS
+from superjax.toy.grid import Grid
 
 RNG = np.random.default_rng(0)
 N, M = 6, 3
@@ -128,7 +130,7 @@ def test_attack_options_are_validated(changes, field):
 
 
 def test_reattack_of_saved_weights_agrees_with_training_time_measurement(superposed):
-  from superjax import robustness
+  from superjax.toy import robustness
   again = robustness.reattack(superposed, "gorton", samples=8192, seed=11)
   saved = superposed["vulnerability"].sel(attack="gorton")
   np.testing.assert_allclose(again, saved, rtol=0.15)

@@ -3,8 +3,8 @@ import functools
 import jax
 import numpy as np
 
-from superjax import engine, train
-from superjax.grid import Grid
+from superjax.toy import engine, train
+from superjax.toy.grid import Grid
 
 
 def test_vmapped_grid_equals_each_run_trained_alone(tiny_config, tmp_path):

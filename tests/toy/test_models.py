@@ -2,8 +2,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from superjax import models, train
-from superjax.config import MODELS as CONFIG_MODELS
+from superjax.toy import models, train
+from superjax.toy.config import MODELS as CONFIG_MODELS
 
 
 def _relu(a):

@@ -6,25 +6,19 @@ names the figures it wants in `figures`, and `superjax plot RUN_DIR` redraws the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+import xarray as xr
+from matplotlib.colors import ListedColormap
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-
-from superjax import attacks, metrics, models, report, results, robustness, theory, train  # noqa: E402
-from superjax.grid import HParams  # noqa: E402
-
-plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.dpi": 150,
-                     "savefig.bbox": "tight", "axes.spines.top": False,
-                     "axes.spines.right": False})
+from superjax.core import figures
+from superjax.core.figures import plt
+from superjax.toy import attacks, metrics, models, report, results, robustness, theory, train
+from superjax.toy.grid import HParams
 
 SUPERPOSITION_CMAP = "plasma"
 
@@ -455,13 +449,4 @@ FIGURES: dict[str, Callable[[xr.Dataset], plt.Figure]] = {
 
 def draw(dataset: xr.Dataset, out_dir: str | Path, names: tuple[str, ...]) -> list[Path]:
   """Draws the named figures into out_dir as PNG and PDF; returns the PNG paths."""
-  out_dir = Path(out_dir)
-  out_dir.mkdir(parents=True, exist_ok=True)
-  paths = []
-  for name in names:
-    fig = FIGURES[name](dataset)
-    for suffix in (".png", ".pdf"):
-      fig.savefig(out_dir / f"{name}{suffix}")
-    plt.close(fig)
-    paths.append(out_dir / f"{name}.png")
-  return paths
+  return [figures.save(FIGURES[name](dataset), Path(out_dir) / name) for name in names]

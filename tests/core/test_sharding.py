@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 import superjax
-from superjax import engine
+from superjax.toy import engine
 
 _SWEEP = """
 from superjax import SweepConfig
@@ -89,7 +89,7 @@ def test_two_processes_give_the_same_results_as_one(tmp_path):
 
 
 def test_cpu_hosts_get_one_device_per_core_unless_told(monkeypatch):
-  from superjax import host
+  from superjax.core import host
   monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
   monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
   host.use_every_core()

@@ -3,8 +3,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from superjax import SweepConfig, data, train
-from superjax.grid import Grid
+from superjax import SweepConfig
+from superjax.toy import data, train
+from superjax.toy.grid import Grid
 
 
 @pytest.mark.parametrize("model", ["linear", "relu"])

@@ -14,7 +14,6 @@ loss (summed over features) of each candidate solution:
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -1,21 +1,16 @@
-"""Sweep configuration: static settings and the grid axes, validated when built.
+"""The toy-model sweep's config: static shapes and settings, and the grid axes.
 
 A `SweepConfig` is plain Python (no JAX): sweep files build one, the CLI overrides its
-fields with `--set key=value`, and the engine reads it. Every validation error names the
-field and the allowed values in one line.
+fields with `--set key=value`, and the toy family's run reads it. Every validation error
+names the field and the allowed values in one line.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import re
-from typing import Any
 
-import numpy as np
-
-from superjax.errors import SuperjaxError
+from superjax.core.config import Config, check, check_int
 
 MODELS = ("linear", "relu", "hidden_relu", "abs")
 CORRELATIONS = ("independent", "correlated", "anticorrelated")
@@ -23,53 +18,13 @@ ATTACKS = ("analytic", "gorton", "pgd", "random")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "warmup", "warmup_cosine")
 
-# Fields that describe how results are presented, not how they are computed: a run may be
-# resumed with them changed.
-PRESENTATION_FIELDS = ("description", "figures", "reports")
-
-
-class ConfigError(SuperjaxError):
-  """Bad user input; the message is one line that names the field."""
-
-
-class ConfigMethods:
-  """What every experiment's frozen config dataclass shares: copies, JSON, comparison."""
-
-  def replace(self, **changes):
-    return dataclasses.replace(self, **changes)
-
-  def to_dict(self) -> dict[str, Any]:
-    return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-            for f in dataclasses.fields(self)}
-
-  def to_json(self) -> str:
-    return json.dumps(self.to_dict(), indent=2)
-
-  @classmethod
-  def from_dict(cls, data: dict[str, Any]):
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-      raise ConfigError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
-  def differences(self, other) -> list[str]:
-    """Names of fields that change what is computed and differ between the two."""
-    return [f.name for f in dataclasses.fields(self)
-            if f.name not in PRESENTATION_FIELDS
-            and getattr(self, f.name) != getattr(other, f.name)]
-
-  def with_overrides(self, assignments: list[str]):
-    """Applies `key=value` strings, as given to `--set`."""
-    return apply_overrides(self, assignments)
-
 
 @dataclasses.dataclass(frozen=True)
-class SweepConfig(ConfigMethods):
+class SweepConfig(Config):
   """Everything that defines a sweep.
 
   Grid axes (`density`, `relative_density`, `importance`, `relative_importance`,
-  `correlation`, `alpha`, `lr`, and `seeds` seeds) are tuples; the engine trains their Cartesian
+  `correlation`, `alpha`, `lr`, and `seeds` seeds) are tuples; the toy family trains their Cartesian
   product as one vmapped program per model kind. Feature i of a run has density `density`
   (times `relative_density` for the last feature) and importance `importance**i` (times
   `relative_importance` for the last feature). With `set_size` k > 0 the features form
@@ -121,11 +76,9 @@ class SweepConfig(ConfigMethods):
   figures: tuple[str, ...] = ()
   reports: tuple[str, ...] = ()
 
-  def __post_init__(self):
-    for field in dataclasses.fields(self):
-      value = getattr(self, field.name)
-      if _is_tuple_field(field) and not isinstance(value, tuple):
-        object.__setattr__(self, field.name, tuple(np.atleast_1d(value).tolist()))
+  EXPERIMENT = "toy"
+
+  def validate(self) -> None:
     _validate(self)
 
   @property
@@ -136,69 +89,7 @@ class SweepConfig(ConfigMethods):
             * len(self.lr) * self.seeds)
 
 
-def apply_overrides(cfg: Any, assignments: list[str]) -> Any:
-  """Applies `key=value` strings (as given to `--set`) to any frozen config dataclass,
-  parsing each value by its field's type; the config validates itself when rebuilt."""
-  fields = {f.name: f for f in dataclasses.fields(cfg)}
-  changes = {}
-  for assignment in assignments:
-    key, sep, text = assignment.partition("=")
-    key = key.strip()
-    if not sep:
-      raise ConfigError(f"--set {assignment!r}: expected key=value")
-    if key not in fields:
-      raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(sorted(fields))}")
-    changes[key] = _parse_value(fields[key], text.strip())
-  return dataclasses.replace(cfg, **changes)
-
-
-def _is_tuple_field(field: dataclasses.Field) -> bool:
-  return str(field.type).startswith("tuple")
-
-
-_SPACE = re.compile(r"^(linspace|logspace|geomspace)\(([^)]*)\)$")
-
-
-def _parse_value(field: dataclasses.Field, text: str) -> Any:
-  kind = str(field.type)
-  try:
-    if kind.startswith("tuple[str"):
-      return tuple(s.strip() for s in text.split(",") if s.strip())
-    if kind.startswith("tuple"):
-      space = _SPACE.match(text.replace(" ", ""))
-      if space:
-        fn, args = space.groups()
-        start, stop, num = (float(a) for a in args.split(","))
-        return tuple(getattr(np, fn)(start, stop, int(num)).tolist())
-      numbers = tuple(float(s) for s in text.strip("[]()").split(",") if s.strip())
-      if kind.startswith("tuple[int"):
-        if not all(x.is_integer() for x in numbers):
-          raise ValueError(text)
-        return tuple(int(x) for x in numbers)
-      return numbers
-    if kind == "bool":
-      if text.lower() in ("1", "true", "yes"):
-        return True
-      if text.lower() in ("0", "false", "no"):
-        return False
-      raise ValueError(text)
-    if kind == "int":
-      return int(float(text)) if float(text).is_integer() else int(text)
-    if kind == "float":
-      return float(text)
-    return text
-  except ValueError:
-    hint = ("a comma-separated list of numbers or linspace/logspace/geomspace(start,stop,num)"
-            if kind.startswith("tuple") else f"a value of type {kind}")
-    raise ConfigError(f"{field.name}: cannot read {text!r}; expected {hint}") from None
-
-
 def _validate(cfg: SweepConfig) -> None:
-  def check(ok: bool, field: str, message: str):
-    if not ok:
-      raise ConfigError(f"{field}: {message}")
-
-  check(bool(cfg.name), "name", "must not be empty")
   check(len(cfg.models) > 0, "models", f"need at least one of {', '.join(MODELS)}")
   for model in cfg.models:
     check(model in MODELS, "models", f"{model!r} is not one of {', '.join(MODELS)}")
@@ -207,9 +98,7 @@ def _validate(cfg: SweepConfig) -> None:
                     ("log_every", 1), ("checkpoint_every", 1), ("eval_batch", 1),
                     ("chunk_size", 0), ("warmup_steps", 0), ("base_seed", 0),
                     ("set_size", 0), ("snapshots", 0)):
-    value = getattr(cfg, name)
-    check(isinstance(value, int) and not isinstance(value, bool) and value >= low, name,
-          f"{value!r} must be an integer >= {low}")
+    check_int(cfg, name, low)
   check(cfg.warmup_steps < cfg.steps or cfg.warmup_steps == 0, "warmup_steps",
         f"{cfg.warmup_steps} must be smaller than steps ({cfg.steps})")
   check(cfg.warmup_steps > 0 or not cfg.schedule.startswith("warmup"), "warmup_steps",

@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 import numpy as np
 
-from superjax import metrics
+from superjax.toy import metrics
 
 
 def _numpy_geometry(W):

@@ -13,7 +13,7 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
-from superjax.errors import SuperjaxError
+from superjax.core.errors import SuperjaxError
 
 
 class CheckpointError(SuperjaxError):

@@ -7,12 +7,12 @@ reports it wants in `reports`. `superjax report RUN_DIR` prints them again.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import xarray as xr
 
-from superjax import metrics, results, robustness, theory
+from superjax.toy import metrics, results, robustness, theory
 
 
 def n2m1_phases(dataset: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,7 +140,7 @@ def correlations(dataset: xr.Dataset) -> list[str]:
     cell = best.sel(correlation=corr) if "correlation" in best.dims else best
     for i, density in enumerate(cell.density.values):
       same, other = metrics.set_cosines(cell["W"].values[i], cfg.set_size)
-      lines.append(f"  {str(corr):<15} density {density:6.3f}: same {same:+.2f}  "
+      lines.append(f"  {corr!s:<15} density {density:6.3f}: same {same:+.2f}  "
                    f"different {other:+.2f}  ({metrics.configuration(cell['W'].values[i])})")
   return lines
 

@@ -12,7 +12,7 @@ import pytest
 
 import superjax
 
-SWEEP = Path(__file__).parent / "data" / "resume_sweep.py"
+SWEEP = Path(__file__).parents[1] / "data" / "resume_sweep.py"
 
 
 def _cli(*args, **kwargs):
@@ -51,15 +51,15 @@ def test_sigkill_mid_run_then_resume_is_bit_identical(tmp_path):
 
 
 def test_rerun_of_finished_run_loads_it(tmp_path, tiny_config):
-  from superjax import engine
+  from superjax.toy import engine
   first = engine.run(tiny_config, tmp_path / "run", show_progress=False)
   again = engine.run(tiny_config, tmp_path / "run", show_progress=False)
   np.testing.assert_array_equal(first["W"].values, again["W"].values)
 
 
 def test_different_config_is_refused_and_fresh_keeps_the_old_run(tmp_path, tiny_config):
-  from superjax import engine
-  from superjax.config import ConfigError
+  from superjax.core.config import ConfigError
+  from superjax.toy import engine
   engine.run(tiny_config, tmp_path / "run", show_progress=False)
   with pytest.raises(ConfigError, match="different steps.*--fresh"):
     engine.run(tiny_config.replace(steps=100), tmp_path / "run", show_progress=False)
@@ -70,8 +70,8 @@ def test_different_config_is_refused_and_fresh_keeps_the_old_run(tmp_path, tiny_
 
 
 def test_corrupt_checkpoint_falls_back_then_fails_clearly(tmp_path, tiny_config):
-  from superjax import engine
-  from superjax.checkpoint import CheckpointError
+  from superjax.core.checkpoint import CheckpointError
+  from superjax.toy import engine
   cfg = tiny_config.replace(steps=300, checkpoint_every=100)
   engine.run(cfg, tmp_path / "run", show_progress=False)
   (tmp_path / "run" / "results.nc").unlink()  # as if killed after the last checkpoint

@@ -11,16 +11,15 @@ import ast
 import importlib.util
 import os
 from pathlib import Path
-
 from typing import Any
 
 from superjax import experiments
-from superjax.errors import SuperjaxError
+from superjax.core.errors import SuperjaxError
 
 
 def sweep_dirs() -> list[Path]:
   dirs = [Path(p) for p in os.environ.get("SUPERJAX_SWEEPS", "").split(os.pathsep) if p]
-  dirs += [Path.cwd() / "sweeps", Path(__file__).resolve().parents[1] / "sweeps"]
+  dirs += [Path.cwd() / "sweeps", Path(__file__).resolve().parents[2] / "sweeps"]
   unique = []
   for d in dirs:
     if d.is_dir() and d.resolve() not in [u.resolve() for u in unique]:

@@ -4,9 +4,11 @@ figures; the full settings are exercised by `superjax run` itself, not here."""
 import pytest
 
 import superjax
-from superjax import cli, plots, registry, report
-
-from superjax.config import SweepConfig
+from superjax import cli
+from superjax.core import sweeps as registry
+from superjax.toy import figures as plots
+from superjax.toy import report
+from superjax.toy.config import SweepConfig
 
 # Toy-model sweeps; the other experiments' sweeps are run by their own test files.
 SWEEPS = sorted(n for n in registry.available() if isinstance(registry.load(n), SweepConfig))

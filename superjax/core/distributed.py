@@ -15,7 +15,7 @@ import jax
 import numpy as np
 from jax.experimental import multihost_utils
 
-from superjax.errors import SuperjaxError
+from superjax.core.errors import SuperjaxError
 
 
 def initialize(coordinator: str | None = None, num_processes: int | None = None,

@@ -1,0 +1,148 @@
+"""The run directory: what `--out` names, and everything a run keeps in it.
+
+  config.json     the config that made the run (refuses a different one on rerun)
+  state/          orbax training state of every pass, one folder per pass and chunk
+  pieces/         finished measurements that are not training (resumable by piece)
+  results.nc      labeled xarray results, written once, atomically, when the run ends
+  manifest.json   config, package versions, device and timings
+  report.txt      the report printed at the end
+  figures/        PNG and PDF of every figure
+
+Files are written through a temporary name and renamed, so a crash never leaves half a
+file; training state is orbax's, which does the same per checkpoint step.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import jax
+import xarray as xr
+
+from superjax.core.config import PRESENTATION_FIELDS, ConfigError
+from superjax.core.errors import SuperjaxError
+
+RESULTS_FILE = "results.nc"
+MANIFEST_FILE = "manifest.json"
+CONFIG_FILE = "config.json"
+REPORT_FILE = "report.txt"
+FIGURES_DIR = "figures"
+STATE_DIR = "state"
+PIECES_DIR = "pieces"
+
+
+def prepare(cfg, run_dir: Path, fresh: bool) -> None:
+  """Makes `run_dir` the home of a run of `cfg` (any experiment's config).
+
+  A directory holding the same config is kept (the run resumes, or is finished); one
+  holding a different config is refused, naming the fields that differ, unless `fresh`,
+  which moves it aside; a non-empty directory that is no run is refused.
+  """
+  run_dir = Path(run_dir)
+  config_file = run_dir / CONFIG_FILE
+  current = json.loads(json.dumps(cfg.to_dict()))
+  if config_file.exists():
+    try:
+      previous = json.loads(config_file.read_text())
+    except (OSError, ValueError) as e:
+      problem = f"its {CONFIG_FILE} is unreadable ({type(e).__name__})"
+    else:
+      changed = [k for k in sorted(set(previous) | set(current))
+                 if k not in PRESENTATION_FIELDS and previous.get(k) != current.get(k)]
+      problem = f"it holds a run with different {', '.join(changed)}" if changed else None
+    if fresh:
+      stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+      moved = run_dir.with_name(f"{run_dir.name}.previous-{stamp}")
+      run_dir.rename(moved)
+      print(f"moved the previous run to {moved}", file=sys.stderr, flush=True)
+    elif problem:
+      raise ConfigError(f"{run_dir}: {problem}; pass --fresh to start anew "
+                        "(the old run is kept beside it) or --out to choose another directory")
+  elif run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+    raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
+  try:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(config_file, json.dumps(current, indent=2))
+  except OSError as e:
+    raise SuperjaxError(f"{run_dir}: cannot write the run directory there "
+                        f"({e.strerror or type(e).__name__}); choose another --out") from None
+
+
+def is_finished(run_dir: Path) -> bool:
+  return (Path(run_dir) / RESULTS_FILE).exists()
+
+
+def write_atomic(path: Path, text_or_writer: str | Callable[[Path], None]) -> None:
+  """Writes a file through a temporary name so a crash never leaves half a file."""
+  tmp = path.with_name(path.name + ".tmp")
+  if isinstance(text_or_writer, str):
+    tmp.write_text(text_or_writer)
+  else:
+    text_or_writer(tmp)
+  os.replace(tmp, path)
+
+
+def manifest(cfg, timings: dict, started: datetime.datetime) -> dict:
+  packages = {}
+  for name in ("superjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy",
+               "xarray"):
+    try:
+      packages[name] = metadata.version(name)
+    except metadata.PackageNotFoundError:
+      packages[name] = None
+  device = jax.devices()[0]
+  return {
+      "sweep": cfg.name,
+      "experiment": cfg.EXPERIMENT,
+      "config": cfg.to_dict(),
+      "started": started.isoformat(timespec="seconds"),
+      "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+      "timings": timings,
+      "device": {"platform": device.platform, "kind": device.device_kind,
+                 "count": jax.device_count(), "processes": jax.process_count()},
+      "python": platform.python_version(),
+      "machine": platform.machine(),
+      "packages": packages,
+  }
+
+
+def save(dataset: xr.Dataset, run_dir: Path, manifest_data: dict) -> None:
+  run_dir = Path(run_dir)
+  write_atomic(run_dir / RESULTS_FILE, lambda tmp: dataset.to_netcdf(tmp, engine="h5netcdf"))
+  write_atomic(run_dir / MANIFEST_FILE, json.dumps(manifest_data, indent=2))
+
+
+def read_dataset(path: Path) -> xr.Dataset:
+  """A netCDF file read fully into memory (the file is closed again)."""
+  with xr.open_dataset(path, engine="h5netcdf") as dataset:
+    return dataset.load()
+
+
+def load(run_dir: str | Path) -> xr.Dataset:
+  """Results of a finished run directory as an xarray.Dataset (read fully into memory)."""
+  path = Path(run_dir) / RESULTS_FILE
+  if not path.exists():
+    if (Path(run_dir) / CONFIG_FILE).exists():
+      raise SuperjaxError(f"{run_dir} holds no results yet: the run has not finished; "
+                          "rerun the same `superjax run` command to resume it")
+    raise SuperjaxError(f"{run_dir} is not a superjax run directory (no {RESULTS_FILE})")
+  try:
+    dataset = read_dataset(path)
+  except Exception as e:
+    raise SuperjaxError(f"{path} is unreadable ({type(e).__name__}); rerun the sweep "
+                        "into a new --out") from None
+  if "diverged" in dataset:  # netCDF stores booleans as integers
+    dataset["diverged"] = dataset["diverged"].astype(bool)
+  return dataset
+
+
+def read_manifest(run_dir: str | Path) -> dict:
+  path = Path(run_dir) / MANIFEST_FILE
+  return json.loads(path.read_text()) if path.exists() else {}
