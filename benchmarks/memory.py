@@ -23,7 +23,7 @@ import json, resource, sys, tempfile, time
 import numpy as np
 from superjax import SweepConfig
 from superjax.core import host
-from superjax.toy import engine
+from superjax.toy.run import run
 host.use_every_core()  # as `superjax run` does
 side, seeds, steps, chunk = (int(a) for a in sys.argv[1:5])
 cfg = SweepConfig(name="memory", n=2, m=1, steps=steps, seeds=seeds, chunk_size=chunk,
@@ -32,7 +32,7 @@ cfg = SweepConfig(name="memory", n=2, m=1, steps=steps, seeds=seeds, chunk_size=
                   log_every=min(100, steps), checkpoint_every=steps, eval_batch=1024)
 with tempfile.TemporaryDirectory() as tmp:
   t0 = time.perf_counter()
-  ds = engine.run(cfg, tmp + "/run", show_progress=False)
+  ds = run(cfg, tmp + "/run", show_progress=False)
   wall = time.perf_counter() - t0
 print(json.dumps({"runs": cfg.run_count, "chunk_size": chunk, "steps": steps,
                   "wall_seconds": round(wall, 1), "finite": bool(np.isfinite(ds["loss"]).all()),

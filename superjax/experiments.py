@@ -63,8 +63,8 @@ def of_dataset(dataset: xr.Dataset):
 # The toy-model experiment: the engine, report and plots modules.
 
 def run(cfg, run_dir: Path, fresh: bool, show_progress: bool) -> xr.Dataset:
-  from superjax.toy import engine
-  return engine.run(cfg, run_dir, fresh=fresh, show_progress=show_progress)
+  from superjax.toy import run as toy_run
+  return toy_run.run(cfg, run_dir, fresh=fresh, show_progress=show_progress)
 
 
 def render_report(dataset: xr.Dataset) -> str:

@@ -57,7 +57,7 @@ def matmul_peak_gflops(size: int | None = None, repeats: int = 20) -> float:
 
 def run_one(name: str, steps: int | None = None) -> dict:
   """Trains config `name` through the engine in this process; returns its measurements."""
-  from superjax.toy import engine
+  from superjax.toy.run import run
   from superjax.toy.config import SweepConfig
   overrides = dict(CONFIGS[name][1])
   if steps:
@@ -66,7 +66,7 @@ def run_one(name: str, steps: int | None = None) -> dict:
                     checkpoint_every=10_000, **overrides)
   with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()
-    engine.run(cfg, Path(tmp) / "run", show_progress=False)
+    run(cfg, Path(tmp) / "run", show_progress=False)
     wall = time.perf_counter() - t0
     manifest = json.loads((Path(tmp) / "run" / "manifest.json").read_text())
   compile_s = manifest["timings"]["relu"]["compile_seconds"]

@@ -1,9 +1,10 @@
-"""Training of ONE toy model: loss, optimiser, a step, a segment of steps, evaluation.
+"""Training of ONE toy model: loss, optimiser, a step, evaluation, and the `Program` the
+core loop vmaps over a sweep's runs.
 
-Nothing here knows about grids or devices; the engine vmaps these functions over runs.
-Random streams are explicit: a run's key is `fold_in(key(base_seed), seed)`; its init,
-training data and evaluation data come from fixed sub-keys, and the batch of step t from
-`fold_in(data_key, t)`, so a resumed run sees exactly the data an uninterrupted one does.
+Nothing here knows about grids or devices. Random streams are explicit: a run's key is
+`fold_in(key(base_seed), seed)`; its init, training data and evaluation data come from
+fixed sub-keys, and the batch of step t from `fold_in(data_key, t)`, so a resumed run sees
+exactly the data an uninterrupted one does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from superjax.toy import attacks, data
+from superjax.core.loop import Program
+from superjax.toy import attacks, data, metrics
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import HParams
 from superjax.toy.models import MODELS, Params, target
@@ -31,7 +33,6 @@ class TrainState:
   params: Params
   opt_state: optax.OptState
   key: jax.Array
-  diverged: jax.Array
   # (len(snapshot_steps), m, n) copies of W, or None when the sweep records none.
   snapshots: jax.Array | None = None
 
@@ -113,23 +114,21 @@ def make_optimizer(cfg: SweepConfig, lr: jax.Array) -> optax.GradientTransformat
   return optax.sgd(schedule)
 
 
-def run_key(cfg: SweepConfig, hp: HParams) -> jax.Array:
-  return jax.random.fold_in(jax.random.key(cfg.base_seed), hp.seed)
+def run_key(cfg: SweepConfig, seed: jax.Array) -> jax.Array:
+  return jax.random.fold_in(jax.random.key(cfg.base_seed), seed)
 
 
-def init_state(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
-  key = run_key(cfg, hp)
+def init_state(cfg: SweepConfig, model: str, key: jax.Array, hp: HParams) -> TrainState:
+  """A fresh run; `key` is its `run_key`."""
   params = MODELS[model].init(jax.random.fold_in(key, _INIT), cfg.n, cfg.m)
   snapshots = (jnp.zeros((len(snapshot_steps(cfg)), cfg.m, cfg.n)) if cfg.snapshots else None)
   return TrainState(params=params, opt_state=make_optimizer(cfg, hp.lr).init(params),
-                    key=jax.random.key_data(key), diverged=jnp.array(False),
-                    snapshots=snapshots)
+                    key=jax.random.key_data(key), snapshots=snapshots)
 
 
 def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
                step: jax.Array, uniforms=None) -> tuple[TrainState, jax.Array]:
-  """One optimiser step on a fresh batch. A non-finite loss or gradient marks the run
-  diverged and freezes it at its last finite parameters; other runs are unaffected.
+  """One optimiser step on a fresh batch; returns the new state and the batch's loss.
 
   `uniforms`, if given, are `draw_batch(cfg, hp.seed, step)` drawn by the caller (once
   for all runs of a seed); the step is the same either way."""
@@ -151,13 +150,7 @@ def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
         model, state.params, x, x_adv, importance, hp.alpha)
   optimizer = make_optimizer(cfg, hp.lr)
   updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-  params = optax.apply_updates(state.params, updates)
-  finite = jnp.isfinite(loss) & jnp.all(jnp.array(
-      [jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)]))
-  keep = finite & ~state.diverged
-  new = state.replace(params=params, opt_state=opt_state)
-  new = jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, state)
-  new = new.replace(diverged=state.diverged | ~finite)
+  new = state.replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state)
   if cfg.snapshots:
     new = new.replace(snapshots=_record(cfg, new.snapshots, new.params["W"], step + 1))
   return new, loss
@@ -170,41 +163,22 @@ def _record(cfg: SweepConfig, snapshots: jax.Array, W: jax.Array, count: jax.Arr
   return jnp.where(steps[slot] == count, snapshots.at[slot].set(W), snapshots)
 
 
-def train_segment(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
-                  start: jax.Array, length: int) -> tuple[TrainState, jax.Array]:
-  """Steps [start, start + length) with lax.scan; returns the state and the mean loss."""
-
-  def body(state, step):
-    return train_step(cfg, model, state, hp, step)
-
-  state, losses = jax.lax.scan(body, state, start + jnp.arange(length))
-  return state, jnp.mean(losses)
-
-
-def train_segment_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
-                       seeds: jax.Array, slot: jax.Array, start: jax.Array,
-                       length: int) -> tuple[TrainState, jax.Array]:
-  """`train_segment` for many runs at once (leading axis R), drawing each step's random
-  numbers once per distinct seed rather than once per run.
+def step_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
+              step: jax.Array) -> tuple[TrainState, jax.Array]:
+  """`train_step` for many runs at once (leading axis R), drawing each step's random
+  numbers once per seed rather than once per run.
 
   Sampling dominates a step on CPU, and a grid's runs mostly differ in density or
-  importance, not seed; each run's data is the same as `train_segment` gives it.
-
-  Args:
-    states, hps: (R, ...) states and hyperparameters of the runs.
-    seeds: (U,) the distinct seeds among the runs.
-    slot: (R,) index into `seeds` of each run's seed.
-  Returns:
-    The states and the (R,) mean loss of each run over the segment.
+  importance, not seed: the grid's seeds are 0 ... seeds-1, so run r takes the draws of
+  slot hps.seed[r]. Each run's data is the same as `train_step` gives it. Where the runs
+  on a device are no more than the seeds every device would draw for, it draws per run.
   """
-  step_runs = jax.vmap(functools.partial(train_step, cfg, model), in_axes=(0, 0, None, 0))
-
-  def body(states, step):
-    drawn = jax.vmap(draw_batch, in_axes=(None, 0, None))(cfg, seeds, step)
-    return step_runs(states, hps, step, jax.tree.map(lambda a: a[slot], drawn))
-
-  states, losses = jax.lax.scan(body, states, start + jnp.arange(length))
-  return states, jnp.mean(losses, axis=0)
+  step_one = functools.partial(train_step, cfg, model)
+  if cfg.seeds * jax.device_count() >= hps.seed.shape[0]:
+    return jax.vmap(step_one, in_axes=(0, 0, None))(states, hps, step)
+  drawn = jax.vmap(draw_batch, in_axes=(None, 0, None))(cfg, jnp.arange(cfg.seeds), step)
+  return jax.vmap(step_one, in_axes=(0, 0, None, 0))(
+      states, hps, step, jax.tree.map(lambda a: a[hps.seed], drawn))
 
 
 def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict[str, jax.Array]:
@@ -232,10 +206,36 @@ def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> di
   return out
 
 
+def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict[str, jax.Array]:
+  """What the results keep of a trained run: parameters, geometry, held-out evaluation."""
+  out = metrics.geometry(state.params["W"])
+  out.update(state.params)
+  out.update(evaluate(cfg, model, state, hp))
+  if state.snapshots is not None:
+    out["W_snapshot"] = state.snapshots
+  return out
+
+
+def program(cfg: SweepConfig, model: str) -> Program:
+  """The core loop's view of one model kind: init, step and finish for ONE run."""
+  step = lambda state, hp, t, data: _with_loss(train_step(cfg, model, state, hp, t))  # noqa: E731
+  runs = lambda states, hps, t, data: _with_loss(step_runs(cfg, model, states, hps, t))  # noqa: E731
+  return Program(name=model,
+                 init=lambda key, hp, data: init_state(cfg, model, key, hp),
+                 step=step, step_runs=runs,
+                 finish=lambda state, hp, data: finish(cfg, model, state, hp))
+
+
+def _with_loss(out: tuple[TrainState, jax.Array]) -> tuple[TrainState, dict[str, jax.Array]]:
+  return out[0], {"loss": out[1]}
+
+
 def train(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
-  """Trains one run for all steps in the engine's segments (no checkpoints)."""
-  state = init_state(cfg, model, hp)
-  for start in range(0, cfg.steps, cfg.log_every):
-    state, _ = train_segment(cfg, model, state, hp, jnp.int32(start),
-                             min(cfg.log_every, cfg.steps - start))
+  """Trains one run for all steps, without the loop (a reference for tests)."""
+  state = init_state(cfg, model, run_key(cfg, hp.seed), hp)
+
+  def body(state, step):
+    return train_step(cfg, model, state, hp, step)
+
+  state, _ = jax.lax.scan(body, state, jnp.arange(cfg.steps))
   return state

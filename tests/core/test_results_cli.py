@@ -6,12 +6,12 @@ import pytest
 
 import superjax
 from superjax import cli
-from superjax.toy import engine
+from superjax.toy.run import run
 
 
 def test_load_round_trip(tiny_config, tmp_path):
   cfg = tiny_config.replace(models=("linear", "relu"), relative_importance=(0.5, 2.0))
-  ds = engine.run(cfg, tmp_path / "run", show_progress=False)
+  ds = run(cfg, tmp_path / "run", show_progress=False)
   loaded = superjax.load(tmp_path / "run")
   assert dict(loaded.sizes) == {"model": 2, "density": 2, "relative_importance": 2, "seed": 2,
                                 "hidden": 2, "feature": 5, "step": 4}

@@ -21,7 +21,7 @@ def _cli(*args, **kwargs):
 
 
 def _finished_steps(run_dir: Path) -> list[int]:
-  chunk_dirs = list((run_dir / "checkpoints" / "relu").glob("runs_*"))
+  chunk_dirs = list((run_dir / "state" / "relu").glob("runs_*"))
   return [int(p.name) for d in chunk_dirs for p in d.iterdir() if p.name.isdigit()]
 
 
@@ -51,19 +51,19 @@ def test_sigkill_mid_run_then_resume_is_bit_identical(tmp_path):
 
 
 def test_rerun_of_finished_run_loads_it(tmp_path, tiny_config):
-  from superjax.toy import engine
-  first = engine.run(tiny_config, tmp_path / "run", show_progress=False)
-  again = engine.run(tiny_config, tmp_path / "run", show_progress=False)
+  from superjax.toy.run import run
+  first = run(tiny_config, tmp_path / "run", show_progress=False)
+  again = run(tiny_config, tmp_path / "run", show_progress=False)
   np.testing.assert_array_equal(first["W"].values, again["W"].values)
 
 
 def test_different_config_is_refused_and_fresh_keeps_the_old_run(tmp_path, tiny_config):
   from superjax.core.config import ConfigError
-  from superjax.toy import engine
-  engine.run(tiny_config, tmp_path / "run", show_progress=False)
+  from superjax.toy.run import run
+  run(tiny_config, tmp_path / "run", show_progress=False)
   with pytest.raises(ConfigError, match="different steps.*--fresh"):
-    engine.run(tiny_config.replace(steps=100), tmp_path / "run", show_progress=False)
-  engine.run(tiny_config.replace(steps=100), tmp_path / "run", fresh=True, show_progress=False)
+    run(tiny_config.replace(steps=100), tmp_path / "run", show_progress=False)
+  run(tiny_config.replace(steps=100), tmp_path / "run", fresh=True, show_progress=False)
   kept = list(tmp_path.glob("run.previous-*"))
   assert len(kept) == 1 and (kept[0] / "results.nc").exists()
   assert superjax.load(tmp_path / "run").attrs["config"].count('"steps": 100') == 1
@@ -71,18 +71,18 @@ def test_different_config_is_refused_and_fresh_keeps_the_old_run(tmp_path, tiny_
 
 def test_corrupt_checkpoint_falls_back_then_fails_clearly(tmp_path, tiny_config):
   from superjax.core.checkpoint import CheckpointError
-  from superjax.toy import engine
+  from superjax.toy.run import run
   cfg = tiny_config.replace(steps=300, checkpoint_every=100)
-  engine.run(cfg, tmp_path / "run", show_progress=False)
+  run(cfg, tmp_path / "run", show_progress=False)
   (tmp_path / "run" / "results.nc").unlink()  # as if killed after the last checkpoint
-  chunk = next((tmp_path / "run" / "checkpoints" / "relu").glob("runs_*"))
+  chunk = next((tmp_path / "run" / "state" / "relu").glob("runs_*"))
   steps = sorted(int(p.name) for p in chunk.iterdir() if p.name.isdigit())
   assert steps == [200, 300]
   for f in (chunk / "300").rglob("*"):
     if f.is_file():
       f.write_bytes(b"garbage")
-  ds = engine.run(cfg, tmp_path / "run", show_progress=False)  # resumes from step 200
-  reference = engine.run(cfg, tmp_path / "reference", show_progress=False)
+  ds = run(cfg, tmp_path / "run", show_progress=False)  # resumes from step 200
+  reference = run(cfg, tmp_path / "reference", show_progress=False)
   np.testing.assert_array_equal(ds["W"].values, reference["W"].values)
   (tmp_path / "run" / "results.nc").unlink()
   for step in (200, 300):
@@ -90,4 +90,4 @@ def test_corrupt_checkpoint_falls_back_then_fails_clearly(tmp_path, tiny_config)
       if f.is_file():
         f.write_bytes(b"garbage")
   with pytest.raises(CheckpointError, match="no readable checkpoint"):
-    engine.run(cfg, tmp_path / "run", show_progress=False)
+    run(cfg, tmp_path / "run", show_progress=False)

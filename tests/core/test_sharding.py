@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 import superjax
-from superjax.toy import engine
+from superjax.toy.run import run
 
 _SWEEP = """
 from superjax import SweepConfig
@@ -55,7 +55,7 @@ def test_one_and_four_devices_give_the_same_results(tmp_path):
 
 def test_padding_is_dropped_in_process(tiny_config, tmp_path):
   # With one device nothing is padded; the engine still goes through the sharded path.
-  ds = engine.run(tiny_config.replace(seeds=3), tmp_path / "run", show_progress=False)
+  ds = run(tiny_config.replace(seeds=3), tmp_path / "run", show_progress=False)
   assert ds.sizes["seed"] == 3 and np.isfinite(ds["loss"]).all()
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from superjax import SweepConfig
 from superjax.core.config import ConfigError
-from superjax.toy import attacks, engine, train
+from superjax.toy import attacks, train
+from superjax.toy.run import run
 from superjax.toy.config import ATTACKS
 from superjax.toy.grid import Grid
 
@@ -81,7 +82,7 @@ def superposed(tmp_path_factory):
   """n=20, m=5 ReLU models trained into superposition, measured with every attack."""
   cfg = SweepConfig(name="adv", n=20, m=5, density=(1.0, 0.05), steps=1500, batch=256,
                     log_every=500, eval_batch=2048, eval_attacks=ATTACKS)
-  return engine.run(cfg, tmp_path_factory.mktemp("adv") / "run", show_progress=False)
+  return run(cfg, tmp_path_factory.mktemp("adv") / "run", show_progress=False)
 
 
 def test_strength_ordering_on_trained_models(superposed):
@@ -103,7 +104,7 @@ def test_adversarial_training_loss_against_numpy():
   cfg = SweepConfig(name="at", n=N, m=M, density=(0.5,), alpha=(0.3,), train_attack="gorton",
                     batch=32, steps=10)
   hp = jax.tree.map(lambda a: jnp.asarray(a[0]), Grid(cfg).hparams())
-  state = train.init_state(cfg, "relu", hp)
+  state = train.init_state(cfg, "relu", train.run_key(cfg, hp.seed), hp)
   _, loss = train.train_step(cfg, "relu", state, hp, jnp.int32(0))
   # Rebuild the step's batch and attack from the documented keys, then the loss in numpy.
   key = jax.random.fold_in(jax.random.fold_in(jax.random.wrap_key_data(state.key), 1), 0)

@@ -34,10 +34,10 @@ def test_feature_importance_and_density():
 def test_one_adamw_step_matches_numpy():
   cfg = SweepConfig(name="x", n=4, m=2, batch=16, weight_decay=0.01, lr=(0.01,))
   hp = jax.tree.map(lambda a: jnp.asarray(a[0]), Grid(cfg).hparams())
-  state = train.init_state(cfg, "relu", hp)
+  state = train.init_state(cfg, "relu", train.run_key(cfg, hp.seed), hp)
   new, _ = train.train_step(cfg, "relu", state, hp, jnp.int32(0))
   # Independent AdamW (decoupled weight decay) after one step from zero moments.
-  key = jax.random.fold_in(jax.random.fold_in(train.run_key(cfg, hp), 1), 0)
+  key = jax.random.fold_in(jax.random.fold_in(train.run_key(cfg, hp.seed), 1), 0)
   x = data.sample_features(key, train.feature_density(4, hp), 16)
   grads = jax.grad(train.loss_fn, argnums=1)("relu", state.params, x, train.feature_importance(4, hp))
   for name in ("W", "b"):

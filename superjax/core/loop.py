@@ -1,0 +1,336 @@
+"""The segment loop: any family's runs trained as one vmapped, sharded, checkpointed program.
+
+A family describes the training of ONE run with pure functions (a `Program`):
+
+  init(key, hp, data) -> state              a fresh run
+  step(state, hp, t, data) -> state, metrics  step t (metrics: scalars, "loss" among them)
+  finish(state, hp, data) -> measurements   what the results keep of a trained run
+
+`hp` is the run's hyperparameters (a pytree of scalars: traced, so a grid compiles once
+per shape), `key` its PRNG key, `data` arrays every run reads (training activations, an
+image set; replicated on every device, never copied per run). The loop does the rest:
+
+- vmaps the functions over a flat axis of runs, `chunk_size` runs at a time;
+- shards a chunk's runs over every device of every process on one mesh axis, padded to a
+  multiple of the device count by repeating the last run (the padding is dropped again);
+- trains in `lax.scan` segments of `log_every` steps, keeping each metric's mean per
+  segment and run;
+- flags a run whose loss or state turns non-finite and freezes it at its last finite
+  state, so a diverging run never spoils the others;
+- saves the chunk's whole state with orbax every `checkpoint_every` steps and at the end,
+  and resumes from the newest readable checkpoint on a rerun;
+- reports progress in model-steps with an ETA.
+
+A run's random draws depend on its key and step alone, so results depend neither on the
+chunking, the device count, nor the step a run resumed from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
+
+from superjax.core import distributed
+from superjax.core.checkpoint import CheckpointError, Checkpoints, abstract_of
+from superjax.core.progress import Progress
+
+RUNS_AXIS = "runs"
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+  """A family's training of ONE run (see the module docstring).
+
+  Attributes:
+    name: names the pass in messages and its folder of training state.
+    init: (key, hp, data) -> state.
+    step: (state, hp, t, data) -> (state, metrics); metrics holds "loss".
+    finish: (state, hp, data) -> dict of per-run arrays; None keeps nothing.
+    step_runs: optional fast path (states, hps, t, data) -> (states, metrics) for all
+      runs of a chunk at once (leading run axis); it must equal `step` vmapped.
+  """
+
+  name: str
+  init: Callable[..., Any]
+  step: Callable[..., tuple[Any, dict[str, jax.Array]]]
+  finish: Callable[..., dict[str, jax.Array]] | None = None
+  step_runs: Callable[..., tuple[Any, dict[str, jax.Array]]] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+  """How many steps, and how often to log and save."""
+
+  steps: int
+  log_every: int
+  checkpoint_every: int
+  chunk_size: int = 0  # runs trained at once; 0 = all
+
+  def segment_ends(self) -> np.ndarray:
+    """The step count after each segment."""
+    count = -(-self.steps // self.log_every)
+    return np.minimum(np.arange(1, count + 1) * self.log_every, self.steps)
+
+
+@dataclasses.dataclass
+class Trained:
+  """What a pass returns: per-run arrays, runs first."""
+
+  outputs: dict[str, np.ndarray]  # finish's measurements
+  history: dict[str, np.ndarray]  # each metric's mean per segment, (runs, segments)
+  diverged: np.ndarray  # (runs,) bool
+  segment_ends: np.ndarray
+  compile_seconds: float
+  seconds: float
+
+
+def say(message: str) -> None:
+  """A line for the user on stderr (the primary process's only)."""
+  if distributed.is_primary():
+    print(message, file=sys.stderr, flush=True)
+
+
+def _finite(state, loss: jax.Array) -> jax.Array:
+  """(runs,) whether each run's loss and every floating leaf of its state are finite."""
+  ok = jnp.isfinite(loss)
+  for leaf in jax.tree.leaves(state):
+    if jnp.issubdtype(leaf.dtype, jnp.inexact):
+      ok &= jnp.all(jnp.isfinite(leaf.reshape(leaf.shape[0], -1)), axis=1)
+  return ok
+
+
+def _where_runs(keep: jax.Array, new, old):
+  """Per run, `new` where keep else `old`."""
+  def pick(a, b):
+    return jnp.where(keep.reshape(keep.shape + (1,) * (a.ndim - 1)), a, b)
+  return jax.tree.map(pick, new, old)
+
+
+class _Compiled:
+  """The jitted functions of one program on the current mesh, compiled once per shape."""
+
+  def __init__(self, program: Program):
+    self.program = program
+    # Auto axis: XLA propagates the runs sharding through the program (runs never interact).
+    mesh = jax.make_mesh((jax.device_count(),), (RUNS_AXIS,),
+                         axis_types=(jax.sharding.AxisType.Auto,))
+    self.runs = NamedSharding(mesh, PartitionSpec(RUNS_AXIS))
+    self.replicated = NamedSharding(mesh, PartitionSpec())
+    self._cache: dict = {}
+    self.compile_seconds = 0.0
+
+  def _compiled(self, key, build, *args):
+    if key not in self._cache:
+      t0 = time.perf_counter()
+      self._cache[key] = build().lower(*args).compile()
+      self.compile_seconds += time.perf_counter() - t0
+    return self._cache[key](*args)
+
+  def _step_runs(self, states, hps, t, data):
+    if self.program.step_runs is not None:
+      return self.program.step_runs(states, hps, t, data)
+    return jax.vmap(self.program.step, in_axes=(0, 0, None, None))(states, hps, t, data)
+
+  def _init_runs(self, keys, hps, data):
+    one = lambda key, hp: self.program.init(jax.random.wrap_key_data(key), hp, data)  # noqa: E731
+    return jax.vmap(one)(keys, hps)
+
+  def init(self, keys, hps, data):
+    def build():
+      return jax.jit(self._init_runs, in_shardings=(self.runs, self.runs, self.replicated),
+                     out_shardings=self.runs)
+    return self._compiled(("init", keys.shape), build, keys, hps, data)
+
+  def abstract_states(self, keys, hps, data):
+    """Shapes, dtypes and shardings of the states `init` makes, computing nothing."""
+    shapes = jax.eval_shape(self._init_runs, keys, hps, data)
+    return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=self.runs),
+                        shapes)
+
+  def segment(self, states, diverged, hps, data, start: int, length: int):
+    """`length` guarded steps from `start`: (states, diverged, per-run metric means)."""
+
+    def run(states, diverged, hps, data, start):
+      def body(carry, t):
+        states, diverged = carry
+        new, metrics = self._step_runs(states, hps, t, data)
+        ok = _finite(new, metrics["loss"])
+        states = _where_runs(ok & ~diverged, new, states)
+        return (states, diverged | ~ok), metrics
+
+      (states, diverged), metrics = jax.lax.scan(body, (states, diverged),
+                                                 start + jnp.arange(length))
+      return states, diverged, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+
+    def build():
+      return jax.jit(run, in_shardings=(self.runs, self.runs, self.runs, self.replicated, None),
+                     out_shardings=self.runs)
+    return self._compiled(("segment", length, hps_shape(hps)), build, states, diverged, hps,
+                          data, jnp.int32(start))
+
+  def finish(self, states, hps, data):
+    def build():
+      return jax.jit(lambda s, h, d: jax.vmap(self.program.finish, in_axes=(0, 0, None))(s, h, d),
+                     in_shardings=(self.runs, self.runs, self.replicated),
+                     out_shardings=self.runs)
+    return self._compiled(("finish", hps_shape(hps)), build, states, hps, data)
+
+  def metric_names(self, states, hps, data) -> list[str]:
+    _, metrics = jax.eval_shape(self._step_runs, states, hps, jnp.int32(0), data)
+    return sorted(metrics)
+
+
+def hps_shape(hps) -> tuple:
+  return tuple(a.shape for a in jax.tree.leaves(hps))
+
+
+def _chunks(runs: int, chunk_size: int) -> list[tuple[int, int]]:
+  size = chunk_size or runs
+  return [(s, min(s + size, runs)) for s in range(0, runs, size)]
+
+
+def _pad_and_shard(tree, count: int, sharding: NamedSharding):
+  """Pads the leading run axis to `count` by repeating the last run, then shards it."""
+  def one(a):
+    a = np.asarray(a)
+    a = np.concatenate([a, np.repeat(a[-1:], count - a.shape[0], axis=0)])
+    return distributed.shard(a, sharding)
+  return jax.tree.map(one, tree)
+
+
+def train(program: Program, keys: jax.Array, hps: Any, schedule: Schedule, state_dir: Path,
+          *, data: Any = None, meta: dict | None = None,
+          progress: Progress | None = None) -> Trained:
+  """Trains every run of `program` (resuming from `state_dir` where it holds checkpoints).
+
+  Args:
+    program: the family's functions for one run.
+    keys: (runs,) PRNG keys, one per run.
+    hps: per-run hyperparameters, a pytree of arrays with a leading run axis.
+    schedule: steps, segment length, checkpoint interval, chunk size.
+    state_dir: this pass's folder of orbax training state (one subfolder per chunk).
+    data: arrays every run reads, the same for all (replicated on every device).
+    meta: JSON-ready description of what is trained; a checkpoint with other meta is
+      refused rather than resumed.
+    progress: counts model-steps (one step of one run).
+
+  Returns:
+    finish's measurements, the metric history and divergence flags, runs first.
+  """
+  t0 = time.perf_counter()
+  compiled = _Compiled(program)
+  key_data = np.asarray(jax.random.key_data(keys))
+  runs = key_data.shape[0]
+  data = None if data is None else jax.tree.map(
+      lambda a: distributed.shard(np.asarray(a), compiled.replicated), data)
+  parts = []
+  for chunk in _chunks(runs, schedule.chunk_size):
+    chunk_hps = jax.tree.map(lambda a: np.asarray(a)[chunk[0]:chunk[1]], hps)
+    parts.append(_train_chunk(compiled, key_data[chunk[0]:chunk[1]], chunk_hps, data, schedule,
+                              Path(state_dir) / f"runs_{chunk[0]:07d}_{chunk[1]:07d}",
+                              dict(meta or {}, program=program.name, chunk=list(chunk)),
+                              progress))
+  join = lambda name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}  # noqa: E731
+  return Trained(outputs=join("outputs"), history=join("history"),
+                 diverged=np.concatenate([p["diverged"] for p in parts]),
+                 segment_ends=schedule.segment_ends(),
+                 compile_seconds=round(compiled.compile_seconds, 3),
+                 seconds=round(time.perf_counter() - t0, 3))
+
+
+def _train_chunk(compiled: _Compiled, key_data: np.ndarray, hps, data, schedule: Schedule,
+                 directory: Path, meta: dict, progress: Progress | None) -> dict:
+  name = compiled.program.name
+  runs = key_data.shape[0]
+  padded = runs + (-runs % jax.device_count())
+  keys = _pad_and_shard(key_data, padded, compiled.runs)
+  hps = _pad_and_shard(hps, padded, compiled.runs)
+  meta = dict(meta, padded_runs=padded)
+  states = compiled.init(keys, hps, data)
+  diverged = distributed.shard(np.zeros(padded, bool), compiled.runs)
+  segments = len(schedule.segment_ends())
+  history = {m: np.full((segments, padded), np.nan, np.float32)
+             for m in compiled.metric_names(states, hps, data)}
+  checkpoints = Checkpoints(directory)
+  step = 0
+  try:
+    tree = {"state": states, "diverged": diverged, "history": history}
+    restored = checkpoints.restore_latest(abstract_of(tree), meta)
+    if restored is not None:
+      step, tree = restored
+      states, diverged = tree["state"], tree["diverged"]
+      history = {m: np.asarray(v) for m, v in tree["history"].items()}
+      if progress is not None:
+        progress.skip(step * runs)
+      if step < schedule.steps:
+        say(f"resumed from step {step} of {schedule.steps} ({name}, runs "
+            f"{meta['chunk'][0]}..{meta['chunk'][1] - 1})")
+    saved = step
+    flagged = int(np.sum(distributed.gather(diverged)[:runs]))
+    while step < schedule.steps:
+      length = min(schedule.log_every, schedule.steps - step)
+      states, diverged, means = compiled.segment(states, diverged, hps, data, step, length)
+      for metric, value in means.items():
+        history[metric][step // schedule.log_every] = distributed.gather(value)
+      step += length
+      now = int(np.sum(distributed.gather(diverged)[:runs]))
+      if now > flagged:
+        say(f"warning: {now - flagged} run(s) of {name} hit a non-finite loss by step {step};"
+            " they are frozen at their last finite state and flagged `diverged`")
+        flagged = now
+      if progress is not None:
+        progress.update(length * runs, note=f"{name} step {step}/{schedule.steps}")
+      if step - saved >= schedule.checkpoint_every or step == schedule.steps:
+        checkpoints.save(step, {"state": states, "diverged": diverged, "history": history},
+                         meta)
+        saved = step
+  finally:
+    checkpoints.close()
+  outputs = {}
+  if compiled.program.finish is not None:
+    outputs = {k: distributed.gather(v)[:runs]
+               for k, v in compiled.finish(states, hps, data).items()}
+  return {"outputs": outputs, "history": {m: v.T[:runs] for m, v in history.items()},
+          "diverged": distributed.gather(diverged)[:runs]}
+
+
+def final_states(program: Program, keys: jax.Array, hps: Any, schedule: Schedule,
+                 state_dir: Path, *, data: Any = None, meta: dict | None = None):
+  """The saved final states of a finished pass, read back from `state_dir` (runs first,
+  as numpy arrays): how a second pass reads the first without keeping it in memory."""
+  compiled = _Compiled(program)
+  key_data = np.asarray(jax.random.key_data(keys))
+  data = None if data is None else jax.tree.map(
+      lambda a: distributed.shard(np.asarray(a), compiled.replicated), data)
+  parts = []
+  for chunk in _chunks(key_data.shape[0], schedule.chunk_size):
+    runs = chunk[1] - chunk[0]
+    padded = runs + (-runs % jax.device_count())
+    chunk_keys = _pad_and_shard(key_data[chunk[0]:chunk[1]], padded, compiled.runs)
+    chunk_hps = _pad_and_shard(jax.tree.map(lambda a: np.asarray(a)[chunk[0]:chunk[1]], hps),
+                               padded, compiled.runs)
+    abstract = compiled.abstract_states(chunk_keys, chunk_hps, data)
+    diverged = jax.ShapeDtypeStruct((padded,), bool, sharding=compiled.runs)
+    history = {m: np.zeros((len(schedule.segment_ends()), padded), np.float32)
+               for m in compiled.metric_names(abstract, chunk_hps, data)}
+    directory = Path(state_dir) / f"runs_{chunk[0]:07d}_{chunk[1]:07d}"
+    checkpoints = Checkpoints(directory)
+    try:
+      restored = checkpoints.restore_latest(
+          abstract_of({"state": abstract, "diverged": diverged, "history": history}),
+          dict(meta or {}, program=program.name, chunk=list(chunk), padded_runs=padded))
+    finally:
+      checkpoints.close()
+    if restored is None or restored[0] != schedule.steps:
+      raise CheckpointError(f"{directory} holds no finished {program.name} pass; rerun the "
+                            "same command to finish it")
+    parts.append(jax.tree.map(lambda a: distributed.gather(a)[:runs], restored[1]["state"]))
+  return jax.tree.map(lambda *a: np.concatenate(a), *parts)
