@@ -23,7 +23,7 @@ import json, resource, sys, tempfile, time
 import numpy as np
 from superjax import SweepConfig
 from superjax.core import host
-from superjax.toy.run import run
+from superjax.core.experiment import run
 host.use_every_core()  # as `superjax run` does
 side, seeds, steps, chunk = (int(a) for a in sys.argv[1:5])
 cfg = SweepConfig(name="memory", n=2, m=1, steps=steps, seeds=seeds, chunk_size=chunk,

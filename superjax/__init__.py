@@ -1,7 +1,14 @@
-"""superjax: grids of toy models of superposition trained as one jitted, vmapped program."""
+"""superjax: grids of models of superposition trained as one jitted, vmapped program."""
 
+from superjax.core import experiment as _experiment
 from superjax.core.rundir import load
-from superjax.toy.config import SweepConfig
+
+# The built-in experiment families, imported when first used.
+_experiment.register("toy", "superjax.toy:EXPERIMENT")
+_experiment.register("zoo_sae", "superjax.zoo_sae:EXPERIMENT")
+_experiment.register("uand", "superjax.uand_sweep:EXPERIMENT")
+
+from superjax.toy.config import SweepConfig  # noqa: E402
 
 __all__ = ["SweepConfig", "load"]
 __version__ = "0.1.0"

@@ -46,23 +46,29 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser(name, help=text)
     cmd.add_argument("run_dir", type=Path)
   convert = sub.add_parser("convert-resnet18", help="convert a madrylab or torchvision "
-                           "ResNet18 checkpoint for superjax.resnet.load (needs torch)")
+                           "ResNet18 checkpoint into a converted-model directory (needs torch)")
   convert.add_argument("checkpoint", type=Path, metavar="CKPT", help="the PyTorch .pt/.pth file")
-  convert.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory to write")
+  convert.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR",
+                       help="the converted-model directory to write")
   return parser
 
 
 def _list() -> None:
-  from superjax.core import sweeps as registry
-  sweeps = registry.available()
-  width = max(map(len, sweeps), default=0)
-  for name, path in sweeps.items():
-    print(f"{name:<{width}}  {registry.summary(path)}")
+  from superjax.core import sweeps
+  found = sorted(sweeps.available().items(), key=lambda item: (sweeps.family(item[1]), item[0]))
+  width = max((len(name) for name, _ in found), default=0)
+  family = None
+  for name, path in found:
+    if sweeps.family(path) != family:
+      family = sweeps.family(path)
+      print(f"{family or 'sweeps'}:")
+    print(f"  {name:<{width}}  {sweeps.summary(path)}")
 
 
 def _figures(dataset, run_dir: Path) -> None:
-  from superjax import experiments
-  for path in experiments.of_dataset(dataset).draw_figures(dataset, run_dir / "figures"):
+  from superjax.core import experiment, figures, rundir
+  drawn = experiment.of_dataset(dataset).figures(dataset)
+  for path in figures.save_all(drawn, run_dir / rundir.FIGURES_DIR):
     print(f"wrote {path} (+ .pdf)")
 
 
@@ -76,30 +82,16 @@ def _bench(configs: str) -> None:
 
 
 def _run(args) -> None:
-  from superjax import experiments
-  from superjax.core import config, distributed
-  from superjax.core import sweeps as registry
-  from superjax.toy import figures as plots
-  from superjax.toy import report
-  from superjax.toy.config import SweepConfig
+  from superjax.core import config, distributed, experiment, rundir, sweeps
   if args.distributed or args.coordinator:
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)
-  cfg = config.apply_overrides(registry.load(args.sweep), args.overrides)
-  if isinstance(cfg, SweepConfig):
-    for field, names, known in (("figures", cfg.figures, plots.FIGURES),
-                                ("reports", cfg.reports, report.REPORTS)):
-      for name in names:
-        if name not in known:
-          raise SuperjaxError(f"{field}: {name!r} is not one of {', '.join(known)}")
-  experiment = experiments.of_config(cfg)
-  if (args.distributed or args.coordinator) and experiments.name_of_config(cfg) != experiments.TOY:
-    raise SuperjaxError(f"{args.sweep}: only toy-model sweeps run on many hosts")
+  cfg = config.apply_overrides(sweeps.load(args.sweep), args.overrides)
   run_dir = args.out or DEFAULT_ROOT / cfg.name
   dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
   if not distributed.is_primary():
     return
-  text = experiment.render_report(dataset)
-  (run_dir / "report.txt").write_text(text + "\n")
+  text = experiment.of_config(cfg).report(dataset)
+  (run_dir / rundir.REPORT_FILE).write_text(text + "\n")
   print(text)
   print(f"results: {run_dir / 'results.nc'}  (superjax.load({str(run_dir)!r}))")
   if not args.no_figures:
@@ -107,13 +99,13 @@ def _run(args) -> None:
 
 
 def _convert_resnet18(checkpoint: Path, out: Path) -> None:
-  from superjax import convert
+  from superjax.vision import convert
   done = convert.convert_resnet18(checkpoint, out)
   arch = done["architecture"]
-  print(f"wrote {done['out']}: ResNet18, {arch['stem']} stem, width {arch['width']}, "
+  print(f"wrote {done['out']}: ResNet18, {arch['stem']} stem, {arch['channels']} channels, "
         f"{arch['num_classes']} classes, mean {arch['mean']}, std {arch['std']}")
   print("source: " + ", ".join(f"{key}={value}" for key, value in done["source"].items()))
-  print(f"load it with superjax.resnet.load({str(out)!r})")
+  print(f"load it with superjax.vision.resnet.load({str(out)!r})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,13 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "convert-resnet18":
       _convert_resnet18(args.checkpoint, args.out)
     else:
-      from superjax import experiments
-      from superjax.core import rundir
+      from superjax.core import experiment, rundir
       dataset = rundir.load(args.run_dir)
       if args.command == "plot":
         _figures(dataset, args.run_dir)
       else:
-        print(experiments.of_dataset(dataset).render_report(dataset))
+        print(experiment.of_dataset(dataset).report(dataset))
   except SuperjaxError as e:
     print(f"superjax: error: {e}", file=sys.stderr)
     return 2

@@ -29,11 +29,11 @@ import numpy as np
 import xarray as xr
 
 from superjax import readout, uand
-from superjax.core import rundir
+from superjax.core import figures, rundir
 from superjax.core.config import Config, ConfigError
+from superjax.core.experiment import Experiment
 from superjax.core.progress import Progress
 
-EXPERIMENT = "uand"
 PARTS_DIR = "parts"
 CONFIG_FILE = "config.json"
 # Theory's log-log slopes of width against m: polylog for basis inputs, sqrt(m) as stated
@@ -388,7 +388,6 @@ def _assemble(cfg: UAndConfig, parts: list[xr.Dataset]) -> xr.Dataset:
   ds["width_needed"] = _width_needed(cfg, ds)
   for name, text in _DESCRIPTIONS.items():
     ds[name].attrs["description"] = text
-  ds.attrs.update(experiment=EXPERIMENT, sweep=cfg.name, config=cfg.to_json())
   return ds
 
 
@@ -396,20 +395,15 @@ def config_of(dataset: xr.Dataset) -> UAndConfig:
   return UAndConfig.from_dict(json.loads(dataset.attrs["config"]))
 
 
-def run(cfg: UAndConfig, run_dir: Path, fresh: bool = False,
-        show_progress: bool = True) -> xr.Dataset:
-  """Measures every construction at every m (resuming finished m from `parts/`), saves
-  and returns the results."""
+def total_steps(cfg: UAndConfig) -> int:
+  return len(cfg.m) * len(cfg.s) * len(cfg.inputs) * len(cfg.constructions)
+
+
+def run(cfg: UAndConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
+  """Measures every construction at every m (resuming finished m from `parts/`)."""
   run_dir = Path(run_dir)
-  rundir.prepare(cfg, run_dir, fresh)
-  if (run_dir / rundir.RESULTS_FILE).exists():
-    _say(f"{run_dir} already holds the finished run; loading its results")
-    return rundir.load(run_dir)
   (run_dir / PARTS_DIR).mkdir(exist_ok=True)
-  started = datetime.datetime.now(datetime.UTC)
-  t0 = time.perf_counter()
   per_m = len(cfg.s) * len(cfg.inputs) * len(cfg.constructions)
-  progress = Progress(len(cfg.m) * per_m, cfg.name, enabled=show_progress)
   parts, timings = [], {}
   for m in cfg.m:
     path = run_dir / PARTS_DIR / f"m{m:05d}.nc"
@@ -424,10 +418,7 @@ def run(cfg: UAndConfig, run_dir: Path, fresh: bool = False,
     rundir.write_atomic(path, lambda tmp, part=part: part.to_netcdf(tmp, engine="h5netcdf"))
     parts.append(part)
     timings[f"m={m}"] = round(time.perf_counter() - t_m, 3)
-  dataset = _assemble(cfg, parts)
-  timings["total_seconds"] = round(time.perf_counter() - t0, 3)
-  rundir.save(dataset, run_dir, rundir.manifest(cfg, timings, started))
-  return dataset
+  return _assemble(cfg, parts), timings
 
 
 # --- report -------------------------------------------------------------------------------
@@ -555,10 +546,10 @@ def _geo_mean(values: np.ndarray, axis: int) -> np.ndarray:
     return np.exp(np.mean(np.log(values), axis=axis))
 
 
-def _error_vs_width(plt, ds: xr.Dataset, cfg: UAndConfig):
+def _error_vs_width(plt_, ds: xr.Dataset, cfg: UAndConfig):
   """Max error (seed mean, band = seed range) against width, one panel per m and input
   setting, one line per construction."""
-  fig, axes = plt.subplots(len(ds.inputs), len(ds.m), squeeze=False, sharey=True,
+  fig, axes = plt_.subplots(len(ds.inputs), len(ds.m), squeeze=False, sharey=True,
                            figsize=(2.0 * len(ds.m) + 0.6, 2.2 * len(ds.inputs) + 0.4))
   for r, inputs in enumerate(ds.inputs.values):
     for c, m in enumerate(ds.m.values):
@@ -594,9 +585,9 @@ def _error_vs_width(plt, ds: xr.Dataset, cfg: UAndConfig):
   return fig
 
 
-def _width_needed_fig(plt, ds: xr.Dataset, cfg: UAndConfig):
+def _width_needed_fig(plt_, ds: xr.Dataset, cfg: UAndConfig):
   """Width needed against m on log-log axes, fitted slopes and theory's reference slopes."""
-  fig, axes = plt.subplots(1, len(ds.inputs), squeeze=False, sharey=True,
+  fig, axes = plt_.subplots(1, len(ds.inputs), squeeze=False, sharey=True,
                            figsize=(4.0 * len(ds.inputs), 3.4))
   m = ds.m.values.astype(float)
   for c, inputs in enumerate(ds.inputs.values):
@@ -633,9 +624,9 @@ def _width_needed_fig(plt, ds: xr.Dataset, cfg: UAndConfig):
   return fig
 
 
-def _neurons_fig(plt, ds: xr.Dataset, cfg: UAndConfig):
+def _neurons_fig(plt_, ds: xr.Dataset, cfg: UAndConfig):
   """Neurons needed: naive m(m-1)/2 against U-AND (and the other constructions)."""
-  fig, ax = plt.subplots(figsize=(4.2, 3.3))
+  fig, ax = plt_.subplots(figsize=(4.2, 3.3))
   m = ds.m.values.astype(float)
   ax.plot(m, ds.naive_width.values, color="k", lw=1.2, label="naive: m(m-1)/2")
   for inputs, style in zip(ds.inputs.values, ("-", "--")):
@@ -660,16 +651,22 @@ FIGURES = {"uand_error_vs_width": _error_vs_width, "uand_width_needed": _width_n
            "uand_neurons": _neurons_fig}
 
 
-def draw_figures(dataset: xr.Dataset, out_dir: Path) -> list[Path]:
-  """Draws every figure (first s) into out_dir as PNG and PDF; returns the PNG paths."""
-  from superjax.core import figures
-  plt = figures.plt
+def draw_figures(dataset: xr.Dataset) -> dict:
+  """Every figure, for every s."""
   cfg = config_of(dataset)
-  out_dir = Path(out_dir)
-  out_dir.mkdir(parents=True, exist_ok=True)
-  paths = []
+  out = {}
   for s in dataset.s.values:
     suffix = "" if len(dataset.s) == 1 else f"_s{int(s)}"
     for name, draw in FIGURES.items():
-      paths.append(figures.save(draw(plt, dataset.sel(s=s), cfg), out_dir / f"{name}{suffix}"))
-  return paths
+      out[f"{name}{suffix}"] = figures.styled(draw)(figures, dataset.sel(s=s), cfg)
+  return out
+
+
+def tiny() -> UAndConfig:
+  return UAndConfig(name="tiny_uand", m=(8, 16), widths=(32, 64, 128), seeds=2,
+                    trained_max_m=8, trained_widths=(64,), train_steps=50, fit_inputs=256,
+                    fitted_max_width=128)
+
+
+EXPERIMENT = Experiment(name="uand", config=UAndConfig, run=run, total_steps=total_steps,
+                        report=render_report, figures=draw_figures, tiny=tiny)

@@ -1,19 +1,30 @@
-"""Strict JAX for tests: implicit rank promotion is an error."""
+"""Strict JAX for tests: implicit rank promotion is an error. One compilation cache for
+the whole session, kept out of the user's own."""
 
-import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import jax
 import pytest
 
-# One compilation cache per test process (each xdist worker), shared by its CLI runs and
-# their subprocesses, kept out of the user's own and removed at exit.
-os.environ["SUPERJAX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="superjax-xla-")
-atexit.register(shutil.rmtree, os.environ["SUPERJAX_COMPILATION_CACHE"], ignore_errors=True)
+# One compilation cache for the session: every xdist worker, its in-process runs and its
+# CLI subprocesses share it, so a program compiled by one is loaded by the others. The
+# controller process removes it when the session ends.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
+CACHE = Path(tempfile.gettempdir()) / f"superjax-test-xla-{_RUN}"
+os.environ["SUPERJAX_COMPILATION_CACHE"] = str(CACHE)
 
+from superjax.core import host  # noqa: E402
+
+host.use_compilation_cache()
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+def pytest_sessionfinish(session):
+  if not hasattr(session.config, "workerinput"):  # the controller, or a run without xdist
+    shutil.rmtree(CACHE, ignore_errors=True)
 
 
 @pytest.fixture

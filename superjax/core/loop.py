@@ -100,11 +100,9 @@ def say(message: str) -> None:
 
 def _finite(state, loss: jax.Array) -> jax.Array:
   """(runs,) whether each run's loss and every floating leaf of its state are finite."""
-  ok = jnp.isfinite(loss)
-  for leaf in jax.tree.leaves(state):
-    if jnp.issubdtype(leaf.dtype, jnp.inexact):
-      ok &= jnp.all(jnp.isfinite(leaf.reshape(leaf.shape[0], -1)), axis=1)
-  return ok
+  leaves = [leaf.reshape(leaf.shape[0], -1) for leaf in jax.tree.leaves(state)
+            if jnp.issubdtype(leaf.dtype, jnp.inexact)]
+  return jnp.isfinite(loss) & jnp.all(jnp.isfinite(jnp.concatenate(leaves, axis=1)), axis=1)
 
 
 def _where_runs(keep: jax.Array, new, old):

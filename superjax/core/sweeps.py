@@ -1,25 +1,34 @@
-"""Finds sweep files: `sweeps/<name>.py` modules that define `CONFIG`, a config of one of
-the experiments in superjax.experiments (most often `SweepConfig(...)`).
+"""Sweep files: Python modules that define `CONFIG`, a config of a registered experiment.
 
-Searched in order: the directories in $SUPERJAX_SWEEPS (os.pathsep-separated), `./sweeps`,
-and the `sweeps/` directory of the superjax source tree. A path to a .py file also works.
+The built-in sweeps ship inside the package (`superjax.sweeps`, one folder per family),
+so a plain install lists and runs them from any directory. A user's own sweep files are
+found, before the built-in ones, in the directories of $SUPERJAX_SWEEPS (os.pathsep-
+separated) and in ./sweeps; a path to a .py file works too.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.resources
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any
 
-from superjax import experiments
+from superjax.core import experiment
+from superjax.core.config import Config
 from superjax.core.errors import SuperjaxError
+
+BUILTIN_PACKAGE = "superjax.sweeps"
+
+
+def builtin_dir() -> Path:
+  return Path(str(importlib.resources.files(BUILTIN_PACKAGE)))
 
 
 def sweep_dirs() -> list[Path]:
+  """Directories searched for sweep files, earlier ones first."""
   dirs = [Path(p) for p in os.environ.get("SUPERJAX_SWEEPS", "").split(os.pathsep) if p]
-  dirs += [Path.cwd() / "sweeps", Path(__file__).resolve().parents[2] / "sweeps"]
+  dirs += [Path.cwd() / "sweeps", builtin_dir()]
   unique = []
   for d in dirs:
     if d.is_dir() and d.resolve() not in [u.resolve() for u in unique]:
@@ -28,13 +37,23 @@ def sweep_dirs() -> list[Path]:
 
 
 def available() -> dict[str, Path]:
-  """Sweep name -> file, earlier directories taking precedence."""
+  """Sweep name -> file, found in every folder below each search directory; earlier
+  directories take precedence."""
   found = {}
   for d in sweep_dirs():
-    for path in sorted(d.glob("*.py")):
+    for path in sorted(d.rglob("*.py")):
       if not path.name.startswith("_"):
         found.setdefault(path.stem, path)
   return found
+
+
+def family(path: Path) -> str:
+  """The folder a sweep file sits in below its search directory ('' at the top)."""
+  for d in sweep_dirs():
+    if path.resolve().is_relative_to(d.resolve()):
+      parent = path.resolve().parent.relative_to(d.resolve())
+      return str(parent) if str(parent) != "." else ""
+  return ""
 
 
 def summary(path: Path) -> str:
@@ -43,17 +62,19 @@ def summary(path: Path) -> str:
   return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
-def load(name_or_path: str) -> Any:
+def load(name_or_path: str | os.PathLike) -> Config:
+  """The CONFIG of a sweep, by name (see `available`) or by path."""
   path = Path(name_or_path)
   if not (path.suffix == ".py" and path.is_file()):
     sweeps = available()
-    if name_or_path not in sweeps:
-      raise SuperjaxError(f"unknown sweep {name_or_path!r}; available: {', '.join(sorted(sweeps))}")
-    path = sweeps[name_or_path]
+    if str(name_or_path) not in sweeps:
+      raise SuperjaxError(f"unknown sweep {str(name_or_path)!r}; available: "
+                          f"{', '.join(sorted(sweeps))}")
+    path = sweeps[str(name_or_path)]
   spec = importlib.util.spec_from_file_location(f"superjax_sweep_{path.stem}", path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   if not hasattr(module, "CONFIG"):
-    raise SuperjaxError(f"{path} defines no CONFIG = SweepConfig(...)")
-  experiments.name_of_config(module.CONFIG)  # raises if it is no experiment's config
+    raise SuperjaxError(f"{path} defines no CONFIG (e.g. CONFIG = SweepConfig(...))")
+  experiment.of_config(module.CONFIG)  # raises if it is no experiment's config
   return module.CONFIG

@@ -1,0 +1,22 @@
+"""Toy models of superposition (Elhage et al. 2022; Gorton & Lewis 2025), whole grids at a time.
+
+  config.py      SweepConfig: shapes, settings and the grid axes
+  grid.py        named axes -> flat traced per-run hyperparameters
+  data.py        sparse (and correlated) synthetic features
+  models.py      linear, ReLU-output, privileged-basis and abs models for ONE input
+  train.py       loss, optimiser, ONE run's step and evaluation; the core loop's Program
+  attacks.py     L2 attacks on one model and input (analytic, gradient, PGD, random)
+  metrics.py     feature geometry of W; motifs of computation in superposition
+  theory.py      closed forms and candidate solutions (phase diagrams, baselines)
+  robustness.py  vulnerability statistics and re-attacks of saved weights
+  run.py         a sweep through the core loop -> results.py, the labeled dataset
+  report.py, figures.py   the numbers and the papers' figures, from saved results
+  bench.py       throughput of whole runs
+"""
+
+from superjax.core.experiment import Experiment
+from superjax.toy import config, figures, report, run
+
+EXPERIMENT = Experiment(name="toy", config=config.SweepConfig, run=run.run,
+                        total_steps=run.total_steps, report=report.render, figures=figures.draw,
+                        tiny=config.tiny)

@@ -57,7 +57,7 @@ def matmul_peak_gflops(size: int | None = None, repeats: int = 20) -> float:
 
 def run_one(name: str, steps: int | None = None) -> dict:
   """Trains config `name` through the engine in this process; returns its measurements."""
-  from superjax.toy.run import run
+  from superjax.core.experiment import run
   from superjax.toy.config import SweepConfig
   overrides = dict(CONFIGS[name][1])
   if steps:

@@ -150,3 +150,11 @@ def _validate(cfg: SweepConfig) -> None:
   check(cfg.schedule in SCHEDULES, "schedule",
         f"{cfg.schedule!r} is not one of {', '.join(SCHEDULES)}")
   check(isinstance(cfg.signed, bool), "signed", "must be true or false")
+
+
+def tiny() -> SweepConfig:
+  """A sweep that trains in seconds, long enough in steps that a kill lands mid-run."""
+  return SweepConfig(name="tiny_toy", models=("relu",), n=5, m=2, density=(1.0, 0.3, 0.05),
+                     seeds=2, importance=(0.9,), steps=3000, batch=64, log_every=50,
+                     checkpoint_every=100, eval_batch=256, figures=("intro", "features_per_dim"),
+                     reports=("features_per_dim", "seed_spread"))

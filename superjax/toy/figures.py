@@ -1,22 +1,27 @@
-"""Paper figures, drawn from saved results alone (no training).
+"""The toy family's paper figures, drawn from saved results without training.
 
 Each figure function takes the results dataset and returns a matplotlib Figure; a sweep
-names the figures it wants in `figures`, and `superjax plot RUN_DIR` redraws them.
+names the figures it wants in `figures`, and `superjax plot RUN_DIR` redraws them. Two of
+them run the saved weights once more: the superposition graph lights its nodes with a
+model's outputs on one clean input and its attacked version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import matplotlib
+import matplotlib.cm
+import matplotlib.colors
+import matplotlib.patches
 import numpy as np
 import xarray as xr
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 
 from superjax.core import figures
-from superjax.core.figures import plt
 from superjax.toy import attacks, metrics, models, report, results, robustness, theory, train
 from superjax.toy.grid import HParams
 
@@ -29,12 +34,13 @@ def _density_cells(ds: xr.Dataset) -> xr.Dataset:
   return results.first_of_other_axes(ds, ("density",))
 
 
-def intro(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def intro(dataset: xr.Dataset) -> Figure:
   """Elhage et al. Figure 1 style: per model and density, the W^T W heatmap and the
   feature norms ||W_i|| coloured by superposition."""
   models = results.per_model(dataset)
   densities = dataset.density.values
-  fig, axes = plt.subplots(2 * len(models), len(densities),
+  fig, axes = figures.subplots(2 * len(models), len(densities),
                            figsize=(1.4 * len(densities) + 1.2, 2.6 * len(models)),
                            gridspec_kw={"height_ratios": [1, 0.8] * len(models)}, squeeze=False)
   n = dataset.sizes["feature"]
@@ -49,7 +55,7 @@ def intro(dataset: xr.Dataset) -> plt.Figure:
       if row == 0:
         axes[0, col].set_title(f"1-S = {densities[col]:.2g}", fontsize=8)
       bars = axes[2 * row + 1, col]
-      colours = plt.get_cmap(SUPERPOSITION_CMAP)(np.clip(cell["superposition"].values, 0, 1))
+      colours = figures.colormap(SUPERPOSITION_CMAP)(np.clip(cell["superposition"].values, 0, 1))
       bars.barh(np.arange(n), cell["feature_norm"].values, color=colours)
       bars.set_xlim(0, 1.3)
       bars.set_ylim(n - 0.5, -0.5)
@@ -59,7 +65,7 @@ def intro(dataset: xr.Dataset) -> plt.Figure:
     axes[2 * row + 1, 0].set_ylabel("$||W_i||$")
   fig.subplots_adjust(right=0.9, hspace=0.25)
   fig.colorbar(heat, cax=fig.add_axes([0.92, 0.55, 0.01, 0.3]), label="$W^TW$")
-  scalar = plt.cm.ScalarMappable(cmap=SUPERPOSITION_CMAP, norm=plt.Normalize(0, 1))
+  scalar = matplotlib.cm.ScalarMappable(cmap=SUPERPOSITION_CMAP, norm=matplotlib.colors.Normalize(0, 1))
   fig.colorbar(scalar, cax=fig.add_axes([0.92, 0.12, 0.01, 0.3]),
                label="superposition of feature i (clipped at 1)")
   fig.suptitle(f"{dataset.attrs['sweep']}: n={n}, m={dataset.sizes['hidden']}; "
@@ -67,9 +73,10 @@ def intro(dataset: xr.Dataset) -> plt.Figure:
   return fig
 
 
-def features_per_dim(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def features_per_dim(dataset: xr.Dataset) -> Figure:
   """Features per hidden dimension ||W||_F^2 / m against feature density."""
-  fig, ax = plt.subplots(figsize=(4.5, 3.2))
+  fig, ax = figures.subplots(figsize=(4.5, 3.2))
   n, m = dataset.sizes["feature"], dataset.sizes["hidden"]
   for model, ds in results.per_model(dataset):
     ds = results.first_of_other_axes(ds, ("density", "seed"))
@@ -99,12 +106,12 @@ def _log_edges(centres: np.ndarray) -> np.ndarray:
 
 
 def _phase_pair(dataset: xr.Dataset, empirical: np.ndarray, theoretical: np.ndarray,
-                agreement: float, names: tuple[str, ...], title: str) -> plt.Figure:
+                agreement: float, names: tuple[str, ...], title: str) -> Figure:
   """Empirical and theoretical phase diagrams over density x relative importance."""
   palette = ["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#dddddd"][:len(names) - 1] + ["#dddddd"]
   colours = ListedColormap(palette)
   x, y = _log_edges(dataset.density.values), _log_edges(dataset.relative_importance.values)
-  fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True)
+  fig, axes = figures.subplots(1, 2, figsize=(8, 3.6), sharey=True)
   for ax, labels, sub in ((axes[0], empirical, "empirical (best seed)"),
                           (axes[1], theoretical, "theory (lowest expected loss)")):
     ax.pcolormesh(x, y, labels.T, cmap=colours, vmin=-0.5, vmax=len(names) - 0.5)
@@ -113,34 +120,37 @@ def _phase_pair(dataset: xr.Dataset, empirical: np.ndarray, theoretical: np.ndar
     ax.set_xlabel("feature density 1 - S")
     ax.set_title(sub)
   axes[0].set_ylabel(f"relative importance of feature {dataset.sizes['feature']}")
-  handles = [plt.Rectangle((0, 0), 1, 1, color=colours(i)) for i in range(len(names))]
+  handles = [matplotlib.patches.Rectangle((0, 0), 1, 1, color=colours(i)) for i in range(len(names))]
   fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False,
              bbox_to_anchor=(0.5, -0.1))
   fig.suptitle(f"{title}: agreement on classified cells {agreement:.0%}")
   return fig
 
 
-def phase_n2m1(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def phase_n2m1(dataset: xr.Dataset) -> Figure:
   """Empirical (best seed) and theoretical n=2, m=1 phase diagrams side by side."""
   empirical, theoretical, represented = report.n2m1_phases(dataset)
   agreement = np.mean(empirical[represented] == theoretical[represented])
   return _phase_pair(dataset, empirical, theoretical, agreement, theory.PHASES, "n=2, m=1")
 
 
-def phase_n3m2(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def phase_n3m2(dataset: xr.Dataset) -> Figure:
   """Empirical (best seed) and theoretical n=3, m=2 phase diagrams side by side."""
   empirical, theoretical, represented, _ = report.n3m2_phases(dataset)
   agreement = np.mean(empirical[represented] == theoretical[represented])
   return _phase_pair(dataset, empirical, theoretical, agreement, theory.N3M2_PHASES, "n=3, m=2")
 
 
-def geometry(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def geometry(dataset: xr.Dataset) -> Figure:
   """Elhage et al.'s geometry figure: dimensions per feature D* = m / ||W||_F^2 against
   1/(1-S), with every feature's D_i scattered and the sticky fractions drawn."""
   best = results.first_of_other_axes(results.best_seed(dataset), ("density",))
   inv = 1.0 / best.density.values
   D = best["dimensionality"].values
-  fig, ax = plt.subplots(figsize=(5.5, 3.6))
+  fig, ax = figures.subplots(figsize=(5.5, 3.6))
   for fraction in metrics.STICKY_FRACTIONS:
     ax.axhline(fraction, color="gray", lw=0.6, ls=":")
     ax.text(inv.max() * 1.15, fraction, _fraction_label(fraction), va="center", fontsize=7)
@@ -167,7 +177,7 @@ def _fraction_label(value: float) -> str:
 
 def _arrows(ax, W: np.ndarray, title: str) -> None:
   """Feature embeddings of an m=2 model as arrows, numbered by feature."""
-  colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, W.shape[1]))
+  colours = figures.colormap("viridis")(np.linspace(0, 0.9, W.shape[1]))
   for i in range(W.shape[1]):
     ax.annotate("", xy=W[:, i], xytext=(0, 0),
                 arrowprops={"arrowstyle": "-|>", "color": colours[i], "lw": 1.2})
@@ -180,13 +190,14 @@ def _arrows(ax, W: np.ndarray, title: str) -> None:
   ax.set_title(title, fontsize=7)
 
 
-def nonuniform(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def nonuniform(dataset: xr.Dataset) -> Figure:
   """Feature arrangements (best seed) as the last feature's density changes, and every
   seed's loss labelled by the configuration it reached."""
   ds = results.first_of_other_axes(dataset, ("relative_density", "seed"))
   best = results.best_seed(ds)
   values = ds.relative_density.values
-  fig = plt.figure(figsize=(1.3 * len(values) + 1, 5.0))
+  fig = figures.figure(figsize=(1.3 * len(values) + 1, 5.0))
   grid = fig.add_gridspec(2, len(values), height_ratios=[1, 1.6], hspace=0.45)
   for col in range(len(values)):
     _arrows(fig.add_subplot(grid[0, col]), best["W"].values[col],
@@ -207,7 +218,8 @@ def nonuniform(dataset: xr.Dataset) -> plt.Figure:
   return fig
 
 
-def trajectory(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def trajectory(dataset: xr.Dataset) -> Figure:
   """Learning dynamics: W^T W at log-spaced steps (best seed at the sparsest density),
   one row per correlation structure, and each feature's D_i over training."""
   best = results.best_seed(dataset)
@@ -216,7 +228,7 @@ def trajectory(dataset: xr.Dataset) -> plt.Figure:
           if "correlation" in best.dims else [best])
   steps = dataset.snapshot.values
   shown = np.unique(np.linspace(0, len(steps) - 1, 7).round().astype(int))
-  fig, axes = plt.subplots(len(rows), len(shown) + 1, squeeze=False,
+  fig, axes = figures.subplots(len(rows), len(shown) + 1, squeeze=False,
                            figsize=(1.3 * len(shown) + 3, 1.5 * len(rows) + 0.6),
                            gridspec_kw={"width_ratios": [1] * len(shown) + [2.2]})
   for row, cell in enumerate(rows):
@@ -242,12 +254,13 @@ def trajectory(dataset: xr.Dataset) -> plt.Figure:
   return fig
 
 
-def neuron_weights(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def neuron_weights(dataset: xr.Dataset) -> Figure:
   """Privileged basis: the neuron x feature matrix W per density (best seed), with each
   neuron's participation ratio: monosemantic neurons turn polysemantic as sparsity grows."""
   best = results.first_of_other_axes(results.best_seed(dataset), ("density",))
   densities = best.density.values
-  fig, axes = plt.subplots(1, len(densities), figsize=(1.5 * len(densities) + 1, 2.4),
+  fig, axes = figures.subplots(1, len(densities), figsize=(1.5 * len(densities) + 1, 2.4),
                            squeeze=False)
   limit = float(np.quantile(np.abs(best["W"].values), 0.99))  # one outlier must not wash out the rest
   for col, ax in enumerate(axes[0]):
@@ -265,16 +278,17 @@ def neuron_weights(dataset: xr.Dataset) -> plt.Figure:
   return fig
 
 
-def neuron_stacks(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def neuron_stacks(dataset: xr.Dataset) -> Figure:
   """Elhage et al.'s neuron stacks for the abs model: each hidden neuron's input weights
   stacked by feature (positive up, negative down), neurons sorted by their strongest
   feature. Two neurons per feature (one per sign) is the monosemantic abs circuit."""
   best = results.first_of_other_axes(results.best_seed(dataset), ("density",))
   densities = best.density.values
   n = best.sizes["feature"]
-  fig, axes = plt.subplots(len(densities), 1, figsize=(7, 1.3 * len(densities) + 0.5),
+  fig, axes = figures.subplots(len(densities), 1, figsize=(7, 1.3 * len(densities) + 0.5),
                            squeeze=False, sharex=True)
-  colours = plt.get_cmap("turbo")(np.linspace(0, 1, n))
+  colours = figures.colormap("turbo")(np.linspace(0, 1, n))
   for row, ax in enumerate(axes[:, 0]):
     W = best["W"].values[row]  # (m, n)
     order = np.lexsort((-np.abs(W).max(axis=1), np.abs(W).argmax(axis=1)))
@@ -325,14 +339,15 @@ def _alpha_rows(ds: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
           for a in sorted(ds.alpha.values.tolist(), reverse=True)]
 
 
-def vulnerability(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def vulnerability(dataset: xr.Dataset) -> Figure:
   """Gorton & Lewis Figure 2 / Elhage's vulnerability plot: (A) features per dimension
   against density, (B) vulnerability relative to the densest model against density and
   against features per dimension, for clean and adversarially trained models."""
   cfg = results.config_of(dataset)
   attack = cfg.eval_attacks[0]
   best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
-  fig, axes = plt.subplots(1, 3, figsize=(11, 3.3))
+  fig, axes = figures.subplots(1, 3, figsize=(11, 3.3))
   for label, ds in _alpha_rows(best):
     vuln = robustness.relative_to_densest(ds["vulnerability"].sel(attack=attack))
     axes[0].plot(ds.density, ds["features_per_dim"], marker="o", ms=3, label=label)
@@ -374,7 +389,8 @@ def _graph(ax, W: np.ndarray, activation: np.ndarray, title: str) -> None:
   ax.set_title(title, fontsize=8)
 
 
-def superposition_graph(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def superposition_graph(dataset: xr.Dataset) -> Figure:
   """Gorton & Lewis Figure 3: for a non-robust and a robust model at the same sparsity,
   the superposition graph lit by the model's outputs on a clean input and on its
   adversarial version, and the interference heatmaps (W^T W off the diagonal)."""
@@ -389,7 +405,7 @@ def superposition_graph(dataset: xr.Dataset) -> plt.Figure:
   x = train.sample(cfg, hp, jax.random.key(3), 64)
   x = x[int(jnp.argmax(jnp.sum(x > 0, axis=1) >= 2))]  # an input with a few features on
   eps = cfg.attack_eps * jnp.linalg.norm(x)
-  fig, axes = plt.subplots(len(rows), 3, figsize=(8, 2.8 * len(rows)), squeeze=False)
+  fig, axes = figures.subplots(len(rows), 3, figsize=(8, 2.8 * len(rows)), squeeze=False)
   for row, (label, ds) in enumerate(rows):
     params = {k: jnp.asarray(ds[k].values) for k in ("W", "b")}
     importance = jnp.asarray(ds["feature_importance"].values)
@@ -409,14 +425,15 @@ def superposition_graph(dataset: xr.Dataset) -> plt.Figure:
   return fig
 
 
-def robust_geometry(dataset: xr.Dataset) -> plt.Figure:
+@figures.styled
+def robust_geometry(dataset: xr.Dataset) -> Figure:
   """Gorton & Lewis Figure 4: W^T W of clean and adversarially trained models at the
   same densities."""
   best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
   order = np.argsort(best.density.values)[::-1]
   shown = order[np.unique(np.linspace(0, len(order) - 1, 5).round().astype(int))]
   rows = _alpha_rows(best)
-  fig, axes = plt.subplots(len(rows), len(shown), figsize=(2 * len(shown), 2.1 * len(rows)),
+  fig, axes = figures.subplots(len(rows), len(shown), figsize=(2 * len(shown), 2.1 * len(rows)),
                            squeeze=False)
   for row, (label, ds) in enumerate(rows):
     for col, i in enumerate(shown):
@@ -431,7 +448,7 @@ def robust_geometry(dataset: xr.Dataset) -> plt.Figure:
   return fig
 
 
-FIGURES: dict[str, Callable[[xr.Dataset], plt.Figure]] = {
+FIGURES: dict[str, Callable[[xr.Dataset], Figure]] = {
     "intro": intro,
     "features_per_dim": features_per_dim,
     "phase_n2m1": phase_n2m1,
@@ -447,6 +464,6 @@ FIGURES: dict[str, Callable[[xr.Dataset], plt.Figure]] = {
 }
 
 
-def draw(dataset: xr.Dataset, out_dir: str | Path, names: tuple[str, ...]) -> list[Path]:
-  """Draws the named figures into out_dir as PNG and PDF; returns the PNG paths."""
-  return [figures.save(FIGURES[name](dataset), Path(out_dir) / name) for name in names]
+def draw(dataset: xr.Dataset) -> dict[str, Figure]:
+  """Every figure the run's sweep names, from its saved results."""
+  return {name: FIGURES[name](dataset) for name in results.config_of(dataset).figures}

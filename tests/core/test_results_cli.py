@@ -6,7 +6,7 @@ import pytest
 
 import superjax
 from superjax import cli
-from superjax.toy.run import run
+from superjax.core.experiment import run
 
 
 def test_load_round_trip(tiny_config, tmp_path):

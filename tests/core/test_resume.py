@@ -51,7 +51,7 @@ def test_sigkill_mid_run_then_resume_is_bit_identical(tmp_path):
 
 
 def test_rerun_of_finished_run_loads_it(tmp_path, tiny_config):
-  from superjax.toy.run import run
+  from superjax.core.experiment import run
   first = run(tiny_config, tmp_path / "run", show_progress=False)
   again = run(tiny_config, tmp_path / "run", show_progress=False)
   np.testing.assert_array_equal(first["W"].values, again["W"].values)
@@ -59,7 +59,7 @@ def test_rerun_of_finished_run_loads_it(tmp_path, tiny_config):
 
 def test_different_config_is_refused_and_fresh_keeps_the_old_run(tmp_path, tiny_config):
   from superjax.core.config import ConfigError
-  from superjax.toy.run import run
+  from superjax.core.experiment import run
   run(tiny_config, tmp_path / "run", show_progress=False)
   with pytest.raises(ConfigError, match="different steps.*--fresh"):
     run(tiny_config.replace(steps=100), tmp_path / "run", show_progress=False)
@@ -71,7 +71,7 @@ def test_different_config_is_refused_and_fresh_keeps_the_old_run(tmp_path, tiny_
 
 def test_corrupt_checkpoint_falls_back_then_fails_clearly(tmp_path, tiny_config):
   from superjax.core.checkpoint import CheckpointError
-  from superjax.toy.run import run
+  from superjax.core.experiment import run
   cfg = tiny_config.replace(steps=300, checkpoint_every=100)
   run(cfg, tmp_path / "run", show_progress=False)
   (tmp_path / "run" / "results.nc").unlink()  # as if killed after the last checkpoint

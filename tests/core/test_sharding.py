@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 import superjax
-from superjax.toy.run import run
+from superjax.core.experiment import run
 
 _SWEEP = """
 from superjax import SweepConfig

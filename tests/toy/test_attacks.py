@@ -6,7 +6,7 @@ import pytest
 from superjax import SweepConfig
 from superjax.core.config import ConfigError
 from superjax.toy import attacks, train
-from superjax.toy.run import run
+from superjax.core.experiment import run
 from superjax.toy.config import ATTACKS
 from superjax.toy.grid import Grid
 

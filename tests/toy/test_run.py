@@ -4,7 +4,7 @@ import jax
 import numpy as np
 
 from superjax.toy import train
-from superjax.toy.run import run
+from superjax.core.experiment import run
 from superjax.toy.grid import Grid
 
 

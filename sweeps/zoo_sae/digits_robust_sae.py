@@ -1,7 +1,7 @@
 """Gorton & Lewis 2025 Figures 5-6 on bundled data: SAEs on robust digit ResNet18s.
 
 Reproduces: the preprint's ResNet18 study in miniature, with nothing to download. Small
-CIFAR-stem ResNet18s (layer1 width 8) train on scikit-learn's 8x8 digits, standard and
+CIFAR-stem ResNet18s (8 channels in layer1) train on scikit-learn's 8x8 digits, standard and
 with PGD-L2 adversarial training at eps 0.5, 1 and 2, as one vmapped program. TopK SAEs
 (k = 2, 4, 8) and ReLU SAEs (L1 weight 10, 3, 1), 8x expansion, then train on every
 stage's activations (each spatial position of each training image is one input), all
@@ -15,6 +15,6 @@ Expected:  (1) robust models' SAEs reconstruct better (nMSE falls with eps) and 
            in deeper stages. The report says, per stage, whether each trend appears.
 """
 
-from superjax.sae_study import SAEStudyConfig
+from superjax.zoo_sae.config import ZooSAEConfig
 
-CONFIG = SAEStudyConfig(name="digits_robust_sae", description=__doc__, source="digits")
+CONFIG = ZooSAEConfig(name="digits_robust_sae", description=__doc__, source="digits")

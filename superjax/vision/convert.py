@@ -1,4 +1,4 @@
-"""PyTorch ResNet18 checkpoints (madrylab `robustness` or torchvision) to `superjax.resnet`.
+"""PyTorch ResNet18 checkpoints (madrylab `robustness` or torchvision) to a converted-model directory.
 
 madrylab files hold {"model" (older: "state_dict"), "epoch", "nat_prec1"/"adv_prec1",
 optimizer state, ...}; the state dict has two copies of the network, `module.model.*` and
@@ -7,7 +7,7 @@ optimizer state, ...}; the state dict has two copies of the network, `module.mod
 dict (optionally with DataParallel's `module.` prefix) converts too, with ImageNet's
 normalisation.
 
-The architecture is read off the tensors: width from conv1's output channels, stem from
+The architecture is read off the tensors: channels from conv1's output channels, stem from
 its kernel size (7: imagenet, 3: cifar), classes from fc. Every other key and shape is
 then checked against the Flax model's variables, so nothing is silently dropped.
 
@@ -24,7 +24,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from superjax import resnet
+from superjax.vision import resnet
 from superjax.core.errors import SuperjaxError
 
 _MADRY_MODEL = "module.model."
@@ -162,18 +162,18 @@ def _normalisation(normalizers: dict[str, np.ndarray], path: Path) -> dict[str, 
 
 
 def _model_of(weights: dict[str, Any], norm: dict[str, tuple], path: Path) -> resnet.ResNet18:
-  """The ResNet18 whose shapes the weights have: width, stem and classes read off them."""
+  """The ResNet18 whose shapes the weights have: channels, stem and classes read off them."""
   for key in ("conv1.weight", "fc.weight"):
     if key not in weights:
       raise SuperjaxError(f"{path}: missing key {key!r}; not a torchvision-style ResNet18")
   conv1, fc = weights["conv1.weight"].shape, weights["fc.weight"].shape
   if len(conv1) != 4 or conv1[1] != 3 or conv1[2] != conv1[3] or conv1[2] not in _STEM_OF_KERNEL:
     raise SuperjaxError(f"{path}: 'conv1.weight' has shape {tuple(conv1)}, expected "
-                        "(width, 3, 7, 7) or (width, 3, 3, 3)")
+                        "(channels, 3, 7, 7) or (channels, 3, 3, 3)")
   if len(fc) != 2:
     raise SuperjaxError(f"{path}: 'fc.weight' has shape {tuple(fc)}, expected (classes, features)")
   return resnet.ResNet18(num_classes=int(fc[0]), stem=_STEM_OF_KERNEL[conv1[2]],
-                         width=int(conv1[0]), **norm)
+                         channels=int(conv1[0]), **norm)
 
 
 def _torch_key(collection: str, path: tuple[str, ...]) -> str:
@@ -216,18 +216,18 @@ def _variables(weights: dict[str, Any], model: resnet.ResNet18, path: Path) -> r
     array = _to_flax(_numpy(weights[key], key, path))
     if array.shape != leaf.shape:
       raise SuperjaxError(f"{path}: {key!r} has shape {tuple(weights[key].shape)}, expected "
-                          f"{_torch_shape(leaf.shape)} for a {model.stem}-stem, width-"
-                          f"{model.width}, {model.num_classes}-class ResNet18")
+                          f"{_torch_shape(leaf.shape)} for a {model.stem}-stem, "
+                          f"{model.channels}-channel, {model.num_classes}-class ResNet18")
     arrays.append(array.astype(leaf.dtype))
   return jax.tree_util.tree_unflatten(treedef, arrays)
 
 
 def convert_resnet18(ckpt_path: str | os.PathLike, out_dir: str | os.PathLike) -> dict[str, Any]:
-  """Convert a PyTorch ResNet18 checkpoint into a `superjax.resnet` checkpoint directory.
+  """Convert a PyTorch ResNet18 checkpoint into a converted-model directory (superjax.vision.resnet).
 
   Args:
     ckpt_path: a madrylab `robustness` checkpoint or a torchvision-style state dict.
-    out_dir: where `resnet.save` writes; read it back with `superjax.resnet.load`.
+    out_dir: where `resnet.save` writes; read it back with `superjax.vision.resnet.load`.
 
   Returns:
     {"out": out_dir, "architecture": resnet.architecture(model), "source": metadata}, the

@@ -8,7 +8,7 @@ Module names follow torchvision's with "." replaced by "_" (`layer2_0/downsample
 Padding is explicit everywhere: `'SAME'` pads stride-2 layers asymmetrically and would not
 match PyTorch.
 
-A converted checkpoint is a directory holding `variables/` (orbax) and `resnet18.json`
+A converted-model directory holds `variables/` (orbax) and `resnet18.json`
 (architecture, normalisation constants and the source's metadata); `load` reads it.
 """
 
@@ -67,7 +67,7 @@ class ResNet18(nn.Module):
     num_classes: outputs of the final linear layer.
     stem: "imagenet" (7x7 stride-2 conv, pad 3, then 3x3 stride-2 max-pool, pad 1) or
       "cifar" (3x3 stride-1 conv, pad 1, no max-pool).
-    width: channels of layer1; layer2..4 have 2, 4 and 8 times as many.
+    channels: channels of layer1; layer2..4 have 2, 4 and 8 times as many.
     mean, std: per-channel normalisation applied inside the model, RGB order.
 
   In training mode the running variance is updated with the biased batch variance (flax),
@@ -75,7 +75,7 @@ class ResNet18(nn.Module):
   """
   num_classes: int = 1000
   stem: str = "imagenet"
-  width: int = 64
+  channels: int = 64
   mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
   std: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
@@ -89,8 +89,8 @@ class ResNet18(nn.Module):
         the running averages) instead of the running averages.
 
     Returns:
-      logits (N, num_classes) and {"layer1": (N, H1, W1, width), ..., "layer4":
-      (N, H4, W4, 8 width)}; with the imagenet stem H1 = H/4 and H4 = H/32 (rounded up).
+      logits (N, num_classes) and {"layer1": (N, H1, W1, channels), ...,
+      "layer4": (N, H4, W4, 8 channels)}; with the imagenet stem H1 = H/4 and H4 = H/32 (rounded up).
     """
     if self.stem not in _STEMS:
       raise SuperjaxError(f"stem: {self.stem!r} is not one of {', '.join(_STEMS)}")
@@ -100,19 +100,19 @@ class ResNet18(nn.Module):
     mean, std = (jnp.asarray(c, x.dtype).reshape(1, 1, 1, 3) for c in (self.mean, self.std))
     x = (x - mean) / std
     if self.stem == "imagenet":
-      x = nn.Conv(self.width, (7, 7), 2, padding=((3, 3), (3, 3)), use_bias=False, name="conv1")(x)
+      x = nn.Conv(self.channels, (7, 7), 2, padding=((3, 3), (3, 3)), use_bias=False, name="conv1")(x)
     else:
-      x = nn.Conv(self.width, (3, 3), 1, padding=_PAD1, use_bias=False, name="conv1")(x)
+      x = nn.Conv(self.channels, (3, 3), 1, padding=_PAD1, use_bias=False, name="conv1")(x)
     x = nn.relu(_batch_norm(train, "bn1")(x))
     if self.stem == "imagenet":
       # flax pads pools with -inf, as PyTorch's MaxPool2d does.
       x = nn.max_pool(x, (3, 3), strides=(2, 2), padding=_PAD1)
     features = {}
     for stage, stage_name in enumerate(STAGES):
-      width = self.width * 2 ** stage
+      channels = self.channels * 2 ** stage
       for block in range(2):
         strides = 2 if stage > 0 and block == 0 else 1
-        x = BasicBlock(width, strides, name=f"{stage_name}_{block}")(x, train)
+        x = BasicBlock(channels, strides, name=f"{stage_name}_{block}")(x, train)
       features[stage_name] = x
     x = jnp.mean(x, axis=(1, 2))
     return nn.Dense(self.num_classes, name="fc")(x), features
@@ -134,7 +134,7 @@ def abstract_variables(model: ResNet18) -> Variables:
 
 def architecture(model: ResNet18) -> dict[str, Any]:
   """The fields that rebuild `model`, as JSON-ready values."""
-  return {"num_classes": model.num_classes, "stem": model.stem, "width": model.width,
+  return {"num_classes": model.num_classes, "stem": model.stem, "channels": model.channels,
           "mean": list(model.mean), "std": list(model.std)}
 
 
@@ -177,21 +177,32 @@ class LoadedResNet18:
     metadata: the source's metadata recorded at conversion.
   """
 
-  def __init__(self, model: ResNet18, variables: Variables, metadata: dict[str, Any]):
+  def __init__(self, model: ResNet18, variables: Variables, metadata: dict[str, Any] | None = None):
     self.model = model
     self.variables = variables
-    self.metadata = metadata
-    # Variables are arguments, not closed-over constants, so they are not baked into the HLO.
-    self._logits = jax.jit(lambda v, x: model.apply(v, x)[0])
-    self._features = jax.jit(lambda v, x: model.apply(v, x)[1])
+    self.metadata = metadata or {}
 
   def __call__(self, x: jax.Array) -> jax.Array:
     """x: (N, H, W, 3) in [0, 1] -> logits (N, num_classes)."""
-    return self._logits(self.variables, x)
+    return logits(self.model, self.variables, x)
 
   def features(self, x: jax.Array) -> dict[str, jax.Array]:
     """x: (N, H, W, 3) in [0, 1] -> {"layer1": (N, H1, W1, C1), ..., "layer4": ...} NHWC."""
-    return self._features(self.variables, x)
+    return features(self.model, self.variables, x)
+
+
+# Jitted once per architecture (the flax module is hashable), not once per model: the
+# variables are arguments, not constants baked into the program.
+@functools.partial(jax.jit, static_argnames=("model",))
+def logits(model: ResNet18, variables: Variables, x: jax.Array) -> jax.Array:
+  """Eval-mode logits (N, num_classes) of images x (N, H, W, 3) in [0, 1]."""
+  return model.apply(variables, x, train=False)[0]
+
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def features(model: ResNet18, variables: Variables, x: jax.Array) -> dict[str, jax.Array]:
+  """Eval-mode outputs of the four residual stages, NHWC."""
+  return model.apply(variables, x, train=False)[1]
 
 
 def load(directory: str | os.PathLike) -> LoadedResNet18:
@@ -203,13 +214,16 @@ def load(directory: str | os.PathLike) -> LoadedResNet18:
   directory = Path(directory).absolute()
   meta_path = directory / META_FILE
   if not meta_path.is_file():
-    raise SuperjaxError(f"{directory} is not a ResNet18 checkpoint (no {META_FILE}); "
+    raise SuperjaxError(f"{directory} is not a converted-model directory (no {META_FILE}); "
                         "write one with `superjax convert-resnet18`")
   try:
     meta = json.loads(meta_path.read_text())
     arch = meta["architecture"]
+    if "width" in arch:
+      raise SuperjaxError(f"{meta_path} was written by an older superjax (its 'width' is now "
+                          "'channels'); convert the checkpoint again")
     model = ResNet18(num_classes=int(arch["num_classes"]), stem=str(arch["stem"]),
-                     width=int(arch["width"]), mean=tuple(map(float, arch["mean"])),
+                     channels=int(arch["channels"]), mean=tuple(map(float, arch["mean"])),
                      std=tuple(map(float, arch["std"])))
   except (ValueError, KeyError, TypeError) as e:
     raise SuperjaxError(f"{meta_path} is damaged ({type(e).__name__}: {e}); convert again") from e

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from superjax import image_attacks
+from superjax.vision import attacks as image_attacks
 
 EPS_LINF = 0.1
 EPS_L2 = 1.0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from superjax import images
+from superjax.vision import images
 from superjax.core.errors import SuperjaxError
 
 

@@ -12,7 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from superjax import cli, convert, resnet
+from superjax import cli
+from superjax.vision import convert, resnet
 from superjax.core.errors import SuperjaxError
 
 MEAN = (0.4914, 0.4822, 0.4465)  # not ImageNet's, so the test sees they are read
@@ -128,7 +129,7 @@ def test_madrylab_checkpoint_matches_pytorch(imagenet_model, tmp_path, capsys):
     torch.load(ckpt, weights_only=True)
   assert cli.main(["convert-resnet18", str(ckpt), "--out", str(tmp_path / "jax")]) == 0
   out = capsys.readouterr().out
-  assert "imagenet stem, width 64, 1000 classes" in out and "epoch=90" in out
+  assert "imagenet stem, 64 channels, 1000 classes" in out and "epoch=90" in out
 
   f = resnet.load(tmp_path / "jax")
   assert f.metadata["format"] == "madrylab" and f.metadata["epoch"] == 90
@@ -171,7 +172,7 @@ def test_cifar_stem_and_width(tmp_path):
   torch.save(_madrylab(model), tmp_path / "cifar.pt")
   done = convert.convert_resnet18(tmp_path / "cifar.pt", tmp_path / "jax")
   assert done["architecture"] | {"mean": None, "std": None} == {
-      "num_classes": 10, "stem": "cifar", "width": 16, "mean": None, "std": None}
+      "num_classes": 10, "stem": "cifar", "channels": 16, "mean": None, "std": None}
   f = resnet.load(tmp_path / "jax")
   images = _images(3, 16, seed=1)
   ref_logits, ref_features = _torch_forward(model, images)
@@ -260,15 +261,21 @@ def test_missing_torch_says_how_to_install(monkeypatch):
 
 
 def test_load_reports_missing_or_damaged_checkpoints(tmp_path):
-  with pytest.raises(SuperjaxError, match="is not a ResNet18 checkpoint"):
+  with pytest.raises(SuperjaxError, match="is not a converted-model directory"):
     resnet.load(tmp_path / "nothing")
-  model = resnet.ResNet18(num_classes=3, stem="cifar", width=4)
+  model = resnet.ResNet18(num_classes=3, stem="cifar", channels=4)
   variables = jax.tree.map(lambda a: np.zeros(a.shape, a.dtype), resnet.abstract_variables(model))
   resnet.save(tmp_path / "ok", model, variables, {"note": "zeros"})
   assert resnet.load(tmp_path / "ok").metadata == {"note": "zeros"}
   meta = json.loads((tmp_path / "ok" / resnet.META_FILE).read_text())
-  assert meta["architecture"] == {"num_classes": 3, "stem": "cifar", "width": 4,
+  assert meta["architecture"] == {"num_classes": 3, "stem": "cifar", "channels": 4,
                                   "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+  # Metadata from before `width` was renamed `channels` is refused in one line.
+  old = dict(meta, architecture={**meta["architecture"], "width": 4})
+  (tmp_path / "ok" / resnet.META_FILE).write_text(json.dumps(old))
+  with pytest.raises(SuperjaxError, match="'width' is now 'channels'"):
+    resnet.load(tmp_path / "ok")
+  (tmp_path / "ok" / resnet.META_FILE).write_text(json.dumps(meta))
   for path in sorted((tmp_path / "ok" / resnet.VARIABLES_DIR).rglob("*")):
     if path.is_file():
       path.write_bytes(b"\0" * 7)

@@ -1,0 +1,120 @@
+"""The experiment contract, the registry of experiments, and how any of them runs.
+
+An experiment family (superjax.toy, superjax.zoo_sae, superjax.uand, ...) provides one
+`Experiment`: its config type, how it trains and measures into a run directory, and how it
+reports and draws from saved results. Sweep files build a config; its class names the
+experiment (`Config.EXPERIMENT`), and saved results name it too (attrs["experiment"]), so
+`superjax plot` and `superjax report` find the family of any finished run.
+
+`run` does for every experiment what no family should do again: prepare the run directory
+(or refuse a different config in it), return a finished run's results, count progress,
+write results and manifest atomically on the primary process, and label the results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import importlib
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import xarray as xr
+
+from superjax.core import distributed, rundir
+from superjax.core.config import Config
+from superjax.core.errors import SuperjaxError
+from superjax.core.loop import say
+from superjax.core.progress import Progress
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+  """What a family provides.
+
+  Attributes:
+    name: registry key, stored in results as attrs["experiment"].
+    config: the frozen Config subclass its sweep files build.
+    run: (cfg, run_dir, progress) -> (dataset, timings): trains through the core loop
+      (state under run_dir/state, resuming) and measures; progress counts model-steps.
+    total_steps: cfg -> model-steps of every training pass (the progress bar's total).
+    report: dataset -> text, from saved results.
+    figures: dataset -> {name: matplotlib Figure}, from saved results.
+    tiny: () -> a config that runs in seconds (examples and the contract test).
+  """
+
+  name: str
+  config: type[Config]
+  run: Callable[[Config, Path, Progress], tuple[xr.Dataset, dict]]
+  total_steps: Callable[[Config], int]
+  report: Callable[[xr.Dataset], str]
+  figures: Callable[[xr.Dataset], dict]
+  tiny: Callable[[], Config]
+
+
+# name -> "module:attribute" of its Experiment, imported when first needed.
+_REGISTERED: dict[str, str] = {}
+
+
+def register(name: str, where: str) -> None:
+  """Registers the Experiment found at `where` ("package.module:ATTRIBUTE") as `name`."""
+  _REGISTERED[name] = where
+
+
+def names() -> list[str]:
+  return list(_REGISTERED)
+
+
+def get(name: str) -> Experiment:
+  if name not in _REGISTERED:
+    raise SuperjaxError(f"unknown experiment {name!r}; known: {', '.join(_REGISTERED)}")
+  module, attribute = _REGISTERED[name].split(":")
+  return getattr(importlib.import_module(module), attribute)
+
+
+def of_config(cfg) -> Experiment:
+  """The experiment that runs `cfg`."""
+  name = getattr(type(cfg), "EXPERIMENT", "")
+  if not isinstance(cfg, Config) or name not in _REGISTERED:
+    raise SuperjaxError(f"CONFIG is a {type(cfg).__name__}, not the config of any experiment "
+                        f"({', '.join(_REGISTERED)})")
+  return get(name)
+
+
+def of_dataset(dataset: xr.Dataset) -> Experiment:
+  """The experiment that made `dataset`."""
+  name = dataset.attrs.get("experiment", "")
+  if name not in _REGISTERED:
+    raise SuperjaxError(f"results name an unknown experiment {name!r}")
+  return get(name)
+
+
+def config_of(dataset: xr.Dataset) -> Config:
+  """The config saved with `dataset`."""
+  return of_dataset(dataset).config.from_dict(json.loads(dataset.attrs["config"]))
+
+
+def run(cfg: Config, run_dir: str | Path, fresh: bool = False,
+        show_progress: bool = True) -> xr.Dataset:
+  """Runs `cfg`'s experiment in `run_dir` (resuming a killed run, or loading a finished
+  one) and saves its results; returns them."""
+  experiment = of_config(cfg)
+  run_dir = Path(run_dir)
+  # One process checks and prepares the directory; the others share its verdict.
+  distributed.on_primary(str(run_dir), lambda: rundir.prepare(cfg, run_dir, fresh))
+  if rundir.is_finished(run_dir):
+    say(f"{run_dir} already holds the finished run; loading its results")
+    return rundir.load(run_dir)
+  started = datetime.datetime.now(datetime.timezone.utc)
+  t0 = time.perf_counter()
+  progress = Progress(experiment.total_steps(cfg), cfg.name,
+                      enabled=show_progress and distributed.is_primary())
+  dataset, timings = experiment.run(cfg, run_dir, progress)
+  dataset.attrs.update(experiment=experiment.name, sweep=cfg.name, config=cfg.to_json())
+  timings = dict(timings, total_seconds=round(time.perf_counter() - t0, 3))
+  if distributed.is_primary():
+    rundir.save(dataset, run_dir, rundir.manifest(cfg, timings, started))
+  distributed.barrier("superjax_saved_results")
+  return dataset

@@ -1,0 +1,46 @@
+"""ReLU SAE with a decoder-norm-weighted L1 penalty (Anthropic, April 2024 update).
+
+f = ReLU(W_enc x + b_enc), x_hat = W_dec^T f + b_dec, loss = mean over the batch of
+||x - x_hat||^2 + lambda sum_i f_i ||W_dec[i]||. Decoder rows start at norm `init_norm` with
+W_enc = W_dec and are unconstrained; lambda ramps up from 0 over the first `l1_warmup` of
+training. The run's lambda is its traced `hp.l1`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from superjax.sae.dictionary import decode
+from superjax.sae.kinds import Kind, Params
+
+
+def init(directions: jax.Array, sample: jax.Array, settings) -> Params:
+  W_dec = settings.init_norm * directions
+  L, d = directions.shape
+  return {"W_enc": W_dec, "b_enc": jnp.zeros((L,)), "W_dec": W_dec, "b_dec": jnp.zeros((d,))}
+
+
+def encode(params: Params, x: jax.Array, k: jax.Array, settings=None) -> jax.Array:
+  """(..., d) standardised inputs -> (..., L) ReLU(W_enc x + b_enc)."""
+  pre = x @ params["W_enc"].T
+  return jax.nn.relu(pre + params["b_enc"].reshape((1,) * (pre.ndim - 1) + (-1,)))
+
+
+def loss_at(params: Params, x: jax.Array, l1: jax.Array) -> tuple[jax.Array, dict]:
+  """mean_batch(||x - x_hat||^2 + l1 sum_i f_i ||W_dec[i]||) for x (B, d), and {z, x_hat}."""
+  z = encode(params, x, jnp.int32(0))
+  x_hat = decode(params, z)
+  reconstruction = jnp.mean(jnp.sum((x - x_hat) ** 2, axis=-1))
+  # Weighting by decoder norms stops the penalty being dodged by shrinking f and growing W_dec.
+  sparsity = jnp.mean(z @ jnp.linalg.norm(params["W_dec"], axis=-1))
+  return reconstruction + l1 * sparsity, {"z": z, "x_hat": x_hat}
+
+
+def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
+         step: jax.Array) -> tuple[jax.Array, dict]:
+  warmup_steps = max(round(settings.l1_warmup * settings.steps), 1)
+  return loss_at(params, x, hp.l1 * jnp.minimum(1.0, (step + 1) / warmup_steps))
+
+
+KIND = Kind(name="relu", init=init, encode=encode, loss=loss)

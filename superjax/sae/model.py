@@ -1,0 +1,188 @@
+"""One SAE: its static settings, its per-run hyperparameters, and the trained dictionary
+with the standardisation of its inputs.
+
+Every kind works on standardised activations x = (a - mean) / scale, where mean and scale
+are fitted on each source's (model's or layer's) training activations and stored with the
+SAE, so activations of different models are on one footing (Gorton & Lewis 2025, App. A).
+Latent i has an encoder row W_enc[i] and a decoder row (dictionary vector) W_dec[i].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from superjax.core.config import ConfigError
+from superjax.sae.dictionary import decode, last_axis
+from superjax.sae.kinds import KINDS
+
+Params = dict[str, jax.Array]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  """Static settings shared by every SAE of one program (shapes, schedule, recipe).
+
+  Attributes:
+    kind: a registered kind (superjax.sae.kinds.KINDS): "relu", "topk", ...
+    d_in: activation width d.
+    expansion: latents per input dimension; n_latents = expansion * d_in.
+    k_max: the largest k of any run (TopK); the static size of `lax.top_k`.
+    k_aux: dead latents used by AuxK, capped at n_latents.
+    aux_coef: weight of the AuxK loss.
+    dead_tokens: a latent is dead after this many training inputs without firing.
+    batch: training inputs per step.
+    steps: optimiser steps.
+    l1_warmup: fraction of steps over which the L1 coefficient ramps up from 0 (ReLU).
+    lr_decay: final fraction of steps over which the learning rate decays to 0.
+    grad_clip: global gradient-norm clip.
+    init_norm: decoder row norm at initialisation (ReLU; TopK rows have unit norm).
+    per_dimension: standardise each dimension by its own standard deviation; False
+      divides by one scale per source, the root mean variance over dimensions.
+  """
+
+  kind: str = "topk"
+  d_in: int = 64
+  expansion: int = 8
+  k_max: int = 64
+  k_aux: int = 512
+  aux_coef: float = 1.0
+  dead_tokens: int = 10_000_000
+  batch: int = 4096
+  steps: int = 10_000
+  l1_warmup: float = 0.05
+  lr_decay: float = 0.2
+  grad_clip: float = 1.0
+  init_norm: float = 0.1
+  per_dimension: bool = True
+
+  def __post_init__(self):
+    if self.kind not in KINDS:
+      raise ConfigError(f"kind must be one of {tuple(KINDS)}, got {self.kind!r}")
+    for name in ("d_in", "expansion", "k_max", "k_aux", "dead_tokens", "batch", "steps"):
+      if int(getattr(self, name)) < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+    if self.kind == "topk" and self.k_max > self.n_latents:
+      raise ConfigError(f"k_max must be <= n_latents = {self.n_latents}, got {self.k_max}")
+    for name in ("l1_warmup", "lr_decay"):
+      if not 0.0 <= getattr(self, name) <= 1.0:
+        raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+    for name in ("grad_clip", "init_norm"):
+      if not getattr(self, name) > 0:
+        raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}")
+    if not self.aux_coef >= 0:
+      raise ConfigError(f"aux_coef must be >= 0, got {self.aux_coef!r}")
+
+  @property
+  def n_latents(self) -> int:
+    return self.d_in * self.expansion
+
+  @property
+  def k_aux_used(self) -> int:
+    return min(self.k_aux, self.n_latents)
+
+
+@flax.struct.dataclass
+class SAEHParams:
+  """Per-run hyperparameters, traced (scalars for one run, shape (runs,) for many)."""
+
+  k: jax.Array  # int32 active latents per input (TopK; ignored by ReLU)
+  l1: jax.Array  # float32 L1 coefficient lambda (ReLU; ignored by TopK)
+  lr: jax.Array  # float32 peak learning rate
+  source: jax.Array  # int32 index of the run's activation matrix (model or layer)
+  seed: jax.Array  # int32
+
+
+def hparams(settings: Settings, k=None, l1=(5.0,), lr=(5e-4,), source=(0,),
+            seed=(0,)) -> tuple[SAEHParams, tuple[int, ...]]:
+  """The Cartesian product of the given values as a flat run axis (k defaults to k_max).
+
+  The default l1 is the April 2024 update's lambda = 5, set for inputs scaled so that
+  E||x||^2 is about d, as per-dimension standardisation makes it.
+
+  Returns:
+    The hyperparameters, each of shape (runs,), ordered as
+    itertools.product(source, k, l1, lr, seed), and the grid shape
+    (len(source), len(k), len(l1), len(lr), len(seed)) to reshape per-run results.
+  """
+  k = (settings.k_max,) if k is None else k
+  for value in k:
+    if not 1 <= int(value) <= settings.k_max:
+      raise ConfigError(f"k must be in [1, k_max = {settings.k_max}], got {value!r}")
+  for name, values in (("l1", l1), ("lr", lr)):
+    if any(not float(v) >= 0 for v in values):
+      raise ConfigError(f"{name} must be >= 0, got {values!r}")
+  rows = list(itertools.product(source, k, l1, lr, seed))
+  column = lambda i, dtype: np.asarray([r[i] for r in rows], dtype)  # noqa: E731
+  hp = SAEHParams(source=column(0, np.int32), k=column(1, np.int32), l1=column(2, np.float32),
+                  lr=column(3, np.float32), seed=column(4, np.int32))
+  return hp, (len(source), len(k), len(l1), len(lr), len(seed))
+
+
+@flax.struct.dataclass
+class SAE:
+  """One trained SAE with its standardisation (a leading run axis when stacked)."""
+
+  params: Params  # W_enc (L, d), b_enc (L,), W_dec (L, d), b_dec (d,)
+  mean: jax.Array  # (d,) subtracted from raw activations
+  scale: jax.Array  # (d,) divides them after
+  k: jax.Array  # () int32 active latents (TopK)
+  settings: Settings = flax.struct.field(pytree_node=False, default=Settings())
+
+
+def fit_standardizer(acts: jax.Array, per_dimension: bool = True) -> tuple[jax.Array, jax.Array]:
+  """Mean and scale of one source's training activations.
+
+  Args:
+    acts: (tokens, d) raw activations.
+    per_dimension: scale is each dimension's standard deviation; otherwise the root of the
+      mean variance over dimensions, repeated d times.
+
+  Returns:
+    mean (d,) and scale (d,); a constant dimension gets scale 1.
+  """
+  mean = jnp.mean(acts, axis=0)
+  var = jnp.mean((acts - mean[None, :]) ** 2, axis=0)
+  if not per_dimension:
+    var = jnp.full_like(var, jnp.mean(var))
+  return mean, jnp.where(var > 0, jnp.sqrt(var), 1.0)
+
+
+@functools.partial(jax.jit, static_argnames=("per_dimension",))
+def standardizers(acts: jax.Array, per_dimension: bool = True) -> tuple[jax.Array, jax.Array]:
+  """(sources, tokens, d) activations -> per-source mean and scale, each (sources, d)."""
+  return jax.vmap(functools.partial(fit_standardizer, per_dimension=per_dimension))(acts)
+
+
+def standardize(sae: SAE, acts: jax.Array) -> jax.Array:
+  """(..., d) raw activations -> (..., d) the SAE's standardised inputs."""
+  return (acts - last_axis(sae.mean, acts)) / last_axis(sae.scale, acts)
+
+
+def encode(sae: SAE, acts: jax.Array) -> jax.Array:
+  """Latents of raw activations (standardised with the SAE's own mean and scale).
+
+  Args:
+    sae: one SAE (no run axis).
+    acts: (..., d) raw activations, e.g. (N, d) or (N, H, W, d) feature maps.
+
+  Returns:
+    (..., L) latent activations; L0 of input i is `jnp.sum(z[i] > 0)`.
+  """
+  return KINDS[sae.settings.kind].encode(sae.params, standardize(sae, acts), sae.k, sae.settings)
+
+
+def l0(sae: SAE, acts: jax.Array) -> jax.Array:
+  """(..., d) raw activations -> (...,) number of active latents of each input."""
+  return jnp.sum(encode(sae, acts) > 0, axis=-1)
+
+
+def reconstruct(sae: SAE, z: jax.Array) -> jax.Array:
+  """(..., L) latents -> (..., d) reconstruction in the standardised space."""
+  return decode(sae.params, z)

@@ -1,0 +1,121 @@
+"""A zoo of image classifiers trained standard or adversarially: ONE classifier's training
+as pure functions, vmapped over runs (each eps and seed a run) by the core loop.
+
+Each step takes a minibatch, replaces it with PGD-L2 adversarial examples of norm eps
+(Madry et al. 2018; eps = 0 leaves the images unchanged, which is standard training) and
+takes an Adam step (cosine decay) on the cross-entropy. The attack runs the model with
+batch statistics, as the training step does, but its BatchNorm updates are discarded:
+only the step on the adversarial batch moves them.
+
+A run's key is fold_in(key(base_seed), seed): runs of one seed share initialisation and
+minibatches and differ only in their attack budget. The training images are the loop's
+shared `data` = {"x": (N, H, W, 3) in [0, 1], "y": (N,) labels}.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+
+from superjax.core import loop
+from superjax.vision import attacks
+from superjax.vision.resnet import ResNet18, Variables
+
+
+@flax.struct.dataclass
+class ZooHParams:
+  """Per-run hyperparameters, traced."""
+
+  eps: jax.Array  # L2 budget of the training attack; 0 for standard training
+  seed: jax.Array
+
+
+@flax.struct.dataclass
+class ClassifierState:
+  params: dict
+  batch_stats: dict
+  opt_state: optax.OptState
+  key: jax.Array  # raw key data of the run's minibatch and attack stream
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  """Static training settings."""
+
+  steps: int
+  batch: int
+  lr: float
+  attack_steps: int
+
+
+def _optimizer(settings: Settings) -> optax.GradientTransformation:
+  return optax.adam(optax.cosine_decay_schedule(settings.lr, settings.steps))
+
+
+def _train_logits(model: ResNet18, params, batch_stats, x):
+  """Logits with batch statistics, and the BatchNorm running averages they update."""
+  (logits, _), updates = model.apply({"params": params, "batch_stats": batch_stats}, x,
+                                     train=True, mutable=["batch_stats"])
+  return logits, updates["batch_stats"]
+
+
+def init_state(model: ResNet18, settings: Settings, key: jax.Array, hp: ZooHParams,
+               data: dict) -> ClassifierState:
+  init_key, data_key = jax.random.split(key)
+  variables = model.init(init_key, data["x"][:1], train=False)
+  return ClassifierState(params=variables["params"], batch_stats=variables["batch_stats"],
+                         opt_state=_optimizer(settings).init(variables["params"]),
+                         key=jax.random.key_data(data_key))
+
+
+def train_step(model: ResNet18, settings: Settings, state: ClassifierState, hp: ZooHParams,
+               t: jax.Array, data: dict) -> tuple[ClassifierState, dict[str, jax.Array]]:
+  """One Adam step on PGD-L2 examples (budget hp.eps) of minibatch t."""
+  x, y = data["x"], data["y"]
+  step_key = jax.random.fold_in(jax.random.wrap_key_data(state.key), t)
+  index = jax.random.randint(step_key, (settings.batch,), 0, x.shape[0])
+  xb, yb = x[index], y[index]
+  attack_logits = lambda z: _train_logits(model, state.params, state.batch_stats, z)[0]  # noqa: E731
+  x_adv = jax.lax.stop_gradient(attacks.pgd_l2(
+      jax.random.fold_in(step_key, 1), attack_logits, xb, yb, hp.eps, settings.attack_steps))
+
+  def loss_fn(params):
+    logits, batch_stats = _train_logits(model, params, state.batch_stats, x_adv)
+    return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean(), batch_stats
+
+  (loss, batch_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  updates, opt_state = _optimizer(settings).update(grads, state.opt_state, state.params)
+  return state.replace(params=optax.apply_updates(state.params, updates),
+                       batch_stats=batch_stats, opt_state=opt_state), {"loss": loss}
+
+
+def program(model: ResNet18, settings: Settings, name: str = "zoo") -> loop.Program:
+  """The core loop's view of one architecture: each run one classifier."""
+  return loop.Program(
+      name=name,
+      init=lambda key, hp, data: init_state(model, settings, key, hp, data),
+      step=lambda state, hp, t, data: train_step(model, settings, state, hp, t, data))
+
+
+def run_key(base_seed: int, seed: jax.Array) -> jax.Array:
+  return jax.random.fold_in(jax.random.key(base_seed), seed)
+
+
+def variables_of(states: ClassifierState, run: int) -> Variables:
+  """Run `run`'s {"params", "batch_stats"} from states with a leading run axis."""
+  return jax.tree.map(lambda a: a[run], {"params": states.params,
+                                         "batch_stats": states.batch_stats})
+
+
+def logits_fn(model: ResNet18, variables: Variables):
+  """Eval-mode classifier x -> logits for attacks and accuracy."""
+  return lambda x: model.apply(variables, x, train=False)[0]
+
+
+def accuracy(model: ResNet18, variables: Variables, x: jax.Array, y: jax.Array) -> jax.Array:
+  """Fraction of x classified as y (eval mode)."""
+  return jnp.mean(jnp.argmax(logits_fn(model, variables)(x), axis=-1) == y)

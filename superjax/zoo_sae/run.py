@@ -1,0 +1,217 @@
+"""Runs the zoo-SAE study: two kinds of training pass through the core loop, and the
+measurements between them.
+
+1. The zoo ("digits"): small CIFAR-stem ResNet18s trained standard and with PGD-L2
+   adversarial training at each of `train_eps`, one run each, as one vmapped pass
+   (state/zoo). With "converted", the zoo is read from converted-model directories.
+2. Measurements: the evaluation images attacked (FGSM, PGD-Linf) against each model, the
+   models' accuracies, and each stage's activation tokens of the training and evaluation
+   images. The trained zoo is read back from its saved state, not kept from pass 1.
+3. SAEs: for each stage and kind, one pass (state/sae_<layer>_<kind>) whose runs are every
+   model x sparsity; each SAE is measured at the end on the clean and attacked tokens.
+
+A killed run resumes inside whichever pass it was in; the measurements between passes
+are recomputed (they are deterministic).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from superjax.core import loop, rundir
+from superjax.core.errors import SuperjaxError
+from superjax.core.progress import Progress
+from superjax.sae import train as sae_train
+from superjax.sae.model import Settings, hparams
+from superjax.vision import attacks, images, resnet, zoo
+from superjax.zoo_sae.config import ATTACKS, ZooSAEConfig
+from superjax.zoo_sae.tokens import stage_tokens
+
+ZOO_PASS = "zoo"
+# Offsets of the base seed for each random stream, so streams never share a key.
+_ZOO_SEED, _ATTACK_SEED, _SAE_SEED = 0, 1, 2
+
+
+def _zoo_settings(cfg: ZooSAEConfig) -> tuple[zoo.Settings, loop.Schedule]:
+  settings = zoo.Settings(steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.train_lr,
+                          attack_steps=cfg.train_attack_steps)
+  return settings, loop.Schedule(steps=cfg.train_steps, log_every=cfg.log_every,
+                                 checkpoint_every=cfg.checkpoint_every)
+
+
+def _timing(trained: loop.Trained) -> dict:
+  return {"compile_seconds": trained.compile_seconds, "train_seconds": trained.seconds}
+
+
+def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: dict):
+  """Trains (or resumes) the digits zoo; returns the models read back from their saved
+  state, the images the SAEs train on and the labelled evaluation images."""
+  x_train, y_train, x_test, y_test = images.digits(seed=cfg.base_seed)
+  if cfg.eval_images > len(x_test):
+    raise SuperjaxError(f"eval_images: the digits test split holds {len(x_test)} images "
+                        f"(got {cfg.eval_images})")
+  mean = tuple(float(v) for v in x_train.mean(axis=(0, 1, 2)))
+  std = tuple(float(v) for v in x_train.std(axis=(0, 1, 2)))
+  model = resnet.ResNet18(num_classes=10, stem="cifar", channels=cfg.channels, mean=mean,
+                          std=std)
+  settings, schedule = _zoo_settings(cfg)
+  hps = zoo.ZooHParams(eps=np.asarray(cfg.train_eps, np.float32),
+                       seed=np.zeros(len(cfg.train_eps), np.int32))
+  keys = jax.vmap(lambda seed: zoo.run_key(cfg.base_seed + _ZOO_SEED, seed))(hps.seed)
+  program = zoo.program(model, settings, ZOO_PASS)
+  data = {"x": x_train, "y": y_train}
+  meta = {"config": cfg.computed_part()}
+  state_dir = run_dir / rundir.STATE_DIR / ZOO_PASS
+  timings[ZOO_PASS] = _timing(loop.train(program, keys, hps, schedule, state_dir, data=data,
+                                         meta=meta, progress=progress))
+  states = loop.final_states(program, keys, hps, schedule, state_dir, data=data, meta=meta)
+  members = [resnet.LoadedResNet18(model, zoo.variables_of(states, i))
+             for i in range(len(cfg.train_eps))]
+  return members, x_train, (x_test[:cfg.eval_images], y_test[:cfg.eval_images])
+
+
+def _converted_zoo(cfg: ZooSAEConfig):
+  members = [resnet.load(path) for path in cfg.model_dirs]
+  paths, labels, _ = images.list_images(cfg.image_dir)
+  wanted = cfg.images + cfg.eval_images
+  if len(paths) < wanted:
+    raise SuperjaxError(f"image_dir {cfg.image_dir} holds {len(paths)} images; the study "
+                        f"needs images + eval_images = {wanted}")
+  order = np.random.default_rng(cfg.base_seed).permutation(len(paths))
+  load = lambda idx: np.stack([images.load_image(paths[i]) for i in idx])  # noqa: E731
+  test = order[cfg.images:wanted]
+  return members, load(order[:cfg.images]), (load(test), labels[test].astype(np.int32))
+
+
+@functools.partial(jax.jit, static_argnames=("model", "attack", "steps"))
+def _attack(model: resnet.ResNet18, variables, attack: str, key: jax.Array, x: jax.Array,
+            y: jax.Array, eps: float, steps: int) -> jax.Array:
+  return attacks.attack(attack, key, lambda z: resnet.logits(model, variables, z), x, y, eps,
+                        steps)
+
+
+def _attacked(cfg: ZooSAEConfig, member: resnet.LoadedResNet18, x: np.ndarray,
+              y: np.ndarray) -> dict[str, np.ndarray]:
+  """Adversarial versions of the evaluation images under each of ATTACKS."""
+  key = jax.random.key(cfg.base_seed + _ATTACK_SEED)
+  return {name: np.concatenate([np.asarray(_attack(
+      member.model, member.variables, name, jax.random.fold_in(key, i),
+      jnp.asarray(x[i:i + 128]), jnp.asarray(y[i:i + 128]), cfg.attack_eps, cfg.attack_steps))
+      for i in range(0, len(x), 128)]) for name in ATTACKS}
+
+
+def _accuracy(member: resnet.LoadedResNet18, x: np.ndarray, y: np.ndarray) -> float:
+  logits = np.concatenate([np.asarray(member(x[i:i + 256])) for i in range(0, len(x), 256)])
+  return float(np.mean(np.argmax(logits, axis=-1) == y))
+
+
+def _sae_settings(cfg: ZooSAEConfig, kind: str, d: int, tokens: int) -> Settings:
+  latents = cfg.expansion * d
+  return Settings(kind=kind, d_in=d, expansion=cfg.expansion,
+                  k_max=min(max(cfg.k), latents), k_aux=min(512, latents),
+                  batch=min(cfg.sae_batch, tokens), steps=cfg.sae_steps,
+                  # A latent is dead after about one pass over the training tokens without
+                  # firing: short studies would otherwise never use AuxK.
+                  dead_tokens=max(tokens, cfg.sae_batch))
+
+
+def _sae_runs(cfg: ZooSAEConfig, settings: Settings, models: int):
+  """The pass's runs, (model, sparsity) flattened: TopK varies k, other kinds l1."""
+  if settings.kind == "topk":
+    hp, _ = hparams(settings, k=tuple(min(k, settings.k_max) for k in cfg.k), l1=(0.0,),
+                    lr=(cfg.sae_lr,), source=tuple(range(models)))
+  else:
+    hp, _ = hparams(settings, k=None, l1=cfg.l1, lr=(cfg.sae_lr,), source=tuple(range(models)))
+  return hp
+
+
+def sae_pass_name(layer: str, kind: str) -> str:
+  return f"sae_{layer}_{kind}"
+
+
+def _layer_saes(cfg: ZooSAEConfig, run_dir: Path, layer: str, train_acts: np.ndarray,
+                eval_acts: dict[str, np.ndarray], progress: Progress,
+                timings: dict) -> dict[str, np.ndarray]:
+  """Trains every (kind, model, sparsity) SAE of one layer; returns its measurements,
+  each of shape (kinds, models, sparsity) or (kinds, models, sparsity, attacks)."""
+  models, tokens, d = train_acts.shape
+  out = {name: [] for name in ("sae_nmse", "l0_clean", "dead_fraction", "l0_adversarial",
+                               "sae_diverged")}
+  for kind in cfg.sae_kinds:
+    settings = _sae_settings(cfg, kind, d, tokens)
+    name = sae_pass_name(layer, kind)
+    trained = sae_train.train(settings, _sae_runs(cfg, settings, models), train_acts,
+                              run_dir / rundir.STATE_DIR / name,
+                              base_seed=cfg.base_seed + _SAE_SEED, eval_acts=eval_acts,
+                              log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every,
+                              name=name, meta={"config": cfg.computed_part()},
+                              progress=progress)
+    timings[name] = _timing(trained)
+    grid = (models, len(cfg.k))
+    result = {k: np.asarray(v).reshape(grid) for k, v in trained.outputs.items()}
+    out["sae_nmse"].append(result["clean.nmse"])
+    out["l0_clean"].append(result["clean.l0"])
+    out["dead_fraction"].append(result["clean.dead_fraction"])
+    out["l0_adversarial"].append(np.stack([result[f"{a}.l0"] for a in ATTACKS], axis=-1))
+    out["sae_diverged"].append(trained.diverged.reshape(grid))
+  return {k: np.stack(v) for k, v in out.items()}
+
+
+def total_steps(cfg: ZooSAEConfig) -> int:
+  """Model-steps of every pass, for the progress bar."""
+  models = len(cfg.eps)
+  zoo_steps = len(cfg.train_eps) * cfg.train_steps if cfg.source == "digits" else 0
+  return zoo_steps + len(cfg.layers) * len(cfg.sae_kinds) * models * len(cfg.k) * cfg.sae_steps
+
+
+def run(cfg: ZooSAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
+  """Trains the zoo and its SAEs (resuming inside any pass); returns the results and the
+  passes' timings."""
+  timings = {}
+  if cfg.source == "digits":
+    members, x_train, (x_eval, y_eval) = _digits_zoo(cfg, run_dir, progress, timings)
+  else:
+    members, x_train, (x_eval, y_eval) = _converted_zoo(cfg)
+
+  loop.say("attacking the evaluation images and collecting activations")
+  eval_inputs = [{"clean": x_eval, **_attacked(cfg, m, x_eval, y_eval)} for m in members]
+  accuracy = np.array([[_accuracy(m, inputs[name], y_eval) for name in ("clean", *ATTACKS)]
+                       for m, inputs in zip(members, eval_inputs)])
+  collect = lambda m, x: stage_tokens(m.features, x, cfg.layers, cfg.tokens_per_image,  # noqa: E731
+                                      cfg.base_seed)
+  train_tokens = [collect(m, x_train) for m in members]
+  eval_tokens = [{name: collect(m, x) for name, x in inputs.items()}
+                 for m, inputs in zip(members, eval_inputs)]
+
+  layers = {}
+  for layer in cfg.layers:
+    train_acts = np.stack([tokens[layer] for tokens in train_tokens])
+    eval_acts = {name: np.stack([tokens[name][layer] for tokens in eval_tokens])
+                 for name in ("clean", *ATTACKS)}
+    layers[layer] = _layer_saes(cfg, run_dir, layer, train_acts, eval_acts, progress, timings)
+  return _dataset(cfg, layers, accuracy), timings
+
+
+def _dataset(cfg: ZooSAEConfig, layers: dict, accuracy: np.ndarray) -> xr.Dataset:
+  stack = lambda name: np.stack([layers[layer][name] for layer in cfg.layers], axis=1)  # noqa: E731
+  dims = ("sae_kind", "layer", "model_eps", "sparsity")
+  sparsity_value = np.array([[float(k) for k in cfg.k] if kind == "topk" else list(cfg.l1)
+                             for kind in cfg.sae_kinds])
+  return xr.Dataset(
+      {"sae_nmse": (dims, stack("sae_nmse")),
+       "l0_clean": (dims, stack("l0_clean")),
+       "dead_fraction": (dims, stack("dead_fraction")),
+       "l0_adversarial": (dims + ("attack",), stack("l0_adversarial")),
+       "sae_diverged": (dims, stack("sae_diverged")),
+       "clean_accuracy": (("model_eps",), accuracy[:, 0]),
+       "robust_accuracy": (("model_eps", "attack"), accuracy[:, 1:])},
+      coords={"sae_kind": list(cfg.sae_kinds), "layer": list(cfg.layers),
+              "model_eps": list(cfg.eps), "sparsity": np.arange(len(cfg.k)),
+              "attack": list(ATTACKS),
+              "sparsity_value": (("sae_kind", "sparsity"), sparsity_value)})

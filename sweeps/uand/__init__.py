@@ -1,0 +1,1 @@
+"""Computation in superposition: Hänni et al. 2024, U-AND."""

@@ -1,0 +1,173 @@
+"""SAE kinds against numpy: forward passes, losses and gradients; TopK with traced k; AuxK
+on dead latents only; and the contract every registered kind keeps."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from superjax.sae import kinds
+from superjax.sae.kinds import relu, topk
+from superjax.sae.model import SAE, Settings, SAEHParams, encode, reconstruct
+
+
+def random_params(rng, L, d, scale=0.5):
+  return {"W_enc": rng.normal(size=(L, d)) * scale, "b_enc": rng.normal(size=(L,)) * 0.1,
+          "W_dec": rng.normal(size=(L, d)) * scale, "b_dec": rng.normal(size=(d,)) * 0.1}
+
+
+def as_jax(params):
+  return {name: jnp.asarray(value, jnp.float32) for name, value in params.items()}
+
+
+def numpy_relu_loss(p, x, l1):
+  f = np.maximum(x @ p["W_enc"].T + p["b_enc"], 0.0)
+  x_hat = f @ p["W_dec"] + p["b_dec"]
+  penalty = (f * np.linalg.norm(p["W_dec"], axis=1)).sum(axis=1)
+  return np.mean(((x - x_hat) ** 2).sum(axis=1) + l1 * penalty), f, x_hat
+
+
+def numpy_nmse(x_hat, x):
+  return ((x - x_hat) ** 2).sum() / ((x - x.mean(axis=0)) ** 2).sum()
+
+
+def test_relu_forward_and_loss_match_numpy():
+  rng = np.random.default_rng(0)
+  L, d = 12, 4
+  p = random_params(rng, L, d)
+  acts = rng.normal(size=(7, d)) * 3.0 + 2.0
+  mean, scale = acts.mean(axis=0), acts.std(axis=0)
+  x = (acts - mean) / scale
+  expected, f, x_hat = numpy_relu_loss(p, x, 0.7)
+  loss, out = relu.loss_at(as_jax(p), jnp.asarray(x, jnp.float32), 0.7)
+  np.testing.assert_allclose(loss, expected, rtol=1e-5)
+  np.testing.assert_allclose(out["z"], f, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(out["x_hat"], x_hat, rtol=1e-5, atol=1e-5)
+  # encode standardises raw activations with the stored mean and scale; decode inverts
+  # the dictionary into the standardised space.
+  model = SAE(params=as_jax(p), mean=jnp.asarray(mean, jnp.float32),
+              scale=jnp.asarray(scale, jnp.float32), k=jnp.int32(0),
+              settings=Settings(kind="relu", d_in=d, expansion=3, k_max=1))
+  z = encode(model, jnp.asarray(acts, jnp.float32))
+  np.testing.assert_allclose(z, f, rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(reconstruct(model, z), x_hat, rtol=1e-4, atol=1e-4)
+  # Leading axes other than one batch axis (e.g. feature maps (N, H, W, d)).
+  np.testing.assert_allclose(encode(model, jnp.asarray(acts[None], jnp.float32))[0], z)
+
+
+def test_relu_gradients_match_finite_differences():
+  rng = np.random.default_rng(1)
+  L, d, l1 = 6, 3, 0.4
+  p = random_params(rng, L, d)
+  x = rng.normal(size=(5, d))
+  # Keep pre-activations off the ReLU kink, where finite differences are meaningless.
+  assert np.abs(x @ p["W_enc"].T + p["b_enc"]).min() > 1e-3
+  grads = jax.grad(lambda q: relu.loss_at(q, jnp.asarray(x, jnp.float32), l1)[0])(as_jax(p))
+  h = 1e-6
+  for name, value in p.items():
+    numeric = np.zeros_like(value)
+    for i in np.ndindex(value.shape):
+      plus, minus = dict(p), dict(p)
+      plus[name], minus[name] = value.copy(), value.copy()
+      plus[name][i] += h
+      minus[name][i] -= h
+      numeric[i] = (numpy_relu_loss(plus, x, l1)[0] - numpy_relu_loss(minus, x, l1)[0]) / (2 * h)
+    np.testing.assert_allclose(grads[name], numeric, rtol=2e-3, atol=2e-4, err_msg=name)
+
+
+def test_topk_keeps_exactly_k_for_traced_k():
+  rng = np.random.default_rng(2)
+  L, d, k_max = 20, 5, 8
+  p = random_params(rng, L, d)
+  # Positive pre-activations everywhere, so the ReLU never removes one of the top k.
+  p["b_enc"] = np.full((L,), 10.0)
+  acts = rng.normal(size=(30, d))
+  pre = (acts - p["b_dec"]) @ p["W_enc"].T + p["b_enc"]
+  ks = jnp.asarray([1, 3, 5, 8], jnp.int32)
+
+  def encode_k(k):
+    model = SAE(params=as_jax(p), mean=jnp.zeros((d,)), scale=jnp.ones((d,)), k=k,
+                settings=Settings(kind="topk", d_in=d, expansion=4, k_max=k_max))
+    return encode(model, jnp.asarray(acts, jnp.float32))
+
+  z = np.asarray(jax.jit(jax.vmap(encode_k))(ks))
+  for z_k, k in zip(z, np.asarray(ks)):
+    np.testing.assert_array_equal((z_k > 0).sum(axis=1), k)
+    top = np.argsort(-pre, axis=1)[:, :k]
+    expected = np.zeros_like(pre)
+    np.put_along_axis(expected, top, np.take_along_axis(pre, top, axis=1), axis=1)
+    np.testing.assert_allclose(z_k, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("k_aux", [2, 64])  # the top-k branch, and k_aux >= L (all dead)
+def test_auxk_matches_numpy_and_acts_only_on_dead_latents(k_aux):
+  rng = np.random.default_rng(3)
+  L, d, k = 16, 4, 3
+  p = random_params(rng, L, d)
+  x = rng.normal(size=(10, d))
+  dead = np.zeros(L, bool)
+  dead[[1, 4, 9, 13]] = True
+  params, xj = as_jax(p), jnp.asarray(x, jnp.float32)
+
+  @jax.jit
+  def aux(params, dead):
+    z = topk.top_k_latents(topk.pre_activations(params, xj), jnp.int32(k), k)
+    x_hat = z @ params["W_dec"] + params["b_dec"][None, :]
+    return topk.auxk_loss(params, xj, x_hat, jnp.asarray(dead), k_aux)
+
+  # numpy: the residual reconstructed from each input's top-k_aux dead pre-activations.
+  pre = (x - p["b_dec"]) @ p["W_enc"].T + p["b_enc"]
+  z = np.where(pre >= np.sort(pre, axis=1)[:, -k][:, None], np.maximum(pre, 0), 0.0)
+  residual = x - (z @ p["W_dec"] + p["b_dec"])
+  dead_pre = np.where(dead, pre, -np.inf)
+  threshold = np.sort(dead_pre, axis=1)[:, -min(k_aux, dead.sum())][:, None]
+  z_aux = np.where(dead & (dead_pre >= threshold), np.maximum(pre, 0), 0.0)
+  np.testing.assert_allclose(aux(params, dead), numpy_nmse(z_aux @ p["W_dec"], residual),
+                             rtol=1e-5)
+
+  g = jax.grad(aux)(params, dead)
+  rows = np.abs(np.asarray(g["W_enc"])).sum(axis=1)
+  assert np.all(rows[~dead] == 0.0)
+  assert np.all(rows[dead] > 0)
+  # Marking a live latent dead gives its encoder row a gradient.
+  more = dead.copy()
+  more[0] = True
+  assert np.abs(np.asarray(jax.grad(aux)(params, more)["W_enc"][0])).sum() > 0
+  # No dead latents: no AuxK loss.
+  assert float(aux(params, np.zeros(L, bool))) == 0.0
+  # In the full loss too, marking latents dead changes only their rows' gradients.
+  full = jax.jit(jax.grad(lambda params, dead: topk.loss_at(
+      params, xj, jnp.int32(k), k, jnp.asarray(dead), k_aux, 1.0)[0]))
+  diff = np.abs(np.asarray(full(params, dead)["W_enc"]
+                           - full(params, np.zeros(L, bool))["W_enc"])).sum(axis=1)
+  assert np.all(diff[~dead] < 1e-6) and np.all(diff[dead] > 0)
+
+
+@pytest.mark.parametrize("name", sorted(kinds.KINDS))
+def test_every_kind_keeps_the_contract(name):
+  """Any registered kind: non-negative latents of the right shape; a finite loss whose
+  gradient reaches the encoder and decoder; projections that keep shapes; a first step
+  that lowers the loss on a fixed batch."""
+  kind = kinds.KINDS[name]
+  d, expansion = 6, 4
+  settings = Settings(kind=name, d_in=d, expansion=expansion, k_max=3, k_aux=4, steps=100)
+  L = settings.n_latents
+  rng = np.random.default_rng(7)
+  x = jnp.asarray(rng.normal(size=(64, d)), jnp.float32)
+  directions = jnp.asarray(rng.normal(size=(L, d)), jnp.float32)
+  directions = directions / jnp.linalg.norm(directions, axis=1, keepdims=True)
+  params = kind.init(directions, x, settings)
+  assert params["W_enc"].shape == params["W_dec"].shape == (L, d)
+  hp = SAEHParams(k=jnp.int32(3), l1=jnp.float32(0.1), lr=jnp.float32(1e-2),
+                  source=jnp.int32(0), seed=jnp.int32(0))
+  z = kind.encode(params, x, hp.k, settings)
+  assert z.shape == (64, L) and bool(jnp.all(z >= 0))
+  dead = jnp.zeros(L, bool)
+  loss_fn = lambda p: kind.loss(p, x, hp, settings, dead, jnp.int32(50))[0]  # noqa: E731
+  loss, grads = jax.value_and_grad(loss_fn)(params)
+  assert np.isfinite(float(loss))
+  assert float(jnp.abs(grads["W_enc"]).sum()) > 0 and float(jnp.abs(grads["W_dec"]).sum()) > 0
+  grads = kind.project_grads(params, grads)
+  stepped = kind.project_params(jax.tree.map(lambda p, g: p - 1e-3 * g, params, grads))
+  assert jax.tree.map(jnp.shape, stepped) == jax.tree.map(jnp.shape, params)
+  assert float(loss_fn(stepped)) < float(loss)
