@@ -11,7 +11,6 @@ from pathlib import Path
 from superjax.core import host
 from superjax.core.errors import SuperjaxError
 
-DEFAULT_ROOT = Path("checkpoints")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,7 +85,7 @@ def _run(args) -> None:
   if args.distributed or args.coordinator:
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)
   cfg = config.apply_overrides(sweeps.load(args.sweep), args.overrides)
-  run_dir = args.out or DEFAULT_ROOT / cfg.name
+  run_dir = args.out or rundir.DEFAULT_ROOT / cfg.name
   dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
   if not distributed.is_primary():
     return
@@ -109,8 +108,7 @@ def _convert_resnet18(checkpoint: Path, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-  host.use_every_core()
-  host.use_compilation_cache()
+  host.setup()
   args = _parser().parse_args(argv)
   try:
     if args.command == "list":

@@ -57,6 +57,13 @@ def on_primary(name: str, fn) -> None:
     raise error
 
 
+def agree(flag: bool) -> bool:
+  """The primary process's `flag`, on every process (so all take the same branch)."""
+  if jax.process_count() == 1:
+    return bool(flag)
+  return bool(multihost_utils.broadcast_one_to_all(np.int32(flag)))
+
+
 def gather(x) -> np.ndarray:
   """The whole of an array on this host, whichever processes hold its shards."""
   if isinstance(x, jax.Array) and not x.is_fully_addressable:

@@ -38,8 +38,8 @@ class Experiment:
     name: registry key, stored in results as attrs["experiment"].
     config: the frozen Config subclass its sweep files build.
     run: (cfg, run_dir, progress) -> (dataset, timings): trains through the core loop
-      (state under run_dir/state, resuming) and measures; progress counts model-steps.
-    total_steps: cfg -> model-steps of every training pass (the progress bar's total).
+      (state under run_dir/state, resuming) and measures; progress counts `unit`s.
+    work: cfg -> how many `unit`s the whole run takes (the progress bar's total).
     report: dataset -> text, from saved results.
     figures: dataset -> {name: matplotlib Figure}, from saved results.
     tiny: () -> a config that runs in seconds (examples and the contract test).
@@ -48,10 +48,11 @@ class Experiment:
   name: str
   config: type[Config]
   run: Callable[[Config, Path, Progress], tuple[xr.Dataset, dict]]
-  total_steps: Callable[[Config], int]
+  work: Callable[[Config], int]
   report: Callable[[xr.Dataset], str]
   figures: Callable[[xr.Dataset], dict]
   tiny: Callable[[], Config]
+  unit: str = "model-steps"  # one step of one run
 
 
 # name -> "module:attribute" of its Experiment, imported when first needed.
@@ -109,7 +110,7 @@ def run(cfg: Config, run_dir: str | Path, fresh: bool = False,
     return rundir.load(run_dir)
   started = datetime.datetime.now(datetime.timezone.utc)
   t0 = time.perf_counter()
-  progress = Progress(experiment.total_steps(cfg), cfg.name,
+  progress = Progress(experiment.work(cfg), cfg.name, unit=experiment.unit,
                       enabled=show_progress and distributed.is_primary())
   dataset, timings = experiment.run(cfg, run_dir, progress)
   dataset.attrs.update(experiment=experiment.name, sweep=cfg.name, config=cfg.to_json())

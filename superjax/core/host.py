@@ -1,5 +1,5 @@
 """How this process uses its machine: one XLA device per CPU core, compiled programs
-kept on disk.
+kept on disk, and whether it is a Jupyter kernel.
 
 XLA runs a CPU as one device whose fused elementwise kernels mostly use one core, and a
 toy-model step is mostly elementwise work (drawing, masking, ReLU, the loss). Splitting
@@ -12,6 +12,7 @@ Accelerator platforms are unaffected; their devices stay the default.
 from __future__ import annotations
 
 import os
+import sys
 
 DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
 
@@ -49,3 +50,21 @@ def use_compilation_cache() -> None:
   # Toy programs compile in about a second: cache every one of them.
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
   jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def setup() -> None:
+  """Both of the above, as `superjax run` and `superjax.run` do before JAX starts."""
+  use_every_core()
+  use_compilation_cache()
+
+
+def in_notebook() -> bool:
+  """Whether this process is a Jupyter kernel (not a plain IPython shell)."""
+  if "ipykernel" not in sys.modules:
+    return False
+  try:
+    from IPython import get_ipython
+  except ImportError:
+    return False
+  shell = get_ipython()
+  return shell is not None and hasattr(shell, "kernel")

@@ -26,9 +26,12 @@ from pathlib import Path
 import jax
 import xarray as xr
 
+from superjax.core import distributed
 from superjax.core.config import PRESENTATION_FIELDS, ConfigError
 from superjax.core.errors import SuperjaxError
 
+# Where a run directory goes when none is named: checkpoints/<sweep name>.
+DEFAULT_ROOT = Path("checkpoints")
 RESULTS_FILE = "results.nc"
 MANIFEST_FILE = "manifest.json"
 CONFIG_FILE = "config.json"
@@ -141,6 +144,21 @@ def load(run_dir: str | Path) -> xr.Dataset:
   if "diverged" in dataset:  # netCDF stores booleans as integers
     dataset["diverged"] = dataset["diverged"].astype(bool)
   return dataset
+
+
+def load_piece(run_dir: Path, name: str) -> xr.Dataset | None:
+  """A finished measurement saved with `save_piece`, or None. Every process gets the
+  primary's answer, so all take the same path through a resumed run."""
+  path = Path(run_dir) / PIECES_DIR / f"{name}.nc"
+  return read_dataset(path) if distributed.agree(path.exists()) else None
+
+
+def save_piece(run_dir: Path, name: str, dataset: xr.Dataset) -> None:
+  """Keeps a finished measurement that is not training (training resumes from `state/`)."""
+  if distributed.is_primary():
+    path = Path(run_dir) / PIECES_DIR / f"{name}.nc"
+    path.parent.mkdir(exist_ok=True)
+    write_atomic(path, lambda tmp: dataset.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def read_manifest(run_dir: str | Path) -> dict:

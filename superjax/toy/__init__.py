@@ -18,5 +18,5 @@ from superjax.core.experiment import Experiment
 from superjax.toy import config, figures, report, run
 
 EXPERIMENT = Experiment(name="toy", config=config.SweepConfig, run=run.run,
-                        total_steps=run.total_steps, report=report.render, figures=figures.draw,
+                        work=run.total_steps, report=report.render, figures=figures.draw,
                         tiny=config.tiny)

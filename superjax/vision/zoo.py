@@ -98,7 +98,8 @@ def program(model: ResNet18, settings: Settings, name: str = "zoo") -> loop.Prog
   return loop.Program(
       name=name,
       init=lambda key, hp, data: init_state(model, settings, key, hp, data),
-      step=lambda state, hp, t, data: train_step(model, settings, state, hp, t, data))
+      step=lambda state, hp, t, data: train_step(model, settings, state, hp, t, data),
+      threaded=True)  # convolutions: XLA spreads them over every core of one CPU device
 
 
 def run_key(base_seed: int, seed: jax.Array) -> jax.Array:

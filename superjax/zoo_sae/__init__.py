@@ -18,5 +18,5 @@ from superjax.core.experiment import Experiment
 from superjax.zoo_sae import config, figures, report, run
 
 EXPERIMENT = Experiment(name="zoo_sae", config=config.ZooSAEConfig, run=run.run,
-                        total_steps=run.total_steps, report=report.render,
+                        work=run.total_steps, report=report.render,
                         figures=figures.draw, tiny=config.tiny)

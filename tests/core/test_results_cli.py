@@ -42,6 +42,8 @@ def _error_line(capsys, argv):
     (["run", "elhage_intro", "--set", "batch=0"], "batch: 0 must be"),
     (["run", "elhage_intro", "--set", "m=0"], "m: 0 must be"),
     (["plot", "/nonexistent/run"], "not a superjax run directory"),
+    (["run", "elhage_intro", "--out", "/proc/x/y"], "cannot write the run directory there"),
+    (["run", "elhage_intro", "--out", "/etc/hostname"], "exists and is not a superjax run"),
 ])
 def test_bad_input_gives_one_line_and_exit_2(capsys, argv, words):
   code, err = _error_line(capsys, argv)

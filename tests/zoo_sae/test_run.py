@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import superjax
 from superjax import cli
 from superjax.core import experiment
 from superjax.core.config import ConfigError
@@ -16,8 +17,7 @@ from superjax.zoo_sae.tokens import positions, stage_tokens, tokens
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
   out = tmp_path_factory.mktemp("study") / "run"
-  cfg = tiny().replace(sae_kinds=("topk", "relu"))
-  return out, experiment.run(cfg, out, show_progress=False)
+  return out, experiment.run(tiny(), out, show_progress=False)
 
 
 def test_digits_study_gives_the_documented_results(digits_run):
@@ -38,14 +38,13 @@ def test_digits_study_gives_the_documented_results(digits_run):
   assert ((ds["clean_accuracy"] >= 0) & (ds["clean_accuracy"] <= 1)).all()
   # Training state of every pass is in the run directory, one folder per pass.
   assert sorted(p.name for p in (out / "state").iterdir()) == [
-      "sae_layer1_relu", "sae_layer1_topk", "sae_layer4_relu", "sae_layer4_topk", "zoo"]
+      "sae_layer1_topk", "sae_layer4_topk", "zoo"]
 
 
 def test_a_different_config_is_refused_in_one_line(digits_run, capsys):
   out, _ = digits_run
   sweep = out.parent / "tiny.py"
-  sweep.write_text("from superjax.zoo_sae.config import tiny\n"
-                   "CONFIG = tiny().replace(sae_kinds=('topk', 'relu'))\n")
+  sweep.write_text("from superjax.zoo_sae.config import tiny\nCONFIG = tiny()\n")
   assert cli.main(["run", str(sweep), "--out", str(out), "--no-progress"]) == 0
   assert cli.main(["run", str(sweep), "--out", str(out), "--set", "sae_steps=11"]) == 2
   err = capsys.readouterr().err.strip().splitlines()
@@ -116,8 +115,8 @@ def test_converted_models_and_an_image_folder(tmp_path):
                    "--set", "model_eps=0,3", "--set", f"image_dir={tmp_path / 'images'}",
                    "--set", "images=6", "--set", "eval_images=4", "--set", "tokens_per_image=4",
                    "--set", "sae_steps=5", "--set", "sae_batch=64", "--set", "k=2",
-                   "--set", "l1=1", "--set", "attack_steps=1", "--set", "sae_kinds=topk"]) == 0
-  ds = experiment.run(experiment.config_of(__import__("superjax").load(out)), out,
-                      show_progress=False)
+                   "--set", "l1=1", "--set", "attack_steps=1", "--set", "sae_kinds=topk",
+                   "--set", "layers=layer4"]) == 0
+  ds = superjax.load(out)
   assert list(ds["model_eps"].values) == [0.0, 3.0]
-  assert ds["sae_nmse"].shape == (1, 4, 2, 1) and np.isfinite(ds["sae_nmse"]).all()
+  assert ds["sae_nmse"].shape == (1, 1, 2, 1) and np.isfinite(ds["sae_nmse"]).all()

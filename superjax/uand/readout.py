@@ -3,7 +3,7 @@
 A layer epsilon-linearly represents boolean functions f_1..f_K when readout vectors r_k
 exist with |r_k . a(x) - f_k(x)| <= eps on every input (Hänni et al. 2024). Here eps is
 measured on a test set: the max (and mean) over its inputs and all K functions. The same
-functions serve pairwise ANDs (K = m(m-1)/2) and single features (K = m).
+functions serve pairwise ANDs (K = n(n-1)/2) and single features (K = n).
 
 Two fits:
 
@@ -27,8 +27,8 @@ def errors(values: jax.Array, targets: jax.Array) -> tuple[jax.Array, jax.Array]
   """Max and mean of |values - targets| over every input and function.
 
   Args:
-    values: (n, K) readouts applied to activations, r_k . a(x_n).
-    targets: (n, K) f_k(x_n).
+    values: (N, K) readouts applied to activations, r_k . a(x_i).
+    targets: (N, K) f_k(x_i).
 
   Returns:
     (max, mean) scalars.
@@ -39,41 +39,41 @@ def errors(values: jax.Array, targets: jax.Array) -> tuple[jax.Array, jax.Array]
 
 def measure(acts: jax.Array, readouts: jax.Array, targets: jax.Array
             ) -> tuple[jax.Array, jax.Array]:
-  """Max and mean epsilon of readouts (K, d) on activations (n, d) against targets (n, K)."""
+  """Max and mean epsilon of readouts (K, m) on activations (N, m) against targets (N, K)."""
   return errors(acts @ readouts.T, targets)
 
 
 def least_squares(acts: jax.Array, targets: jax.Array, ridge: float = 1e-6) -> jax.Array:
-  """Readouts (K, d) minimising mean_n |acts_n . r_k - targets_nk|^2 + ridge |r_k|^2.
+  """Readouts (K, m) minimising mean_i |acts_i . r_k - targets_ik|^2 + ridge |r_k|^2.
 
   Args:
-    acts: (n, d) training activations. targets: (n, K).
+    acts: (N, m) training activations. targets: (N, K).
   """
-  n, d = acts.shape
-  gram = acts.T @ acts / n + ridge * jnp.eye(d)
-  return jax.scipy.linalg.solve(gram, acts.T @ targets / n, assume_a="pos").T
+  count, m = acts.shape
+  gram = acts.T @ acts / count + ridge * jnp.eye(m)
+  return jax.scipy.linalg.solve(gram, acts.T @ targets / count, assume_a="pos").T
 
 
 def gram(acts: jax.Array, ridge: float) -> jax.Array:
-  """(d, d) E[a a^T] + ridge (tr E[a a^T] / d) I from activations (n, d): the ridge is
+  """(m, m) E[a a^T] + ridge (tr E[a a^T] / m) I from activations (N, m): the ridge is
   relative to the mean activation energy."""
   return gram_from(acts.T @ acts / acts.shape[0], ridge)
 
 
 def gram_from(second_moment: jax.Array, ridge: float) -> jax.Array:
-  """(d, d) second_moment + ridge (tr / d) I."""
-  d = second_moment.shape[0]
-  return second_moment + ridge * jnp.trace(second_moment) / d * jnp.eye(d)
+  """(m, m) second_moment + ridge (tr / m) I."""
+  m = second_moment.shape[0]
+  return second_moment + ridge * jnp.trace(second_moment) / m * jnp.eye(m)
 
 
 def matched(G: jax.Array, means: jax.Array) -> tuple[jax.Array, jax.Array]:
   """Matched readouts in factored form: r_k = scale_k * (G^-1 mu_k).
 
   Args:
-    G: (d, d) from `gram`. means: (K, d) mu_k, the mean activation where f_k is on.
+    G: (m, m) from `gram`. means: (K, m) mu_k, the mean activation where f_k is on.
 
   Returns:
-    whitened (K, d) G^-1 mu_k and scale (K,) 1 / (mu_k . G^-1 mu_k); the readouts are
+    whitened (K, m) G^-1 mu_k and scale (K,) 1 / (mu_k . G^-1 mu_k); the readouts are
     whitened * scale[:, None].
   """
   chol = jax.scipy.linalg.cho_factor(G)

@@ -1,4 +1,5 @@
-"""U-AND constructions, epsilon-linear readouts and the uand_scaling sweep, against numpy."""
+"""U-AND constructions, epsilon-linear readouts, trained circuits and the uand_scaling sweep,
+against numpy and brute force over every input."""
 
 import itertools
 import json
@@ -9,31 +10,35 @@ import numpy as np
 import pytest
 
 import superjax
-from superjax import cli, readout, uand
+from superjax import cli
 from superjax.core.config import ConfigError
-from superjax.uand_sweep import UAndConfig, bootstrap_slope, fit_slope
+from superjax.uand import circuit, readout
+from superjax.uand import constructions as uand
+from superjax.uand import inputs as boolean
+from superjax.uand.config import UAndConfig
+from superjax.uand.report import bootstrap_slope, fit_slope
 
 
-def _all_inputs(m, s):
-  """Every input with exactly s of m features on, (C(m, s), m)."""
+def _all_inputs(n, s):
+  """Every input with exactly s of n features on, (C(n, s), n)."""
   rows = []
-  for active in itertools.combinations(range(m), s):
-    x = np.zeros(m, np.float32)
+  for active in itertools.combinations(range(n), s):
+    x = np.zeros(n, np.float32)
     x[list(active)] = 1
     rows.append(x)
   return np.stack(rows)
 
 
 def _np_pairs(x):
-  m = x.shape[1]
-  return np.stack([x[:, i] * x[:, j] for i in range(m) for j in range(i + 1, m)], axis=1)
+  n = x.shape[1]
+  return np.stack([x[:, i] * x[:, j] for i in range(n) for j in range(i + 1, n)], axis=1)
 
 
 @pytest.mark.parametrize("s", [2, 3, 5])
 def test_naive_is_exact_on_every_input(s):
-  m = 7
-  x = _all_inputs(m, s)
-  W, b = uand.naive_weights(m)
+  n = 7
+  x = _all_inputs(n, s)
+  W, b = uand.naive_weights(n)
   acts = np.asarray(uand.layer(W, b, jnp.asarray(x)))
   np.testing.assert_array_equal(acts, _np_pairs(x))
   assert W.shape == (21, 7)
@@ -52,8 +57,8 @@ def test_uand_readout_on_a_hand_checkable_layer():
   expected = np.zeros((3, 6))
   for q, (i, j) in enumerate(pairs):
     holders = [k for k in range(3) if W[k, i] and W[k, j]]
-    for n in range(3):
-      expected[n, q] = np.mean(acts[n, holders]) / scale if holders else 0.0
+    for row in range(3):
+      expected[row, q] = np.mean(acts[row, holders]) / scale if holders else 0.0
   # Pair (0,1) on x0 averages neurons 0 and 1: (1 + 2) / 2 / 1.5 = 1.
   assert expected[0, 0] == pytest.approx(1.0)
   values = uand.uand_pair_values(jnp.asarray(W), jnp.asarray(acts), s, p)
@@ -74,22 +79,22 @@ def test_uand_readout_on_a_hand_checkable_layer():
 
 
 def test_epsilon_measure_against_brute_force_over_all_inputs():
-  m, d = 6, 10
-  x = _all_inputs(m, 2)
+  n, m = 6, 10
+  x = _all_inputs(n, 2)
   rng = np.random.default_rng(0)
-  W, b = rng.normal(size=(d, m)).astype(np.float32), rng.normal(size=d).astype(np.float32)
-  R = rng.normal(size=(15, d)).astype(np.float32) * 0.1
+  W, b = rng.normal(size=(m, n)).astype(np.float32), rng.normal(size=m).astype(np.float32)
+  R = rng.normal(size=(15, m)).astype(np.float32) * 0.1
   acts = np.maximum(x @ W.T + b, 0)
   worst, total = 0.0, 0.0
-  for n in range(len(x)):
-    for q, (i, j) in enumerate((i, j) for i in range(m) for j in range(i + 1, m)):
-      e = abs(float(R[q] @ acts[n]) - x[n, i] * x[n, j])
+  for row in range(len(x)):
+    for q, (i, j) in enumerate((i, j) for i in range(n) for j in range(i + 1, n)):
+      e = abs(float(R[q] @ acts[row]) - x[row, i] * x[row, j])
       worst, total = max(worst, e), total + e
-  mx, mean = readout.measure(jnp.asarray(acts), jnp.asarray(R), uand.pair_targets(jnp.asarray(x)))
+  mx, mean = readout.measure(jnp.asarray(acts), jnp.asarray(R), boolean.pair_targets(jnp.asarray(x)))
   assert float(mx) == pytest.approx(worst, rel=1e-5)
   assert float(mean) == pytest.approx(total / (len(x) * 15), rel=1e-5)
   # Single features through the same helper.
-  Rf = rng.normal(size=(m, d)).astype(np.float32) * 0.1
+  Rf = rng.normal(size=(n, m)).astype(np.float32) * 0.1
   mx, _ = readout.measure(jnp.asarray(acts), jnp.asarray(Rf), jnp.asarray(x))
   assert float(mx) == pytest.approx(np.abs(acts @ Rf.T - x).max(), rel=1e-5)
 
@@ -118,59 +123,88 @@ def test_least_squares_and_matched_readouts_against_numpy():
 
 @pytest.mark.parametrize("mode", ["exact", "at_most"])
 def test_generators_hold_s_active_features(mode):
-  m, s = 20, 4
-  x = np.asarray(uand.sample_inputs(jax.random.key(0), m, s, 4000, mode))
+  n, s = 20, 4
+  x = np.asarray(boolean.sample_inputs(jax.random.key(0), n, s, 4000, mode))
   assert set(np.unique(x)) <= {0.0, 1.0}
   counts = x.sum(axis=1)
   if mode == "exact":
     assert (counts == s).all()
   else:
     assert counts.max() <= s and set(counts.astype(int)) == set(range(s + 1))
-  # Every feature is on equally often: s_mean / m each, within 5 standard errors.
+  # Every feature is on equally often: s_mean / n each, within 5 standard errors.
   rate = x.mean(axis=0)
-  expected = counts.mean() / m
+  expected = counts.mean() / n
   assert np.abs(rate - expected).max() < 5 * np.sqrt(expected / 4000)
   i, j = jnp.array([0, 3]), jnp.array([5, 19])
-  pos = np.asarray(uand.sample_positives(jax.random.key(1), m, s, i, j, 50, mode))
+  pos = np.asarray(boolean.sample_positives(jax.random.key(1), n, s, i, j, 50, mode))
   assert (pos[0, :, 0] == 1).all() and (pos[0, :, 5] == 1).all() and (pos[1, :, 19] == 1).all()
   assert ((pos.sum(-1) == s) if mode == "exact" else (pos.sum(-1) >= 2) & (pos.sum(-1) <= s)).all()
 
 
 def test_embedding_has_unit_columns_and_documented_width():
-  E = np.asarray(uand.embedding(jax.random.key(0), 64, 32))
+  E = np.asarray(boolean.embedding(jax.random.key(0), 64, 32))
   np.testing.assert_allclose(np.linalg.norm(E, axis=0), 1.0, rtol=1e-5)
-  assert uand.superposed_dims(64, 0.5, 1.0) == 32 and uand.superposed_dims(10, 4.0, 0.5) == 10
+  assert boolean.superposed_dims(64, 0.5, 1.0) == 32
+  assert boolean.superposed_dims(10, 4.0, 0.5) == 10
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"m": (2,)}, "m: 2 is outside the allowed range"),
+    ({"n": (2,)}, "n: 2 is outside the allowed range"),
     ({"p": (1.5,)}, "p: 1.5 is outside the allowed range (0, 1]"),
     ({"constructions": ("bogus",)}, "constructions: 'bogus' is not one of"),
     ({"inputs": ("dense",)}, "inputs: 'dense' is not one of"),
-    ({"widths": (64, 32)}, "widths: values must be distinct and increasing"),
-    ({"trained_widths": (100,)}, "trained_widths: 100 is not one of widths"),
+    ({"m": (64, 32)}, "m: values must be distinct and increasing"),
+    ({"trained_m": (100,)}, "trained_m: 100 is not one of m"),
     ({"s": (1,)}, "s: 1 is outside the allowed range"),
     ({"target": 0.0}, "target: 0.0 is outside the allowed range"),
     ({"seeds": 0}, "seeds: 0 must be an integer >= 1"),
 ])
 def test_config_validation(change, words):
-  base = dict(name="x", m=(8, 16), widths=(32, 64), trained_widths=(32,))
+  base = dict(name="x", n=(8, 16), m=(32, 64), trained_m=(32,))
   with pytest.raises(ConfigError, match=None) as info:
     UAndConfig(**{**base, **change})
   assert words in str(info.value)
 
 
+def test_old_names_are_refused_with_the_new_one():
+  with pytest.raises(ConfigError, match="'widths' is now m"):
+    UAndConfig.from_dict({"name": "x", "m": [16, 32], "widths": [32, 64]})
+  with pytest.raises(ConfigError, match="'trained_widths' is now trained_m"):
+    UAndConfig(name="x").with_overrides(["trained_widths=64"])
+
+
 def test_slope_fit_and_bootstrap():
-  m = np.array([16.0, 32, 64, 128])
-  assert fit_slope(m, 3 * m ** 0.5) == pytest.approx(0.5)
-  needed = np.stack([5 * m ** 0.3, 7 * m ** 0.3], axis=1)
-  slope, low, high = bootstrap_slope(m, needed)
+  n = np.array([16.0, 32, 64, 128])
+  assert fit_slope(n, 3 * n ** 0.5) == pytest.approx(0.5)
+  needed = np.stack([5 * n ** 0.3, 7 * n ** 0.3], axis=1)
+  slope, low, high = bootstrap_slope(n, needed)
   assert slope == pytest.approx(0.3) and low == pytest.approx(0.3) and high == pytest.approx(0.3)
 
 
-_SHRINK = ["--set", "m=8,12", "--set", "widths=16,32,64", "--set", "seeds=2",
-           "--set", "inputs=basis", "--set", "test_inputs=8", "--set", "fitted_max_width=32",
-           "--set", "fit_inputs=128", "--set", "trained_max_m=8", "--set", "trained_widths=16",
+def test_trained_circuit_through_the_loop_equals_a_plain_scan(tmp_path):
+  """The loop's pass (sharded, segmented, checkpointed) trains each seed's circuit to the
+  same weights as one lax.scan over its steps, and training lowers the loss."""
+  from superjax.core import loop
+  c = circuit.Circuit(n=6, s=2, m=16, d0=3, active="exact", steps=60, batch=32, lr=3e-3)
+  keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.key(5), i))(jnp.arange(2))
+  program = circuit.program(c, lambda state: {"W1": state.params[0]}, "circuit")
+  schedule = loop.Schedule(steps=60, log_every=25, checkpoint_every=50)
+  trained = loop.train(program, keys, {"seed": np.arange(2)}, schedule, tmp_path / "state")
+  for run in range(2):
+    state = circuit.init_state(c, keys[run])
+    losses = []
+    for t in range(60):
+      state, metrics = circuit.train_step(c, state, jnp.int32(t))
+      losses.append(float(metrics["loss"]))
+    np.testing.assert_allclose(trained.outputs["W1"][run], state.params[0], rtol=1e-5, atol=1e-6)
+    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
+    # The loop's last segment (steps 50..59) logs the mean of the same step losses.
+    np.testing.assert_allclose(trained.history["loss"][run, -1], np.mean(losses[50:]), rtol=1e-5)
+
+
+_SHRINK = ["--set", "n=8,12", "--set", "m=16,32,64", "--set", "seeds=2",
+           "--set", "inputs=basis", "--set", "test_inputs=8", "--set", "fitted_max_m=32",
+           "--set", "fit_inputs=128", "--set", "trained_max_n=8", "--set", "trained_m=16",
            "--set", "train_steps=20", "--set", "p=0.5", "--set", "positives=2"]
 
 
@@ -178,33 +212,33 @@ def test_cli_run_resume_and_refusal(tmp_path, capsys):
   out = tmp_path / "uand"
   argv = ["run", "uand_scaling", "--out", str(out), "--no-progress"] + _SHRINK
   assert cli.main(argv) == 0
-  assert "width needed" in capsys.readouterr().out
+  assert "width m needed" in capsys.readouterr().out
   ds = superjax.load(out)
   assert ds.attrs["experiment"] == "uand"
-  assert json.loads(ds.attrs["config"])["m"] == [8, 12]
+  assert json.loads(ds.attrs["config"])["n"] == [8, 12]
   for name in ("max_error", "mean_error", "width_needed"):
-    assert {"construction", "inputs", "m"} <= set(ds[name].dims), name
-  # The naive construction is exact at its own width m(m-1)/2 = 28 and 66, and no narrower
+    assert {"construction", "inputs", "n"} <= set(ds[name].dims), name
+  # The naive construction is exact at its own width n(n-1)/2 = 28 and 66, and no narrower
   # cut of it is (some pair then has no neuron).
   np.testing.assert_array_equal(ds["width_needed"].sel(construction="naive", inputs="basis",
                                                        s=2).values, [[28, 28], [66, 66]])
   naive = ds["max_error"].sel(construction="naive", inputs="basis", s=2)
-  assert (naive.sel(m=8, width=[16]) == 1).all() and (naive.sel(m=8, width=[32, 64]) == 0).all()
+  assert (naive.sel(n=8, m=[16]) == 1).all() and (naive.sel(n=8, m=[32, 64]) == 0).all()
   # Readouts can never beat 0 error; means never exceed maxes.
   measured = ds["max_error"].notnull()
   mx, mean = ds["max_error"].values, ds["mean_error"].values
   ok = np.isfinite(mx)
   assert (mean[ok] <= mx[ok] + 1e-6).all() and (mean[ok] >= 0).all()
-  assert measured.sel(construction="trained", m=8, width=16).all()
-  assert not measured.sel(construction="trained", m=12).any()
+  assert measured.sel(construction="trained", n=8, m=16).all()
+  assert not measured.sel(construction="trained", n=12).any()
   for name in ("uand_error_vs_width", "uand_width_needed", "uand_neurons"):
     assert (out / "figures" / f"{name}.png").stat().st_size > 5_000
     assert (out / "figures" / f"{name}.pdf").exists()
-  # A killed run resumes: drop the results and the last m; the first m is not recomputed.
+  # A rerun without results reads finished n from pieces/ and recomputes nothing else.
   (out / "results.nc").unlink()
-  (out / "parts" / "m00012.nc").unlink()
+  (out / "pieces" / "n00012.nc").unlink()
   assert cli.main(argv + ["--no-figures"]) == 0
-  assert "resumed: m=8" in capsys.readouterr().err
+  assert "n=8 was already measured" in capsys.readouterr().err
   again = superjax.load(out)
   for name in ds.data_vars:
     np.testing.assert_array_equal(again[name].values, ds[name].values, err_msg=name)

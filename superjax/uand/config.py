@@ -1,0 +1,107 @@
+"""The U-AND scaling study's config: feature counts n, hidden widths m, sparsity s,
+constructions and input settings, and the trained circuits' settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from superjax.core.config import Config, check, check_choices, check_int, check_positive, is_int
+from superjax.uand.constructions import CONSTRUCTIONS
+from superjax.uand.inputs import ACTIVE_MODES, INPUTS
+
+
+@dataclasses.dataclass(frozen=True)
+class UAndConfig(Config):
+  """A U-AND scaling study.
+
+  Grid: constructions x inputs x s x n x m x seeds, and p for `uand`. n is the number of
+  boolean features, m the hidden width of the layer computing their pairwise ANDs. Inputs
+  have s active features (exactly, or at most s with active="at_most"). Superposed inputs
+  live in d0 = min(n, ceil(d0_scale * n**d0_exponent)) dimensions.
+  """
+
+  EXPERIMENT = "uand"
+  RENAMED = {"widths": "m (hidden widths; the feature count is now n)",
+             "trained_widths": "trained_m", "fitted_max_width": "fitted_max_m",
+             "trained_max_m": "trained_max_n"}
+
+  name: str
+  description: str = ""
+  constructions: tuple[str, ...] = CONSTRUCTIONS
+  inputs: tuple[str, ...] = INPUTS
+  n: tuple[int, ...] = (16, 32, 64, 128, 256, 512)
+  s: tuple[int, ...] = (2,)
+  active: str = "exact"
+  m: tuple[int, ...] = tuple(2 ** k for k in range(5, 15))
+  p: tuple[float, ...] = (0.1, 0.2)
+  seeds: int = 3
+  target: float = 0.25  # max error below which a width counts as enough
+  test_inputs: int = 32
+  d0_scale: float = 0.5
+  d0_exponent: float = 1.0
+  # Random MLP: matched least-squares readouts (superjax.uand.readout), widths up to
+  # fitted_max_m, for n <= fitted_max_n (the fit costs n^2 m^2 / 2 per seed).
+  fitted_max_m: int = 2048
+  fitted_max_n: int = 256
+  fit_inputs: int = 4096
+  positives: int = 4  # inputs per pair whose mean activation the readout maps to 1
+  ridge: float = 1e-3
+  # Trained circuit: only for n <= trained_max_n, at widths trained_m (a subset of m).
+  trained_max_n: int = 32
+  trained_m: tuple[int, ...] = (256,)
+  train_steps: int = 1000
+  train_batch: int = 256
+  lr: float = 3e-3
+  log_every: int = 100
+  checkpoint_every: int = 500
+  base_seed: int = 0
+
+  def validate(self) -> None:
+    check_choices("constructions", self.constructions, CONSTRUCTIONS)
+    check_choices("inputs", self.inputs, INPUTS)
+    check(self.active in ACTIVE_MODES, "active",
+          f"{self.active!r} is not one of {', '.join(ACTIVE_MODES)}")
+    for field in ("n", "s", "m", "trained_m"):
+      values = getattr(self, field)
+      check(len(values) > 0, field, "needs at least one value")
+      check(all(is_int(v) for v in values), field, f"{values} must be integers")
+      check(list(values) == sorted(set(values)), field, "values must be distinct and increasing")
+    for v in self.trained_m:
+      check(v in self.m, "trained_m", f"{v} is not one of m {self.m}")
+    for v in self.n:
+      check(4 <= v <= 4096, "n", f"{v} is outside the allowed range [4, 4096]")
+    for v in self.s:
+      check(2 <= v <= min(self.n), "s",
+            f"{v} is outside the allowed range [2, min(n) = {min(self.n)}]")
+    for v in self.m:
+      check(1 <= v <= 65536, "m", f"{v} is outside the allowed range [1, 65536]")
+    check(len(self.p) > 0 and len(set(self.p)) == len(self.p), "p", "needs distinct values")
+    for v in self.p:
+      check(isinstance(v, (int, float)) and 0.0 < v <= 1.0, "p",
+            f"{v} is outside the allowed range (0, 1]")
+    for field, low in (("seeds", 1), ("test_inputs", 1), ("fitted_max_m", 1),
+                       ("fitted_max_n", 0), ("fit_inputs", 1), ("positives", 1),
+                       ("trained_max_n", 0), ("train_steps", 1), ("train_batch", 1),
+                       ("log_every", 1), ("checkpoint_every", 1), ("base_seed", 0)):
+      check_int(self, field, low)
+    for field, low, high in (("target", 0.0, 1.0), ("d0_scale", 0.0, math.inf),
+                             ("d0_exponent", 0.0, 1.0)):
+      v = getattr(self, field)
+      check(isinstance(v, (int, float)) and low < v <= high, field,
+            f"{v} is outside the allowed range ({low:g}, {high:g}]")
+    for field in ("ridge", "lr"):
+      check_positive(self, field)
+
+  def trained_cells(self) -> list[int]:
+    """The feature counts whose circuits are trained."""
+    if "trained" not in self.constructions:
+      return []
+    return [n for n in self.n if n <= self.trained_max_n]
+
+
+def tiny() -> UAndConfig:
+  """A study that runs in seconds: n = 8 and 16, three widths, a short trained circuit."""
+  return UAndConfig(name="tiny_uand", n=(8, 16), m=(32, 64, 128), seeds=2, trained_max_n=8,
+                    trained_m=(64,), train_steps=1000, log_every=50, checkpoint_every=50,
+                    fit_inputs=256, fitted_max_m=128)

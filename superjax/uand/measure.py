@@ -1,0 +1,163 @@
+"""Measurements of ONE layer of each construction for one seed: the max and mean epsilon of
+its pair readouts (superjax.uand.readout) on the seed's test inputs, at every hidden width.
+
+A seed's key fixes its test inputs, its embedding (superposed inputs) and its layer; the
+study vmaps these functions over seeds (and p for U-AND). Shapes are static per
+(n, s, inputs), so each compiles once per cell.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from superjax.uand import circuit, readout
+from superjax.uand.circuit import EMBED, FIT, POSITIVE, RANDOM, TEST, UAND
+from superjax.uand.config import UAndConfig
+from superjax.uand.constructions import (features_per_neuron, layer, naive_weights,
+                                         random_mlp_weights, uand_prefix_errors, uand_weights)
+from superjax.uand.inputs import (INPUTS, embedding, pair_count, pair_index, pair_targets,
+                                  sample_inputs, sample_positives, superposed_dims)
+
+
+def d0_of(cfg: UAndConfig, n: int, inputs: str) -> int | None:
+  """Input dimensions of the setting: None for basis inputs (the features themselves)."""
+  return None if inputs == "basis" else superposed_dims(n, cfg.d0_scale, cfg.d0_exponent)
+
+
+def features_in(cfg: UAndConfig, key: jax.Array, n: int, inputs: str):
+  """The seed's embedding (None for basis inputs) and the map from features to layer inputs."""
+  if inputs == "basis":
+    return None, lambda f: f
+  E = embedding(jax.random.fold_in(key, EMBED), n, d0_of(cfg, n, inputs))
+  return E, lambda f: f @ E.T
+
+
+def seed_keys(cfg: UAndConfig, n: int, s: int, inputs: str) -> jax.Array:
+  """(seeds,) keys of one (n, s, inputs) cell."""
+  root = jax.random.fold_in(jax.random.fold_in(jax.random.key(cfg.base_seed), n), s)
+  root = jax.random.fold_in(root, INPUTS.index(inputs))
+  return jax.vmap(functools.partial(jax.random.fold_in, root))(jnp.arange(cfg.seeds))
+
+
+def test_inputs(cfg: UAndConfig, key: jax.Array, n: int, s: int) -> jax.Array:
+  return sample_inputs(jax.random.fold_in(key, TEST), n, s, cfg.test_inputs, cfg.active)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def naive(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array) -> jax.Array:
+  """(len(m) + 1, 2) max and mean error of the naive layer cut to each grid width (pairs
+  past the width have no neuron and read 0), and at its own width n(n-1)/2."""
+  E, embed = features_in(cfg, key, n, inputs)
+  f = test_inputs(cfg, key, n, s)
+  W, b = naive_weights(n)
+  acts = layer(W if E is None else W @ E.T, b, embed(f))
+  targets = pair_targets(f)
+  out = []
+  for width in cfg.m + (pair_count(n),):
+    kept = (jnp.arange(pair_count(n)) < width).astype(jnp.float32)
+    out.append(jnp.stack(readout.errors(acts * kept[None, :], targets)))
+  return jnp.stack(out)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def uand(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array, p: jax.Array):
+  """(len(m), 2) max and mean error of U-AND at every grid width, and the mean number of
+  features a neuron reads."""
+  E, embed = features_in(cfg, key, n, inputs)
+  f = test_inputs(cfg, key, n, s)
+  W, b = uand_weights(jax.random.fold_in(key, UAND), n, max(cfg.m), p)
+  acts = layer(W if E is None else W @ E.T, b, embed(f))
+  maxes, means = uand_prefix_errors(W, acts, f, cfg.m, s, p)
+  return jnp.stack([maxes, means], axis=1), features_per_neuron(W)
+
+
+def fitted_errors(cfg: UAndConfig, key: jax.Array, n: int, s: int, act_fn, f: jax.Array,
+                  widths: tuple[int, ...], single: bool, chunk: int = 512):
+  """Max and mean error of matched readouts (superjax.uand.readout) fitted to the first w
+  neurons of the layer `act_fn`, for every width w in `widths`.
+
+  Neurons of a random layer are independent, so the Gram matrix and positive means of the
+  widest layer hold every narrower one's in their leading block. Functions are processed
+  `chunk` at a time so no (P, m) matrix is ever held.
+
+  Args:
+    act_fn: (N, n) features -> (N, max(widths)) activations. f: (N, n) test features.
+    single: read the n single features instead of the n(n-1)/2 pairs.
+
+  Returns:
+    (len(widths), 2) max and mean error.
+  """
+  fit = sample_inputs(jax.random.fold_in(key, FIT), n, s, cfg.fit_inputs, cfg.active)
+  A = act_fn(fit)
+  raw = A.T @ A / A.shape[0]
+  # Whitening by the inverse Cholesky factor L^-1 (G = L L^T): in the loop below only
+  # matmuls remain: r . a = (L^-1 mu) . (L^-1 a) / |L^-1 mu|^2.
+  inverse = [jax.scipy.linalg.solve_triangular(
+      jnp.linalg.cholesky(readout.gram_from(raw[:w, :w], cfg.ridge)), jnp.eye(w), lower=True)
+      for w in widths]
+  acts = act_fn(f)
+  white_acts = [acts[:, :w] @ L.T for w, L in zip(widths, inverse)]
+  i, j = (np.arange(n), np.arange(n)) if single else pair_index(n)
+  count = len(i)
+  pad = -count % chunk
+  i, j = np.pad(i, (0, pad)), np.pad(j, (0, pad), constant_values=1)
+  valid = np.arange(len(i)) < count
+
+  def one(args):
+    ii, jj, ok, k = args
+    pos = sample_positives(k, n, s, ii, jj, cfg.positives, cfg.active)
+    means = jnp.mean(act_fn(pos.reshape(-1, n)).reshape(len(ii), cfg.positives, -1), axis=1)
+    targets = f[:, ii] * f[:, jj]
+    out = []
+    for w, L, white in zip(widths, inverse, white_acts):
+      z = means[:, :w] @ L.T
+      values = (white @ z.T) / jnp.sum(z * z, axis=1)[None, :]
+      err = jnp.abs(values - targets) * ok[None, :]
+      out.append(jnp.stack([jnp.max(err), jnp.sum(err)]))
+    return jnp.stack(out)
+
+  blocks = len(i) // chunk
+  keys = jax.random.split(jax.random.fold_in(key, POSITIVE), blocks)
+  per_block = jax.lax.map(one, (jnp.asarray(i).reshape(blocks, chunk),
+                                jnp.asarray(j).reshape(blocks, chunk),
+                                jnp.asarray(valid, jnp.float32).reshape(blocks, chunk), keys))
+  return jnp.stack([jnp.max(per_block[..., 0], axis=0),
+                    jnp.sum(per_block[..., 1], axis=0) / (count * f.shape[0])], axis=1)
+
+
+def fitted_widths(cfg: UAndConfig) -> tuple[int, ...]:
+  return tuple(w for w in cfg.m if w <= cfg.fitted_max_m)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def random_mlp(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array):
+  """(widths, 2) pair and (widths, 2) single-feature max and mean errors of a random MLP
+  with matched readouts at every width up to fitted_max_m, and features per neuron."""
+  widths = fitted_widths(cfg)
+  E, embed = features_in(cfg, key, n, inputs)
+  f = test_inputs(cfg, key, n, s)
+  W, b = random_mlp_weights(jax.random.fold_in(key, RANDOM), n if E is None else E.shape[0],
+                            widths[-1])
+  act_fn = lambda x: layer(W, b, embed(x))  # noqa: E731
+  pair = fitted_errors(cfg, key, n, s, act_fn, f, widths, single=False)
+  single = fitted_errors(cfg, key, n, s, act_fn, f, widths, single=True)
+  return pair, single, features_per_neuron(W if E is None else W @ E)
+
+
+def trained(cfg: UAndConfig, n: int, s: int, width: int,
+            state: circuit.CircuitState) -> dict[str, jax.Array]:
+  """A trained circuit's pair errors through its own output layer, single-feature errors
+  of matched readouts on its hidden layer, and features per neuron."""
+  key = jax.random.wrap_key_data(state.key)
+  W1, b1, R = state.params
+  embed = (lambda x: x) if state.E is None else (lambda x: x @ state.E.T)  # noqa: E731
+  f = test_inputs(cfg, key, n, s)
+  act_fn = lambda x: layer(W1, b1, embed(x))  # noqa: E731
+  own = jnp.stack(readout.errors(act_fn(f) @ R.T, pair_targets(f)))
+  single = fitted_errors(cfg, key, n, s, act_fn, f, (width,), single=True)[0]
+  reads = features_per_neuron(W1 if state.E is None else W1 @ state.E)
+  return {"pair": own, "single": single, "features_per_neuron": reads}
