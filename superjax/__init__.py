@@ -1,4 +1,9 @@
-"""superjax: grids of models of superposition trained as one jitted, vmapped program."""
+"""superjax: grids of models of superposition trained as one jitted, vmapped program.
+
+From Python: `superjax.run(sweep, **overrides)` trains (or resumes, or loads) and returns
+labeled xarray results; `superjax.figures(ds)` and `superjax.report(ds)` draw and
+summarise them; `superjax.load(run_dir)` reads a finished run. See superjax.api.
+"""
 
 from superjax.core import experiment as _experiment
 
@@ -7,8 +12,11 @@ _experiment.register("toy", "superjax.toy:EXPERIMENT")
 _experiment.register("zoo_sae", "superjax.zoo_sae:EXPERIMENT")
 _experiment.register("uand", "superjax.uand:EXPERIMENT")
 
+from superjax.api import config, figures, list_sweeps, report, run  # noqa: E402
 from superjax.core.rundir import load  # noqa: E402
 from superjax.toy.config import SweepConfig  # noqa: E402
+from superjax.toy.results import best_seed  # noqa: E402
 
-__all__ = ["SweepConfig", "load"]
+__all__ = ["SweepConfig", "best_seed", "config", "figures", "list_sweeps", "load", "report",
+           "run"]
 __version__ = "0.1.0"

@@ -16,18 +16,30 @@ from typing import Callable
 import matplotlib
 from matplotlib.figure import Figure
 
+from superjax.core import host
+
 STYLE = {"font.size": 9, "axes.titlesize": 9, "figure.dpi": 150, "savefig.bbox": "tight",
          "axes.spines.top": False, "axes.spines.right": False}
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **kwargs):
-  """A new Figure and its axes, as pyplot.subplots makes them (squeeze, sharex, ...)."""
-  fig = Figure(figsize=figsize)
-  return fig, fig.subplots(nrows, ncols, **kwargs)
+def _show_inline_in_notebooks() -> None:
+  """In a Jupyter kernel, display Figures as PNG even where pyplot was never imported (it
+  is pyplot's inline backend that otherwise registers the formatter)."""
+  if host.in_notebook():
+    from IPython import get_ipython
+    from IPython.core.pylabtools import select_figure_formats
+    select_figure_formats(get_ipython(), {"png"})
 
 
 def figure(figsize=None) -> Figure:
+  _show_inline_in_notebooks()
   return Figure(figsize=figsize)
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **kwargs):
+  """A new Figure and its axes, as pyplot.subplots makes them (squeeze, sharex, ...)."""
+  fig = figure(figsize=figsize)
+  return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def colormap(name: str):

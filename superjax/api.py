@@ -1,0 +1,62 @@
+"""The Python face of superjax, for notebooks and scripts: the CLI's verbs as functions.
+
+  cfg = superjax.config("elhage_intro", steps=2000)      # a sweep's config, changed
+  ds = superjax.run("elhage_intro", seeds=1)             # train (or resume, or load)
+  figs = superjax.figures(ds)                            # {name: matplotlib Figure}
+  print(superjax.report(ds))
+
+`run` resumes a killed run and loads a finished one exactly as `superjax run` does, and
+shows its progress bar in the notebook or terminal it runs in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xarray as xr
+
+from superjax.core import config as config_module
+from superjax.core import experiment, host, rundir, sweeps
+from superjax.core.config import Config
+
+
+def config(sweep: str | Path | Config, **overrides) -> Config:
+  """A sweep's config (by name, by path, or a config itself) with fields replaced.
+
+  Values are Python values (lists or tuples for grid axes) or `--set` strings such as
+  "logspace(-3,0,30)"; the config validates itself, naming a bad field in one line.
+  """
+  cfg = sweep if isinstance(sweep, Config) else sweeps.load(sweep)
+  return config_module.with_values(cfg, overrides) if overrides else cfg
+
+
+def run(sweep: str | Path | Config, *, out: str | Path | None = None, fresh: bool = False,
+        progress: bool = True, **overrides) -> xr.Dataset:
+  """Runs a sweep (by name, path or config) with `overrides`, in `out` (default
+  checkpoints/<name>), resuming or loading what is there; returns its results."""
+  host.setup()
+  cfg = config(sweep, **overrides)
+  run_dir = Path(out) if out is not None else rundir.DEFAULT_ROOT / cfg.name
+  return experiment.run(cfg, run_dir, fresh=fresh, show_progress=progress)
+
+
+def _dataset(results: xr.Dataset | str | Path) -> xr.Dataset:
+  return results if isinstance(results, xr.Dataset) else rundir.load(results)
+
+
+def figures(results: xr.Dataset | str | Path) -> dict:
+  """Every figure of a finished run (its dataset or its directory), as matplotlib Figures
+  that a notebook shows inline."""
+  dataset = _dataset(results)
+  return experiment.of_dataset(dataset).figures(dataset)
+
+
+def report(results: xr.Dataset | str | Path) -> str:
+  """The report of a finished run (its dataset or its directory)."""
+  dataset = _dataset(results)
+  return experiment.of_dataset(dataset).report(dataset)
+
+
+def list_sweeps() -> dict[str, str]:
+  """Every sweep that `run` finds by name, with its one-line summary."""
+  return {name: sweeps.summary(path) for name, path in sweeps.available().items()}
