@@ -124,9 +124,10 @@ class _Compiled:
     self.program = program
     devices = jax.devices()
     if program.threaded and jax.default_backend() == "cpu":
-      devices = [d for d in devices if d == min((e for e in devices
-                                                 if e.process_index == d.process_index),
-                                                key=lambda e: e.id)]
+      first = {}  # each process's first device
+      for device in sorted(devices, key=lambda d: d.id):
+        first.setdefault(device.process_index, device)
+      devices = list(first.values())
     self.size = len(devices)
     # Auto axis: XLA propagates the runs sharding through the program (runs never interact).
     mesh = jax.make_mesh((self.size,), (RUNS_AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
@@ -182,7 +183,7 @@ class _Compiled:
     def build():
       return jax.jit(run, in_shardings=(self.runs, self.runs, self.runs, self.replicated, None),
                      out_shardings=self.runs)
-    return self._compiled(("segment", length, hps_shape(hps)), build, states, diverged, hps,
+    return self._compiled(("segment", length, _shapes(hps)), build, states, diverged, hps,
                           data, jnp.int32(start))
 
   def finish(self, states, hps, data):
@@ -190,20 +191,49 @@ class _Compiled:
       return jax.jit(lambda s, h, d: jax.vmap(self.program.finish, in_axes=(0, 0, None))(s, h, d),
                      in_shardings=(self.runs, self.runs, self.replicated),
                      out_shardings=self.runs)
-    return self._compiled(("finish", hps_shape(hps)), build, states, hps, data)
+    return self._compiled(("finish", _shapes(hps)), build, states, hps, data)
 
   def metric_names(self, states, hps, data) -> list[str]:
     _, metrics = jax.eval_shape(self._step_runs, states, hps, jnp.int32(0), data)
     return sorted(metrics)
 
 
-def hps_shape(hps) -> tuple:
+def _shapes(hps) -> tuple:
   return tuple(a.shape for a in jax.tree.leaves(hps))
 
 
-def _chunks(runs: int, chunk_size: int) -> list[tuple[int, int]]:
-  size = chunk_size or runs
-  return [(s, min(s + size, runs)) for s in range(0, runs, size)]
+@dataclasses.dataclass
+class _Chunk:
+  """`chunk_size` consecutive runs of a pass, padded and sharded, with their folder of
+  checkpoints and the metadata a checkpoint must match to be resumed."""
+
+  start: int
+  stop: int
+  padded: int
+  keys: jax.Array
+  hps: Any
+  directory: Path
+  meta: dict
+
+  @property
+  def runs(self) -> int:
+    return self.stop - self.start
+
+
+def _chunks(compiled: _Compiled, keys: jax.Array, hps: Any, schedule: Schedule,
+            state_dir: Path, meta: dict | None):
+  key_data = np.asarray(jax.random.key_data(keys))
+  size = schedule.chunk_size or key_data.shape[0]
+  for start in range(0, key_data.shape[0], size):
+    stop = min(start + size, key_data.shape[0])
+    padded = (stop - start) + (-(stop - start) % compiled.size)
+    yield _Chunk(start, stop, padded,
+                 keys=_pad_and_shard(key_data[start:stop], padded, compiled.runs),
+                 hps=_pad_and_shard(jax.tree.map(lambda a: np.asarray(a)[start:stop], hps),
+                                    padded, compiled.runs),
+                 directory=Path(state_dir) / f"runs_{start:07d}_{stop:07d}",
+                 meta=dict(meta or {}, program=compiled.program.name, chunk=[start, stop],
+                           padded_runs=padded))
 
 
 def _pad_and_shard(tree, count: int, sharding: NamedSharding):
@@ -213,6 +243,22 @@ def _pad_and_shard(tree, count: int, sharding: NamedSharding):
     a = np.concatenate([a, np.repeat(a[-1:], count - a.shape[0], axis=0)])
     return distributed.shard(a, sharding)
   return jax.tree.map(one, tree)
+
+
+def _replicated(data: Any, compiled: _Compiled) -> Any:
+  """`data` on every device of the program's mesh (each process gives its full copy)."""
+  return None if data is None else jax.tree.map(
+      lambda a: distributed.shard(np.asarray(a), compiled.replicated), data)
+
+
+def _saved_tree(compiled: _Compiled, chunk: _Chunk, states, data, schedule: Schedule) -> dict:
+  """What a checkpoint holds, fresh: the states, divergence flags and metric history."""
+  segments = len(schedule.segment_ends())
+  history = {m: np.full((segments, chunk.padded), np.nan, np.float32)
+             for m in compiled.metric_names(states, chunk.hps, data)}
+  return {"state": states, "diverged": distributed.shard(np.zeros(chunk.padded, bool),
+                                                         compiled.runs),
+          "history": history}
 
 
 def train(program: Program, keys: jax.Array, hps: Any, schedule: Schedule, state_dir: Path,
@@ -236,17 +282,9 @@ def train(program: Program, keys: jax.Array, hps: Any, schedule: Schedule, state
   """
   t0 = time.perf_counter()
   compiled = _Compiled(program)
-  key_data = np.asarray(jax.random.key_data(keys))
-  runs = key_data.shape[0]
-  data = None if data is None else jax.tree.map(
-      lambda a: distributed.shard(np.asarray(a), compiled.replicated), data)
-  parts = []
-  for chunk in _chunks(runs, schedule.chunk_size):
-    chunk_hps = jax.tree.map(lambda a: np.asarray(a)[chunk[0]:chunk[1]], hps)
-    parts.append(_train_chunk(compiled, key_data[chunk[0]:chunk[1]], chunk_hps, data, schedule,
-                              Path(state_dir) / f"runs_{chunk[0]:07d}_{chunk[1]:07d}",
-                              dict(meta or {}, program=program.name, chunk=list(chunk)),
-                              progress))
+  data = _replicated(data, compiled)
+  parts = [_train_chunk(compiled, chunk, data, schedule, progress)
+           for chunk in _chunks(compiled, keys, hps, schedule, state_dir, meta)]
   join = lambda name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}  # noqa: E731
   return Trained(outputs=join("outputs"), history=join("history"),
                  diverged=np.concatenate([p["diverged"] for p in parts]),
@@ -255,33 +293,23 @@ def train(program: Program, keys: jax.Array, hps: Any, schedule: Schedule, state
                  seconds=round(time.perf_counter() - t0, 3))
 
 
-def _train_chunk(compiled: _Compiled, key_data: np.ndarray, hps, data, schedule: Schedule,
-                 directory: Path, meta: dict, progress: Progress | None) -> dict:
-  name = compiled.program.name
-  runs = key_data.shape[0]
-  padded = runs + (-runs % compiled.size)
-  keys = _pad_and_shard(key_data, padded, compiled.runs)
-  hps = _pad_and_shard(hps, padded, compiled.runs)
-  meta = dict(meta, padded_runs=padded)
-  states = compiled.init(keys, hps, data)
-  diverged = distributed.shard(np.zeros(padded, bool), compiled.runs)
-  segments = len(schedule.segment_ends())
-  history = {m: np.full((segments, padded), np.nan, np.float32)
-             for m in compiled.metric_names(states, hps, data)}
-  checkpoints = Checkpoints(directory)
+def _train_chunk(compiled: _Compiled, chunk: _Chunk, data, schedule: Schedule,
+                 progress: Progress | None) -> dict:
+  name, runs, hps = compiled.program.name, chunk.runs, chunk.hps
+  tree = _saved_tree(compiled, chunk, compiled.init(chunk.keys, hps, data), data, schedule)
+  checkpoints = Checkpoints(chunk.directory)
   step = 0
   try:
-    tree = {"state": states, "diverged": diverged, "history": history}
-    restored = checkpoints.restore_latest(abstract_of(tree), meta)
+    restored = checkpoints.restore_latest(abstract_of(tree), chunk.meta)
     if restored is not None:
       step, tree = restored
-      states, diverged = tree["state"], tree["diverged"]
-      history = {m: np.asarray(v) for m, v in tree["history"].items()}
+      tree["history"] = {m: np.asarray(v) for m, v in tree["history"].items()}
       if progress is not None:
         progress.skip(step * runs)
       if step < schedule.steps:
         say(f"resumed from step {step} of {schedule.steps} ({name}, runs "
-            f"{meta['chunk'][0]}..{meta['chunk'][1] - 1})")
+            f"{chunk.start}..{chunk.stop - 1})")
+    states, diverged, history = tree["state"], tree["diverged"], tree["history"]
     saved = step
     flagged = int(np.sum(distributed.gather(diverged)[:runs]))
     while step < schedule.steps:
@@ -299,7 +327,7 @@ def _train_chunk(compiled: _Compiled, key_data: np.ndarray, hps, data, schedule:
         progress.update(length * runs, note=f"{name} step {step}/{schedule.steps}")
       if step - saved >= schedule.checkpoint_every or step == schedule.steps:
         checkpoints.save(step, {"state": states, "diverged": diverged, "history": history},
-                         meta)
+                         chunk.meta)
         saved = step
   finally:
     checkpoints.close()
@@ -314,32 +342,21 @@ def _train_chunk(compiled: _Compiled, key_data: np.ndarray, hps, data, schedule:
 def final_states(program: Program, keys: jax.Array, hps: Any, schedule: Schedule,
                  state_dir: Path, *, data: Any = None, meta: dict | None = None):
   """The saved final states of a finished pass, read back from `state_dir` (runs first,
-  as numpy arrays): how a second pass reads the first without keeping it in memory."""
+  as numpy arrays): how a second pass reads the first without keeping it in memory.
+  Arguments as for `train`, which wrote them."""
   compiled = _Compiled(program)
-  key_data = np.asarray(jax.random.key_data(keys))
-  data = None if data is None else jax.tree.map(
-      lambda a: distributed.shard(np.asarray(a), compiled.replicated), data)
+  data = _replicated(data, compiled)
   parts = []
-  for chunk in _chunks(key_data.shape[0], schedule.chunk_size):
-    runs = chunk[1] - chunk[0]
-    padded = runs + (-runs % compiled.size)
-    chunk_keys = _pad_and_shard(key_data[chunk[0]:chunk[1]], padded, compiled.runs)
-    chunk_hps = _pad_and_shard(jax.tree.map(lambda a: np.asarray(a)[chunk[0]:chunk[1]], hps),
-                               padded, compiled.runs)
-    abstract = compiled.abstract_states(chunk_keys, chunk_hps, data)
-    diverged = jax.ShapeDtypeStruct((padded,), bool, sharding=compiled.runs)
-    history = {m: np.zeros((len(schedule.segment_ends()), padded), np.float32)
-               for m in compiled.metric_names(abstract, chunk_hps, data)}
-    directory = Path(state_dir) / f"runs_{chunk[0]:07d}_{chunk[1]:07d}"
-    checkpoints = Checkpoints(directory)
+  for chunk in _chunks(compiled, keys, hps, schedule, state_dir, meta):
+    target = _saved_tree(compiled, chunk, compiled.abstract_states(chunk.keys, chunk.hps, data),
+                         data, schedule)
+    checkpoints = Checkpoints(chunk.directory)
     try:
-      restored = checkpoints.restore_latest(
-          abstract_of({"state": abstract, "diverged": diverged, "history": history}),
-          dict(meta or {}, program=program.name, chunk=list(chunk), padded_runs=padded))
+      restored = checkpoints.restore_latest(abstract_of(target), chunk.meta)
     finally:
       checkpoints.close()
     if restored is None or restored[0] != schedule.steps:
-      raise CheckpointError(f"{directory} holds no finished {program.name} pass; rerun the "
-                            "same command to finish it")
-    parts.append(jax.tree.map(lambda a: distributed.gather(a)[:runs], restored[1]["state"]))
+      raise CheckpointError(f"{chunk.directory} holds no finished {program.name} pass; rerun "
+                            "the same command to finish it")
+    parts.append(jax.tree.map(lambda a: distributed.gather(a)[:chunk.runs], restored[1]["state"]))
   return jax.tree.map(lambda *a: np.concatenate(a), *parts)

@@ -101,9 +101,9 @@ def train_step(c: Circuit, state: CircuitState, t: jax.Array
                        opt_state=opt_state), {"loss": loss}
 
 
-def program(c: Circuit, finish, name: str) -> loop.Program:
-  """The core loop's view: each run is one seed's circuit; `finish(state)` measures it."""
+def program(c: Circuit, name: str) -> loop.Program:
+  """The core loop's view: each run is one seed's circuit (measured after the pass, from
+  its saved state: superjax.uand.measure.trained)."""
   return loop.Program(name=name,
                       init=lambda key, hp, data: init_state(c, key),
-                      step=lambda state, hp, t, data: train_step(c, state, t),
-                      finish=lambda state, hp, data: finish(state))
+                      step=lambda state, hp, t, data: train_step(c, state, t))

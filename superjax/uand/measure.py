@@ -148,6 +148,7 @@ def random_mlp(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array):
   return pair, single, features_per_neuron(W if E is None else W @ E)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def trained(cfg: UAndConfig, n: int, s: int, width: int,
             state: circuit.CircuitState) -> dict[str, jax.Array]:
   """A trained circuit's pair errors through its own output layer, single-feature errors

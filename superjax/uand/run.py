@@ -56,18 +56,24 @@ def circuit_pass_name(n: int, s: int, inputs: str, m: int) -> str:
 
 
 def _train_circuits(cfg: UAndConfig, n: int, s: int, inputs: str, width: int, keys: jax.Array,
-                    run_dir: Path) -> loop.Trained:
-  """Trains one circuit per seed at width `width` (resuming) and measures each."""
+                    run_dir: Path) -> tuple[dict[str, np.ndarray], float]:
+  """Trains one circuit per seed at width `width` (resuming), then measures each seed's
+  from the pass's saved state; returns the measurements (seeds first) and the seconds."""
   c = circuit.Circuit(n=n, s=s, m=width, d0=measure.d0_of(cfg, n, inputs), active=cfg.active,
                       steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.lr)
   name = circuit_pass_name(n, s, inputs, width)
   schedule = loop.Schedule(steps=cfg.train_steps, log_every=min(cfg.log_every, cfg.train_steps),
                            checkpoint_every=cfg.checkpoint_every)
-  finish = functools.partial(measure.trained, cfg, n, s, width)
-  return loop.train(circuit.program(c, finish, name), keys,
-                    {"seed": np.arange(cfg.seeds, dtype=np.int32)}, schedule,
-                    Path(run_dir) / rundir.STATE_DIR / name,
-                    meta={"config": cfg.computed_part()})
+  program, hps = circuit.program(c, name), {"seed": np.arange(cfg.seeds, dtype=np.int32)}
+  state_dir, meta = Path(run_dir) / rundir.STATE_DIR / name, {"config": cfg.computed_part()}
+  trained = loop.train(program, keys, hps, schedule, state_dir, meta=meta)
+  states = loop.final_states(program, keys, hps, schedule, state_dir, meta=meta)
+  # One seed at a time on one device: the readout fit's Cholesky factorisations, vmapped
+  # over runs sharded on several CPU devices, deadlock XLA's CPU runtime at width 256.
+  per_seed = [measure.trained(cfg, n, s, width, jax.tree.map(lambda a, i=i: a[i], states))
+              for i in range(cfg.seeds)]
+  return ({k: np.stack([np.asarray(m[k]) for m in per_seed]) for k in per_seed[0]},
+          trained.seconds)
 
 
 def measure_n(cfg: UAndConfig, n: int, run_dir: Path, progress: Progress,
@@ -112,11 +118,11 @@ def measure_n(cfg: UAndConfig, n: int, run_dir: Path, progress: Progress,
         elif construction == "trained" and n <= cfg.trained_max_n:
           for width in cfg.trained_m:
             wi = cfg.m.index(width)
-            trained = _train_circuits(cfg, n, s, inputs, width, keys, run_dir)
-            timings[circuit_pass_name(n, s, inputs, width)] = trained.seconds
-            err[ci, ii, si, wi] = trained.outputs["pair"]
-            feature_err[ci, ii, si, wi] = trained.outputs["single"]
-            reads[ci, ii, si, wi] = trained.outputs["features_per_neuron"]
+            out, seconds = _train_circuits(cfg, n, s, inputs, width, keys, run_dir)
+            timings[circuit_pass_name(n, s, inputs, width)] = seconds
+            err[ci, ii, si, wi] = out["pair"]
+            feature_err[ci, ii, si, wi] = out["single"]
+            reads[ci, ii, si, wi] = out["features_per_neuron"]
         progress.update(1, note=f"n={n} s={s} {inputs} {construction} "
                                 f"({time.perf_counter() - t0:.1f} s)")
   coords = {"construction": list(cfg.constructions), "inputs": list(cfg.inputs),

@@ -114,3 +114,24 @@ def test_new_hyperparameter_values_reuse_the_compiled_program(tmp_path):
                    env=env, check=True, capture_output=True, timeout=300)
     entries.append(sorted(p.name for p in cache.iterdir()))
   assert entries[0] and entries[1] == entries[0]
+
+
+_UAND = """
+from superjax.uand.config import tiny
+CONFIG = tiny().replace(n=(8,), inputs=("basis",), train_steps=200)
+"""
+
+
+def test_another_family_on_two_processes_gives_the_same_results(tmp_path):
+  # U-AND: measurements on every process, trained circuits (2 seeds padded to 4 runs)
+  # sharded over the 4 devices of both processes; the primary writes the results.
+  sweep = tmp_path / "uand.py"
+  sweep.write_text(_UAND)
+  subprocess.run(_command(sweep, tmp_path / "one"), env=_env(1), check=True,
+                 capture_output=True, timeout=300)
+  for code, err in _two_processes(sweep, tmp_path / "two"):
+    assert code == 0, err[-2000:]
+  one, two = superjax.load(tmp_path / "one"), superjax.load(tmp_path / "two")
+  assert json.loads((tmp_path / "two" / "manifest.json").read_text())["device"]["processes"] == 2
+  for name in one.data_vars:
+    np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-6, err_msg=name)

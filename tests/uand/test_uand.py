@@ -187,16 +187,17 @@ def test_trained_circuit_through_the_loop_equals_a_plain_scan(tmp_path):
   from superjax.core import loop
   c = circuit.Circuit(n=6, s=2, m=16, d0=3, active="exact", steps=60, batch=32, lr=3e-3)
   keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.key(5), i))(jnp.arange(2))
-  program = circuit.program(c, lambda state: {"W1": state.params[0]}, "circuit")
+  program = circuit.program(c, "circuit")
   schedule = loop.Schedule(steps=60, log_every=25, checkpoint_every=50)
   trained = loop.train(program, keys, {"seed": np.arange(2)}, schedule, tmp_path / "state")
+  saved = loop.final_states(program, keys, {"seed": np.arange(2)}, schedule, tmp_path / "state")
   for run in range(2):
     state = circuit.init_state(c, keys[run])
     losses = []
     for t in range(60):
       state, metrics = circuit.train_step(c, state, jnp.int32(t))
       losses.append(float(metrics["loss"]))
-    np.testing.assert_allclose(trained.outputs["W1"][run], state.params[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(saved.params[0][run], state.params[0], rtol=1e-5, atol=1e-6)
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
     # The loop's last segment (steps 50..59) logs the mean of the same step losses.
     np.testing.assert_allclose(trained.history["loss"][run, -1], np.mean(losses[50:]), rtol=1e-5)
