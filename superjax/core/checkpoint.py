@@ -25,7 +25,7 @@ class Checkpoints:
 
   def __init__(self, directory: Path, max_to_keep: int = 2):
     self.directory = Path(directory).absolute()
-    # Orbax logs every save at INFO; the engine reports progress itself.
+    # Orbax logs every save at INFO; the loop reports progress itself.
     logging.getLogger("absl").setLevel(logging.WARNING)
     self._manager = ocp.CheckpointManager(
         self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))

@@ -1,4 +1,4 @@
-"""Many hosts: JAX's distributed runtime, and the few things the engine does per process.
+"""Many hosts: JAX's distributed runtime, and the few things the loop does per process.
 
 Every process runs the same `superjax run`. The mesh spans the devices of all processes,
 so each process trains the runs that live on its own devices; orbax writes one checkpoint

@@ -3,7 +3,7 @@ kept on disk, and whether it is a Jupyter kernel.
 
 XLA runs a CPU as one device whose fused elementwise kernels mostly use one core, and a
 toy-model step is mostly elementwise work (drawing, masking, ReLU, the loss). Splitting
-the host into one device per core lets the engine shard the runs axis over the cores
+the host into one device per core lets the core loop shard the runs axis over the cores
 exactly as it shards it over GPUs: the sharding tests show results do not depend on the
 device count, and on a 2-core host a sweep trains 20 to 35% faster (benchmarks/).
 Accelerator platforms are unaffected; their devices stay the default.

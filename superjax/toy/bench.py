@@ -2,7 +2,7 @@
 benchmarks/throughput.py.
 
 Each configuration runs in a fresh subprocess (so its peak memory is its own) through
-the engine exactly as `superjax run` does: checkpoints, metrics and results included.
+the core loop exactly as `superjax run` does: checkpoints, metrics and results included.
 The rate counts model-steps (one optimiser step of one toy model on a batch) per second
 of training after compilation; compile time is reported beside it.
 """
@@ -56,7 +56,7 @@ def matmul_peak_gflops(size: int | None = None, repeats: int = 20) -> float:
 
 
 def run_one(name: str, steps: int | None = None) -> dict:
-  """Trains config `name` through the engine in this process; returns its measurements."""
+  """Trains config `name` through the core loop in this process; returns its measurements."""
   from superjax.core.experiment import run
   from superjax.toy.config import SweepConfig
   overrides = dict(CONFIGS[name][1])

@@ -16,7 +16,7 @@ def draw_uniforms(key: jax.Array, batch: int, n: int, set_size: int = 0
                   ) -> tuple[jax.Array, jax.Array | None]:
   """The random numbers behind a batch: u of shape (batch, n) and, with sets, g of shape
   (batch, n // set_size). They depend on the key alone, not on densities, so runs whose
-  keys agree can draw them once and share them (the engine does)."""
+  keys agree can draw them once and share them (train.step_runs does)."""
   if set_size == 0:
     return jax.random.uniform(key, (batch, n)), None
   key_u, key_g = jax.random.split(key)

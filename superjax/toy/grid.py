@@ -1,6 +1,6 @@
 """The grid: named axes of per-run hyperparameters, flattened into arrays.
 
-The engine vmaps over the flat run axis; results are reshaped back onto the named axes.
+The core loop vmaps over the flat run axis; results are reshaped back onto the named axes.
 """
 
 from __future__ import annotations

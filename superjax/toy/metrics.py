@@ -1,7 +1,7 @@
 """Measurements of one model's feature geometry, from W of shape (m, n) (hidden x feature).
 
 Definitions follow Elhage et al. (2022); column W_i is feature i's embedding. The jax
-functions run inside the jitted engine on one model; the numpy ones classify saved
+functions run inside the jitted training program on one model; the numpy ones classify saved
 results.
 """
 
