@@ -18,7 +18,9 @@ os.environ["SUPERJAX_COMPILATION_CACHE"] = str(CACHE)
 
 from superjax.core import host  # noqa: E402
 
-host.use_compilation_cache()
+# As `superjax run` does: one XLA device per core, so in-process runs compile the same
+# programs as the CLI subprocesses and share their cache entries.
+host.setup()
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
