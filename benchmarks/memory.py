@@ -2,7 +2,7 @@
 
     python benchmarks/memory.py [--steps 200] [--chunk-size 10000]
 
-Each grid runs in a fresh subprocess through the engine (checkpoints and results
+Each grid runs in a fresh subprocess through the core loop (checkpoints and results
 included). Chunking bounds memory by the chunk, not the grid: the two peaks should be
 close. Prints a table and saves JSON under benchmarks/results/.
 """

@@ -5,8 +5,10 @@
   figs = superjax.figures(ds)                            # {name: matplotlib Figure}
   print(superjax.report(ds))
 
-`run` resumes a killed run and loads a finished one exactly as `superjax run` does, and
-shows its progress bar in the notebook or terminal it runs in.
+`run` trains into the same run directory as `superjax run` (resuming a killed run,
+loading a finished one, refusing a different config) and shows its progress bar in the
+notebook or terminal it runs in; it returns the results and leaves the report and the
+figures to `report` and `figures`, which the CLI also writes to report.txt and figures/.
 """
 
 from __future__ import annotations

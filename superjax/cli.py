@@ -84,13 +84,16 @@ def _run(args) -> None:
   from superjax.core import config, distributed, experiment, rundir, sweeps
   if args.distributed or args.coordinator:
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+  elif args.num_processes is not None or args.process_id is not None:
+    raise SuperjaxError("--num-processes and --process-id need --coordinator HOST:PORT "
+                        "(or --distributed on a cluster that names it)")
   cfg = config.apply_overrides(sweeps.load(args.sweep), args.overrides)
   run_dir = args.out or rundir.DEFAULT_ROOT / cfg.name
   dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
   if not distributed.is_primary():
     return
   text = experiment.of_config(cfg).report(dataset)
-  (run_dir / rundir.REPORT_FILE).write_text(text + "\n")
+  rundir.write_atomic(run_dir / rundir.REPORT_FILE, text + "\n")
   print(text)
   print(f"results: {run_dir / 'results.nc'}  (superjax.load({str(run_dir)!r}))")
   if not args.no_figures:

@@ -43,7 +43,8 @@ def test_a_plain_install_lists_and_runs_a_sweep_from_an_empty_directory(wheel, t
                   str(target), str(wheel)], check=True, capture_output=True, timeout=300)
   # -S: no site processing, so the checkout's editable install (a .pth hook) is not seen;
   # the dependencies come from this environment's site-packages as plain directories.
-  env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(target), sysconfig.get_paths()["purelib"]]))
+  paths = [str(target), sysconfig.get_paths()["purelib"]]
+  env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
   command = [sys.executable, "-S", "-m", "superjax"]
   listed = subprocess.run(command + ["list"], cwd=empty, env=env, capture_output=True, text=True,
                           timeout=120)

@@ -52,9 +52,13 @@ class Checkpoints:
         problems.append(f"step {step}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
         continue
       if restored.meta != expected_meta:
+        differ = sorted(k for k in set(restored.meta) | set(expected_meta)
+                        if restored.meta.get(k) != expected_meta.get(k))
+        hint = (" (it was written on another number of devices)"
+                if differ == ["padded_runs"] else "")
         raise CheckpointError(
-            f"checkpoint {self.directory} step {step} belongs to a different sweep or chunk; "
-            "rerun with --fresh to start anew")
+            f"checkpoint {self.directory} step {step} was written for a different "
+            f"{', '.join(differ)}{hint}; rerun with --fresh to start anew")
       if problems:
         logging.warning("skipped unreadable checkpoints in %s: %s", self.directory, "; ".join(problems))
       return step, restored.state

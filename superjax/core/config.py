@@ -81,11 +81,7 @@ class Config:
     """Raises ConfigError naming the first bad field."""
 
   def replace(self, **changes):
-    _refuse_renamed(type(self), changes)
-    known = {f.name for f in dataclasses.fields(self)}
-    unknown = sorted(set(changes) - known)
-    if unknown:
-      raise ConfigError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+    _check_keys(type(self), changes)
     return dataclasses.replace(self, **changes)
 
   def to_dict(self) -> dict[str, Any]:
@@ -97,18 +93,8 @@ class Config:
 
   @classmethod
   def from_dict(cls, data: dict[str, Any]):
-    _refuse_renamed(cls, data)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-      raise ConfigError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+    _check_keys(cls, data)
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
-  def differences(self, other) -> list[str]:
-    """Names of fields that change what is computed and differ between the two."""
-    return [f.name for f in dataclasses.fields(self)
-            if f.name not in PRESENTATION_FIELDS
-            and getattr(self, f.name) != getattr(other, f.name)]
 
   def computed_part(self) -> dict[str, Any]:
     """The fields that change what is computed, as JSON-ready values."""
@@ -119,10 +105,15 @@ class Config:
     return apply_overrides(self, assignments)
 
 
-def _refuse_renamed(cls, names) -> None:
-  for old in names:
-    if old in cls.RENAMED and old not in {f.name for f in dataclasses.fields(cls)}:
-      raise ConfigError(f"config key {old!r} is now {cls.RENAMED[old]}")
+def _check_keys(cls, names) -> None:
+  """Every name is a field of `cls`; a renamed one is refused with its new name."""
+  known = {f.name for f in dataclasses.fields(cls)}
+  for name in names:
+    if name in known:
+      continue
+    if name in cls.RENAMED:
+      raise ConfigError(f"config key {name!r} is now {cls.RENAMED[name]}")
+    raise ConfigError(f"unknown config key {name!r}; known keys: {', '.join(sorted(known))}")
 
 
 def apply_overrides(cfg: Config, assignments: list[str]) -> Config:
@@ -135,9 +126,7 @@ def apply_overrides(cfg: Config, assignments: list[str]) -> Config:
     key = key.strip()
     if not sep:
       raise ConfigError(f"--set {assignment!r}: expected key=value")
-    _refuse_renamed(type(cfg), [key])
-    if key not in fields:
-      raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(sorted(fields))}")
+    _check_keys(type(cfg), [key])
     changes[key] = parse_value(fields[key], text.strip())
   return cfg.replace(**changes)
 
@@ -146,7 +135,7 @@ def with_values(cfg: Config, values: dict[str, Any]) -> Config:
   """`cfg` with fields set from Python values (lists, numbers, or `--set` strings such as
   "logspace(-3,0,30)" for a numeric field)."""
   fields = {f.name: f for f in dataclasses.fields(cfg)}
-  _refuse_renamed(type(cfg), values)
+  _check_keys(type(cfg), values)
   changes = {}
   for key, value in values.items():
     if key in fields and isinstance(value, str) and str(fields[key].type) != "str":

@@ -41,13 +41,13 @@ def barrier(name: str) -> None:
 
 
 def on_primary(name: str, fn) -> None:
-  """Runs `fn` on the primary process alone; if it raises SuperjaxError there, every
-  process raises one, so none is left waiting at a later barrier."""
+  """Runs `fn` on the primary process alone; if it raises there, every process raises,
+  so none is left waiting at a later barrier."""
   error = None
   if is_primary():
     try:
       fn()
-    except SuperjaxError as e:
+    except Exception as e:  # whatever it is, the others must not wait for process 0
       error = e
   if jax.process_count() > 1:
     failed = multihost_utils.broadcast_one_to_all(np.int32(error is not None))

@@ -84,17 +84,27 @@ def of_config(cfg) -> Experiment:
   return get(name)
 
 
+# Toy-model results from before experiments were named carry no name.
+_UNNAMED = "toy"
+
+
 def of_dataset(dataset: xr.Dataset) -> Experiment:
   """The experiment that made `dataset`."""
-  name = dataset.attrs.get("experiment", "")
+  name = dataset.attrs.get("experiment", _UNNAMED)
   if name not in _REGISTERED:
-    raise SuperjaxError(f"results name an unknown experiment {name!r}")
+    raise SuperjaxError(f"results name an experiment {name!r} this superjax does not know "
+                        f"({', '.join(_REGISTERED)}); rerun the sweep to make them anew")
   return get(name)
 
 
 def config_of(dataset: xr.Dataset) -> Config:
   """The config saved with `dataset`."""
-  return of_dataset(dataset).config.from_dict(json.loads(dataset.attrs["config"]))
+  try:
+    data = json.loads(dataset.attrs["config"])
+  except (KeyError, ValueError) as e:
+    raise SuperjaxError(f"the results hold no readable config ({type(e).__name__}); rerun "
+                        "the sweep to make them anew") from None
+  return of_dataset(dataset).config.from_dict(data)
 
 
 def run(cfg: Config, run_dir: str | Path, fresh: bool = False,
@@ -105,7 +115,7 @@ def run(cfg: Config, run_dir: str | Path, fresh: bool = False,
   run_dir = Path(run_dir)
   # One process checks and prepares the directory; the others share its verdict.
   distributed.on_primary(str(run_dir), lambda: rundir.prepare(cfg, run_dir, fresh))
-  if rundir.is_finished(run_dir):
+  if distributed.agree(rundir.is_finished(run_dir)):
     say(f"{run_dir} already holds the finished run; loading its results")
     return rundir.load(run_dir)
   started = datetime.datetime.now(datetime.timezone.utc)

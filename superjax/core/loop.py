@@ -8,7 +8,9 @@ A family describes the training of ONE run with pure functions (a `Program`):
 
 `hp` is the run's hyperparameters (a pytree of scalars: traced, so a grid compiles once
 per shape), `key` its PRNG key, `data` arrays every run reads (training activations, an
-image set; replicated on every device, never copied per run). The loop does the rest:
+image set; replicated on every device, never copied per run). A `Pass` is one program
+over a run's runs, with its training state under state/<name> in the run directory;
+`Pass.train` does the rest:
 
 - vmaps the functions over a flat axis of runs, `chunk_size` runs at a time;
 - shards a chunk's runs over every device of every process on one mesh axis, padded to a
@@ -41,6 +43,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 from superjax.core import distributed
 from superjax.core.checkpoint import CheckpointError, Checkpoints, abstract_of
 from superjax.core.progress import Progress
+from superjax.core.rundir import STATE_DIR
 
 RUNS_AXIS = "runs"
 
@@ -50,7 +53,7 @@ class Program:
   """A family's training of ONE run (see the module docstring).
 
   Attributes:
-    name: names the pass in messages and its folder of training state.
+    name: names the pass in messages and its folder of training state (state/<name>).
     init: (key, hp, data) -> state.
     step: (state, hp, t, data) -> (state, metrics); metrics holds "loss".
     finish: (state, hp, data) -> dict of per-run arrays; None keeps nothing.
@@ -96,11 +99,21 @@ class Trained:
   compile_seconds: float
   seconds: float
 
+  def timings(self) -> dict:
+    return {"compile_seconds": self.compile_seconds, "train_seconds": self.seconds}
+
 
 def say(message: str) -> None:
   """A line for the user on stderr (the primary process's only)."""
   if distributed.is_primary():
     print(message, file=sys.stderr, flush=True)
+
+
+def run_keys(base_seed: int, seeds) -> jax.Array:
+  """(runs,) keys fold_in(key(base_seed), seed): runs that share a seed share their key,
+  so they differ only in their hyperparameters."""
+  return jax.vmap(lambda seed: jax.random.fold_in(jax.random.key(base_seed), seed))(
+      jnp.asarray(seeds))
 
 
 def _finite(state, loss: jax.Array) -> jax.Array:
@@ -220,10 +233,10 @@ class _Chunk:
     return self.stop - self.start
 
 
-def _chunks(compiled: _Compiled, keys: jax.Array, hps: Any, schedule: Schedule,
-            state_dir: Path, meta: dict | None):
-  key_data = np.asarray(jax.random.key_data(keys))
-  size = schedule.chunk_size or key_data.shape[0]
+def _chunks(compiled: _Compiled, pass_: Pass):
+  key_data = np.asarray(jax.random.key_data(pass_.keys))
+  hps, meta = pass_.hps, pass_.meta
+  size = pass_.schedule.chunk_size or key_data.shape[0]
   for start in range(0, key_data.shape[0], size):
     stop = min(start + size, key_data.shape[0])
     padded = (stop - start) + (-(stop - start) % compiled.size)
@@ -231,7 +244,7 @@ def _chunks(compiled: _Compiled, keys: jax.Array, hps: Any, schedule: Schedule,
                  keys=_pad_and_shard(key_data[start:stop], padded, compiled.runs),
                  hps=_pad_and_shard(jax.tree.map(lambda a: np.asarray(a)[start:stop], hps),
                                     padded, compiled.runs),
-                 directory=Path(state_dir) / f"runs_{start:07d}_{stop:07d}",
+                 directory=pass_.state_dir / f"runs_{start:07d}_{stop:07d}",
                  meta=dict(meta or {}, program=compiled.program.name, chunk=[start, stop],
                            padded_runs=padded))
 
@@ -261,36 +274,72 @@ def _saved_tree(compiled: _Compiled, chunk: _Chunk, states, data, schedule: Sche
           "history": history}
 
 
-def train(program: Program, keys: jax.Array, hps: Any, schedule: Schedule, state_dir: Path,
-          *, data: Any = None, meta: dict | None = None,
-          progress: Progress | None = None) -> Trained:
-  """Trains every run of `program` (resuming from `state_dir` where it holds checkpoints).
+@dataclasses.dataclass(frozen=True)
+class Pass:
+  """One training pass of a run: a program over its runs, and where its state lives.
 
-  Args:
+  Attributes:
     program: the family's functions for one run.
     keys: (runs,) PRNG keys, one per run.
     hps: per-run hyperparameters, a pytree of arrays with a leading run axis.
     schedule: steps, segment length, checkpoint interval, chunk size.
-    state_dir: this pass's folder of orbax training state (one subfolder per chunk).
+    run_dir: the run directory; the pass's training state is state/<program.name> in it,
+      one folder per chunk.
     data: arrays every run reads, the same for all (replicated on every device).
     meta: JSON-ready description of what is trained; a checkpoint with other meta is
       refused rather than resumed.
-    progress: counts model-steps (one step of one run).
-
-  Returns:
-    finish's measurements, the metric history and divergence flags, runs first.
   """
-  t0 = time.perf_counter()
-  compiled = _Compiled(program)
-  data = _replicated(data, compiled)
-  parts = [_train_chunk(compiled, chunk, data, schedule, progress)
-           for chunk in _chunks(compiled, keys, hps, schedule, state_dir, meta)]
-  join = lambda name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}  # noqa: E731
-  return Trained(outputs=join("outputs"), history=join("history"),
-                 diverged=np.concatenate([p["diverged"] for p in parts]),
-                 segment_ends=schedule.segment_ends(),
-                 compile_seconds=round(compiled.compile_seconds, 3),
-                 seconds=round(time.perf_counter() - t0, 3))
+
+  program: Program
+  keys: jax.Array
+  hps: Any
+  schedule: Schedule
+  run_dir: Path
+  data: Any = None
+  meta: dict | None = None
+
+  @property
+  def state_dir(self) -> Path:
+    return Path(self.run_dir) / STATE_DIR / self.program.name
+
+  def train(self, progress: Progress | None = None) -> Trained:
+    """Trains every run (resuming where the pass holds checkpoints); progress counts
+    model-steps (one step of one run). Returns finish's measurements, the metric history
+    and divergence flags, runs first."""
+    t0 = time.perf_counter()
+    compiled = _Compiled(self.program)
+    data = _replicated(self.data, compiled)
+    parts = [_train_chunk(compiled, chunk, data, self.schedule, progress)
+             for chunk in _chunks(compiled, self)]
+    join = lambda name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}  # noqa: E731
+    return Trained(outputs=join("outputs"), history=join("history"),
+                   diverged=np.concatenate([p["diverged"] for p in parts]),
+                   segment_ends=self.schedule.segment_ends(),
+                   compile_seconds=round(compiled.compile_seconds, 3),
+                   seconds=round(time.perf_counter() - t0, 3))
+
+  def final_states(self):
+    """The saved final states of the finished pass, read back from its checkpoints (runs
+    first, as numpy arrays): how a second pass reads the first without keeping it in
+    memory."""
+    compiled = _Compiled(self.program)
+    data = _replicated(self.data, compiled)
+    parts = []
+    for chunk in _chunks(compiled, self):
+      target = _saved_tree(compiled, chunk,
+                           compiled.abstract_states(chunk.keys, chunk.hps, data), data,
+                           self.schedule)
+      checkpoints = Checkpoints(chunk.directory)
+      try:
+        restored = checkpoints.restore_latest(abstract_of(target), chunk.meta)
+      finally:
+        checkpoints.close()
+      if restored is None or restored[0] != self.schedule.steps:
+        raise CheckpointError(f"{chunk.directory} holds no finished {self.program.name} pass; "
+                              "rerun the same command to finish it")
+      parts.append(jax.tree.map(lambda a, n=chunk.runs: distributed.gather(a)[:n],
+                                restored[1]["state"]))
+    return jax.tree.map(lambda *a: np.concatenate(a), *parts)
 
 
 def _train_chunk(compiled: _Compiled, chunk: _Chunk, data, schedule: Schedule,
@@ -337,26 +386,3 @@ def _train_chunk(compiled: _Compiled, chunk: _Chunk, data, schedule: Schedule,
                for k, v in compiled.finish(states, hps, data).items()}
   return {"outputs": outputs, "history": {m: v.T[:runs] for m, v in history.items()},
           "diverged": distributed.gather(diverged)[:runs]}
-
-
-def final_states(program: Program, keys: jax.Array, hps: Any, schedule: Schedule,
-                 state_dir: Path, *, data: Any = None, meta: dict | None = None):
-  """The saved final states of a finished pass, read back from `state_dir` (runs first,
-  as numpy arrays): how a second pass reads the first without keeping it in memory.
-  Arguments as for `train`, which wrote them."""
-  compiled = _Compiled(program)
-  data = _replicated(data, compiled)
-  parts = []
-  for chunk in _chunks(compiled, keys, hps, schedule, state_dir, meta):
-    target = _saved_tree(compiled, chunk, compiled.abstract_states(chunk.keys, chunk.hps, data),
-                         data, schedule)
-    checkpoints = Checkpoints(chunk.directory)
-    try:
-      restored = checkpoints.restore_latest(abstract_of(target), chunk.meta)
-    finally:
-      checkpoints.close()
-    if restored is None or restored[0] != schedule.steps:
-      raise CheckpointError(f"{chunk.directory} holds no finished {program.name} pass; rerun "
-                            "the same command to finish it")
-    parts.append(jax.tree.map(lambda a: distributed.gather(a)[:chunk.runs], restored[1]["state"]))
-  return jax.tree.map(lambda *a: np.concatenate(a), *parts)

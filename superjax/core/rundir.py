@@ -48,13 +48,20 @@ def prepare(cfg, run_dir: Path, fresh: bool) -> None:
   holding a different config is refused, naming the fields that differ, unless `fresh`,
   which moves it aside; a non-empty directory that is no run is refused.
   """
-  run_dir = Path(run_dir)
+  try:
+    _prepare(cfg, Path(run_dir), fresh)
+  except OSError as e:
+    raise SuperjaxError(f"{run_dir}: cannot write the run directory there "
+                        f"({e.strerror or type(e).__name__}); choose another --out") from None
+
+
+def _prepare(cfg, run_dir: Path, fresh: bool) -> None:
   config_file = run_dir / CONFIG_FILE
   current = json.loads(json.dumps(cfg.to_dict()))
   if config_file.exists():
     try:
       previous = json.loads(config_file.read_text())
-    except (OSError, ValueError) as e:
+    except ValueError as e:
       problem = f"its {CONFIG_FILE} is unreadable ({type(e).__name__})"
     else:
       changed = [k for k in sorted(set(previous) | set(current))
@@ -70,12 +77,8 @@ def prepare(cfg, run_dir: Path, fresh: bool) -> None:
                         "(the old run is kept beside it) or --out to choose another directory")
   elif run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
     raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
-  try:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(config_file, json.dumps(current, indent=2))
-  except OSError as e:
-    raise SuperjaxError(f"{run_dir}: cannot write the run directory there "
-                        f"({e.strerror or type(e).__name__}); choose another --out") from None
+  run_dir.mkdir(parents=True, exist_ok=True)
+  write_atomic(config_file, json.dumps(current, indent=2))
 
 
 def is_finished(run_dir: Path) -> bool:
@@ -159,8 +162,3 @@ def save_piece(run_dir: Path, name: str, dataset: xr.Dataset) -> None:
     path = Path(run_dir) / PIECES_DIR / f"{name}.nc"
     path.parent.mkdir(exist_ok=True)
     write_atomic(path, lambda tmp: dataset.to_netcdf(tmp, engine="h5netcdf"))
-
-
-def read_manifest(run_dir: str | Path) -> dict:
-  path = Path(run_dir) / MANIFEST_FILE
-  return json.loads(path.read_text()) if path.exists() else {}

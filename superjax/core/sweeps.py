@@ -58,7 +58,10 @@ def family(path: Path) -> str:
 
 def summary(path: Path) -> str:
   """First line of a sweep file's docstring, read without importing it."""
-  doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+  try:
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+  except (OSError, SyntaxError, ValueError) as e:
+    return f"(unreadable: {type(e).__name__})"
   return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
@@ -73,7 +76,13 @@ def load(name_or_path: str | os.PathLike) -> Config:
     path = sweeps[str(name_or_path)]
   spec = importlib.util.spec_from_file_location(f"superjax_sweep_{path.stem}", path)
   module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
+  try:
+    spec.loader.exec_module(module)
+  except SuperjaxError:
+    raise
+  except Exception as e:  # the sweep file is user code: any error is its own
+    first = (str(e).splitlines() or [""])[0][:200]
+    raise SuperjaxError(f"{path}: {type(e).__name__}: {first}") from None
   if not hasattr(module, "CONFIG"):
     raise SuperjaxError(f"{path} defines no CONFIG (e.g. CONFIG = SweepConfig(...))")
   experiment.of_config(module.CONFIG)  # raises if it is no experiment's config

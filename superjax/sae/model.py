@@ -178,11 +178,6 @@ def encode(sae: SAE, acts: jax.Array) -> jax.Array:
   return KINDS[sae.settings.kind].encode(sae.params, standardize(sae, acts), sae.k, sae.settings)
 
 
-def l0(sae: SAE, acts: jax.Array) -> jax.Array:
-  """(..., d) raw activations -> (...,) number of active latents of each input."""
-  return jnp.sum(encode(sae, acts) > 0, axis=-1)
-
-
 def reconstruct(sae: SAE, z: jax.Array) -> jax.Array:
   """(..., L) latents -> (..., d) reconstruction in the standardised space."""
   return decode(sae.params, z)

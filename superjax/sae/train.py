@@ -29,7 +29,6 @@ import numpy as np
 import optax
 
 from superjax.core import loop
-from superjax.core.progress import Progress
 from superjax.sae.dictionary import nmse, unit_rows
 from superjax.sae.kinds import KINDS
 from superjax.sae.metrics import evaluate
@@ -67,13 +66,9 @@ def _batch(settings: Settings, key: jax.Array, sae: SAE, acts: jax.Array,
   return standardize(sae, jnp.asarray(acts)[source, index])
 
 
-def run_key(base_seed: int, seed: jax.Array) -> jax.Array:
-  """A run's key: runs that differ only in sparsity or source share their initialisation."""
-  return jax.random.fold_in(jax.random.key(base_seed), seed)
-
-
 def init_state(settings: Settings, key: jax.Array, hp: SAEHParams, data: dict) -> SAEState:
-  """A fresh SAE for one run (`key` from run_key, data as in the module docstring)."""
+  """A fresh SAE for one run (data as in the module docstring); runs that differ only in
+  sparsity or source share their key, hence their initialisation."""
   L, d = settings.n_latents, settings.d_in
   directions = unit_rows(jax.random.normal(jax.random.fold_in(key, _INIT), (L, d)))
   sae = SAE(params={}, mean=data["mean"][hp.source], scale=data["scale"][hp.source],
@@ -137,44 +132,25 @@ def shared_data(settings: Settings, acts: np.ndarray,
   return data
 
 
-def train(settings: Settings, hp: SAEHParams, acts: np.ndarray, state_dir: Path, *,
-          base_seed: int = 0, eval_acts: dict[str, np.ndarray] | None = None,
-          log_every: int = 100, checkpoint_every: int = 1000, name: str = "sae",
-          meta: dict | None = None, progress: Progress | None = None) -> loop.Trained:
-  """Trains one SAE per run of `hp` through the core loop (resuming from `state_dir`).
+def sae_pass(settings: Settings, hp: SAEHParams, acts: np.ndarray, run_dir: Path, *,
+             base_seed: int = 0, eval_acts: dict[str, np.ndarray] | None = None,
+             log_every: int = 100, checkpoint_every: int = 1000, name: str = "sae",
+             meta: dict | None = None) -> loop.Pass:
+  """One SAE per run of `hp`, as a pass of the core loop: `.train()` trains them (resuming
+  from run_dir/state/<name>), `.final_states().sae` reads the trained SAEs back.
 
   Args:
     settings: static settings of every run.
     hp: (runs,) hyperparameters, e.g. from `hparams`.
     acts: (sources, tokens, d) raw training activations; run r trains on acts[hp.source[r]]
       standardised with that source's own mean and scale.
-    state_dir: the pass's folder of training state.
+    run_dir: the run directory.
     base_seed: run r's key is fold_in(key(base_seed), hp.seed[r]).
-    eval_acts: held-out sets {name: (sources, N, d)} measured at the end.
-
-  Returns:
-    The loop's result: outputs "<set>.<metric>" (runs,), history of loss, nmse and l0.
+    eval_acts: held-out sets {name: (sources, N, d)}, measured at the end: the pass's
+      outputs are "<set>.<metric>" (superjax.sae.metrics.evaluate), each (runs,).
   """
-  keys = jax.vmap(lambda seed: run_key(base_seed, seed))(jnp.asarray(hp.seed))
   schedule = loop.Schedule(steps=settings.steps, log_every=min(log_every, settings.steps),
                            checkpoint_every=checkpoint_every)
-  return loop.train(program(settings, name), keys, hp, schedule, state_dir,
-                    data=shared_data(settings, acts, eval_acts),
-                    meta=dict(meta or {}, settings=_jsonable(settings)), progress=progress)
-
-
-def trained_saes(settings: Settings, hp: SAEHParams, acts: np.ndarray, state_dir: Path, *,
-                 base_seed: int = 0, log_every: int = 100, name: str = "sae",
-                 meta: dict | None = None) -> SAE:
-  """The SAEs a finished `train` saved in `state_dir`, read back (leading run axis)."""
-  keys = jax.vmap(lambda seed: run_key(base_seed, seed))(jnp.asarray(hp.seed))
-  schedule = loop.Schedule(steps=settings.steps, log_every=min(log_every, settings.steps),
-                           checkpoint_every=settings.steps)
-  states = loop.final_states(program(settings, name), keys, hp, schedule, state_dir,
-                             data=shared_data(settings, acts),
-                             meta=dict(meta or {}, settings=_jsonable(settings)))
-  return jax.tree.map(jnp.asarray, states.sae)
-
-
-def _jsonable(settings: Settings) -> dict:
-  return dataclasses.asdict(settings)
+  return loop.Pass(program(settings, name), loop.run_keys(base_seed, hp.seed), hp, schedule,
+                   run_dir, data=shared_data(settings, acts, eval_acts),
+                   meta=dict(meta or {}, settings=dataclasses.asdict(settings)))

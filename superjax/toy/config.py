@@ -10,13 +10,21 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from superjax.core.config import Config, check, check_int
+from superjax.core.config import Config, check, check_choices, check_int
 
 MODELS = ("linear", "relu", "hidden_relu", "abs")
 CORRELATIONS = ("independent", "correlated", "anticorrelated")
 ATTACKS = ("analytic", "gorton", "pgd", "random")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "warmup", "warmup_cosine")
+# The names toy/figures.py and toy/report.py draw and print (a test keeps them in step),
+# checked here so a bad name is refused before anything runs.
+FIGURES = ("intro", "features_per_dim", "phase_n2m1", "phase_n3m2", "geometry", "nonuniform",
+           "trajectory", "neuron_weights", "neuron_stacks", "vulnerability",
+           "superposition_graph", "robust_geometry")
+REPORTS = ("adversarial", "features_per_dim", "phase_n2m1", "phase_n3m2", "seed_spread",
+           "sticky", "configurations", "correlations", "polysemanticity", "baseline_ratio",
+           "inhibition", "sides")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +73,7 @@ class SweepConfig(Config):
   weight_decay: float = 0.01
   schedule: str = "constant"
   warmup_steps: int = 0
-  # Engine.
+  # The core loop: seeds' base, segments, saves, chunks; held-out evaluation.
   base_seed: int = 0
   log_every: int = 500
   checkpoint_every: int = 2_500
@@ -150,6 +158,8 @@ def _validate(cfg: SweepConfig) -> None:
   check(cfg.schedule in SCHEDULES, "schedule",
         f"{cfg.schedule!r} is not one of {', '.join(SCHEDULES)}")
   check(isinstance(cfg.signed, bool), "signed", "must be true or false")
+  for field, known in (("figures", FIGURES), ("reports", REPORTS)):
+    check_choices(field, getattr(cfg, field), known, at_least_one=False)
 
 
 def tiny() -> SweepConfig:

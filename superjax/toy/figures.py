@@ -22,6 +22,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from superjax.core import figures
+from superjax.core.experiment import config_of
 from superjax.toy import attacks, metrics, models, report, results, robustness, theory, train
 from superjax.toy.grid import HParams
 
@@ -250,7 +251,7 @@ def trajectory(dataset: xr.Dataset) -> Figure:
     if row == len(rows) - 1:
       ax.set_xlabel("step")
   fig.suptitle(f"{dataset.attrs['sweep']}: $W^TW$ during training (density "
-               f"{float(best.density):.3g}, sets of {results.config_of(dataset).set_size})")
+               f"{float(best.density):.3g}, sets of {config_of(dataset).set_size})")
   return fig
 
 
@@ -344,7 +345,7 @@ def vulnerability(dataset: xr.Dataset) -> Figure:
   """Gorton & Lewis Figure 2 / Elhage's vulnerability plot: (A) features per dimension
   against density, (B) vulnerability relative to the densest model against density and
   against features per dimension, for clean and adversarially trained models."""
-  cfg = results.config_of(dataset)
+  cfg = config_of(dataset)
   attack = cfg.eval_attacks[0]
   best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
   fig, axes = figures.subplots(1, 3, figsize=(11, 3.3))
@@ -394,7 +395,7 @@ def superposition_graph(dataset: xr.Dataset) -> Figure:
   """Gorton & Lewis Figure 3: for a non-robust and a robust model at the same sparsity,
   the superposition graph lit by the model's outputs on a clean input and on its
   adversarial version, and the interference heatmaps (W^T W off the diagonal)."""
-  cfg = results.config_of(dataset)
+  cfg = config_of(dataset)
   best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
   density = float(best.density.values[np.argsort(best.density.values)[len(best.density) // 4]])
   cell = best.sel(density=density)
@@ -466,4 +467,4 @@ FIGURES: dict[str, Callable[[xr.Dataset], Figure]] = {
 
 def draw(dataset: xr.Dataset) -> dict[str, Figure]:
   """Every figure the run's sweep names, from its saved results."""
-  return {name: FIGURES[name](dataset) for name in results.config_of(dataset).figures}
+  return {name: FIGURES[name](dataset) for name in config_of(dataset).figures}

@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from superjax.core.stats import participation_ratio
+
 
 def features_per_dim(W: jax.Array) -> jax.Array:
   """||W||_F^2 / m: how many features each hidden dimension holds (1 / D*)."""
@@ -48,9 +50,7 @@ def neuron_polysemanticity(W: jax.Array) -> jax.Array:
   """(m,) how many features each hidden neuron reads: the participation ratio
   (sum_i W_ki^2)^2 / sum_i W_ki^4 of its input weights. 1 for a monosemantic neuron, k for
   one reading k features equally; 0 for a dead row. Meaningful in a privileged basis."""
-  sq = W ** 2
-  total, fourth = jnp.sum(sq, axis=1), jnp.sum(sq ** 2, axis=1)
-  return jnp.where(fourth > 0, total ** 2 / jnp.where(fourth > 0, fourth, 1.0), 0.0)
+  return participation_ratio(W, axis=1)
 
 
 def geometry(W: jax.Array) -> dict[str, jax.Array]:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
+from superjax.core.experiment import config_of
+from superjax.core.stats import spearman
 from superjax.toy import metrics, results, robustness, theory
 
 
@@ -132,7 +134,7 @@ def configurations(dataset: xr.Dataset) -> list[str]:
 
 def correlations(dataset: xr.Dataset) -> list[str]:
   """Mean cosine between features of the same set and of different sets."""
-  cfg = results.config_of(dataset)
+  cfg = config_of(dataset)
   best = results.best_seed(dataset)
   lines = [f"feature sets of {cfg.set_size}: mean cosine between represented features "
            "(best seed), same set / different sets"]
@@ -216,7 +218,7 @@ def _at_alpha(ds: xr.Dataset, alpha: float) -> xr.Dataset:
 
 def adversarial(dataset: xr.Dataset) -> list[str]:
   """Vulnerability against superposition, clean vs adversarially trained (best seed)."""
-  cfg = results.config_of(dataset)
+  cfg = config_of(dataset)
   attack = cfg.eval_attacks[0]
   best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
   vuln = robustness.relative_to_densest(best["vulnerability"].sel(attack=attack))
@@ -239,7 +241,7 @@ def adversarial(dataset: xr.Dataset) -> list[str]:
     fpd, v, r = (_at_alpha(x, a).values for x in (best["features_per_dim"], vuln, again))
     lines.append(f"  alpha={a:g}: sparsest / densest vulnerability {v[sparsest]:.2f} "
                  f"(re-attack {r[sparsest]:.2f}); Spearman(features/dim, vulnerability) "
-                 f"{robustness.spearman(fpd, v):.2f} (re-attack {robustness.spearman(fpd, r):.2f})")
+                 f"{spearman(fpd, v):.2f} (re-attack {spearman(fpd, r):.2f})")
   if len(alphas) > 1:
     clean, robust = max(alphas), min(alphas)
     fpd_c = _at_alpha(best["features_per_dim"], clean).values
@@ -274,7 +276,7 @@ REPORTS: dict[str, Callable[[xr.Dataset], list[str]]] = {
 
 
 def render(dataset: xr.Dataset) -> str:
-  cfg = results.config_of(dataset)
+  cfg = config_of(dataset)
   lines = [f"sweep {cfg.name}: {dataset.attrs['model']} x {cfg.run_count} runs, {cfg.steps} steps"]
   for name in cfg.reports:
     lines += REPORTS[name](dataset)

@@ -8,7 +8,6 @@ and `importance`, `relative_importance`, `lr` when they take several values), `h
 from __future__ import annotations
 
 import functools
-import json
 
 import jax
 import numpy as np
@@ -100,12 +99,8 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
     coords["attack"] = list(cfg.eval_attacks)
   if multi:
     coords["model"] = list(cfg.models)
-  attrs = {"sweep": cfg.name, "model": ",".join(cfg.models), "config": cfg.to_json()}
-  return xr.Dataset(data_vars, coords=coords, attrs=attrs)
-
-
-def config_of(dataset: xr.Dataset) -> SweepConfig:
-  return SweepConfig.from_dict(json.loads(dataset.attrs["config"]))
+  # The experiment's run adds the sweep's name and config to the attributes.
+  return xr.Dataset(data_vars, coords=coords, attrs={"model": ",".join(cfg.models)})
 
 
 def models_of(dataset: xr.Dataset) -> list[str]:

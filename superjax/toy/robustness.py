@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from superjax.core.experiment import config_of
 from superjax.toy import attacks, results, train
 from superjax.toy.grid import Grid
 
@@ -18,12 +19,6 @@ def relative_to_densest(values: xr.DataArray) -> xr.DataArray:
   """Values divided by those of the densest model (the no-superposition reference) with
   the same other coordinates."""
   return values / values.sel(density=values.density.max())
-
-
-def spearman(a, b) -> float:
-  """Spearman rank correlation of two 1-D arrays (ties broken by order)."""
-  rank = lambda v: np.argsort(np.argsort(np.asarray(v)))
-  return float(np.corrcoef(rank(a), rank(b))[0, 1])
 
 
 def interference(W: np.ndarray) -> np.ndarray:
@@ -36,7 +31,7 @@ def interference(W: np.ndarray) -> np.ndarray:
 def reattack(dataset: xr.Dataset, attack: str, samples: int = 4096, seed: int = 1) -> xr.DataArray:
   """Vulnerability of every saved model under `attack`, measured afresh: new samples and
   new attack noise (key `seed`), from the saved parameters alone. Same dims as `loss`."""
-  cfg = results.config_of(dataset)
+  cfg = config_of(dataset)
   grid = Grid(cfg)
   hp = jax.tree.map(jnp.asarray, grid.hparams())
   parts = []

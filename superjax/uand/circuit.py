@@ -93,8 +93,10 @@ def train_step(c: Circuit, state: CircuitState, t: jax.Array
   f = sample_inputs(jax.random.fold_in(jax.random.wrap_key_data(state.data_key), t), c.n, c.s,
                     c.batch, c.active)
   x = f if state.E is None else f @ state.E.T
-  # Both classes of every AND weigh the same: a true AND is rare (C(s,2) of P outputs).
-  pos_weight = (pair_count(c.n) - 1.0) / max(c.s * (c.s - 1) / 2, 1.0)
+  # Both classes of every AND weigh the same: C(s,2) of the P outputs are true ANDs (at
+  # most; fewer with active="at_most"), P - C(s,2) false.
+  positives = max(c.s * (c.s - 1) / 2, 1.0)
+  pos_weight = (pair_count(c.n) - positives) / positives
   loss, grads = jax.value_and_grad(balanced_loss)(state.params, x, f, pos_weight)
   updates, opt_state = _optimizer(c).update(grads, state.opt_state, state.params)
   return state.replace(params=optax.apply_updates(state.params, updates),

@@ -40,8 +40,8 @@ class UAndConfig(Config):
   test_inputs: int = 32
   d0_scale: float = 0.5
   d0_exponent: float = 1.0
-  # Random MLP: matched least-squares readouts (superjax.uand.readout), widths up to
-  # fitted_max_m, for n <= fitted_max_n (the fit costs n^2 m^2 / 2 per seed).
+  # Random MLP: matched readouts (superjax.uand.readout.matched, in whitened form) at
+  # widths up to fitted_max_m, for n <= fitted_max_n (the fit costs n^2 m^2 / 2 per seed).
   fitted_max_m: int = 2048
   fitted_max_n: int = 256
   fit_inputs: int = 4096
@@ -92,12 +92,6 @@ class UAndConfig(Config):
             f"{v} is outside the allowed range ({low:g}, {high:g}]")
     for field in ("ridge", "lr"):
       check_positive(self, field)
-
-  def trained_cells(self) -> list[int]:
-    """The feature counts whose circuits are trained."""
-    if "trained" not in self.constructions:
-      return []
-    return [n for n in self.n if n <= self.trained_max_n]
 
 
 def tiny() -> UAndConfig:

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from superjax.core.stats import participation_ratio
 from superjax.uand.inputs import pair_count, pair_index, pair_targets
 
 CONSTRUCTIONS = ("naive", "uand", "random_mlp", "trained")
@@ -71,7 +72,8 @@ def uand_pair_values(W: jax.Array, acts: jax.Array, s: int, p: jax.Array) -> jax
 
 
 def uand_readouts(W: jax.Array, s: int, p: jax.Array) -> jax.Array:
-  """(P, m) explicit U-AND readouts (small n only; the sweep uses uand_pair_values)."""
+  """(P, m) explicit U-AND readouts (small n only; the study reads every width at once
+  with uand_prefix_errors)."""
   i, j = pair_index(W.shape[1])
   holds = W[:, i].T * W[:, j].T
   count = jnp.maximum(jnp.sum(holds, axis=1, keepdims=True), 1.0)
@@ -118,9 +120,7 @@ def features_per_neuron(W: jax.Array) -> jax.Array:
   """Mean over neurons of the participation ratio (sum_i W_ki^2)^2 / sum_i W_ki^4 of the
   neuron's weights on the n features: k for a neuron reading k features equally (a U-AND
   neuron reads about p n). W: (m, n) weights in feature space (W E for superposed inputs)."""
-  sq = W ** 2
-  total, fourth = jnp.sum(sq, axis=1), jnp.sum(sq ** 2, axis=1)
-  return jnp.mean(jnp.where(fourth > 0, total ** 2 / jnp.where(fourth > 0, fourth, 1.0), 0.0))
+  return jnp.mean(participation_ratio(W, axis=1))
 
 
 def random_mlp_weights(key: jax.Array, n_in: int, m: int) -> tuple[jax.Array, jax.Array]:

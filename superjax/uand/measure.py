@@ -77,8 +77,9 @@ def uand(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array, p: jax.Ar
 
 def fitted_errors(cfg: UAndConfig, key: jax.Array, n: int, s: int, act_fn, f: jax.Array,
                   widths: tuple[int, ...], single: bool, chunk: int = 512):
-  """Max and mean error of matched readouts (superjax.uand.readout) fitted to the first w
-  neurons of the layer `act_fn`, for every width w in `widths`.
+  """Max and mean error of matched readouts (superjax.uand.readout.matched, computed here
+  in whitened form) fitted to the first w neurons of the layer `act_fn`, for every width w
+  in `widths`.
 
   Neurons of a random layer are independent, so the Gram matrix and positive means of the
   widest layer hold every narrower one's in their leading block. Functions are processed

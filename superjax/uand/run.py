@@ -64,10 +64,11 @@ def _train_circuits(cfg: UAndConfig, n: int, s: int, inputs: str, width: int, ke
   name = circuit_pass_name(n, s, inputs, width)
   schedule = loop.Schedule(steps=cfg.train_steps, log_every=min(cfg.log_every, cfg.train_steps),
                            checkpoint_every=cfg.checkpoint_every)
-  program, hps = circuit.program(c, name), {"seed": np.arange(cfg.seeds, dtype=np.int32)}
-  state_dir, meta = Path(run_dir) / rundir.STATE_DIR / name, {"config": cfg.computed_part()}
-  trained = loop.train(program, keys, hps, schedule, state_dir, meta=meta)
-  states = loop.final_states(program, keys, hps, schedule, state_dir, meta=meta)
+  circuits = loop.Pass(circuit.program(c, name), keys,
+                       {"seed": np.arange(cfg.seeds, dtype=np.int32)}, schedule, run_dir,
+                       meta={"config": cfg.computed_part()})
+  trained = circuits.train()
+  states = circuits.final_states()
   # One seed at a time on one device: the readout fit's Cholesky factorisations, vmapped
   # over runs sharded on several CPU devices, deadlock XLA's CPU runtime at width 256.
   per_seed = [measure.trained(cfg, n, s, width, jax.tree.map(lambda a, i=i: a[i], states))

@@ -189,8 +189,6 @@ def random_noise(key: jax.Array, x: jax.Array, eps: jax.Array, norm: str = "linf
 
 # fgsm takes no key; the PGDs take it first. `attack` calls any of them the same way.
 ATTACKS: dict[str, Callable] = {"fgsm": fgsm, "pgd_linf": pgd_linf, "pgd_l2": pgd_l2}
-# The norm each attack's eps is measured in.
-ATTACK_NORMS: dict[str, str] = {"fgsm": "linf", "pgd_linf": "linf", "pgd_l2": "l2"}
 
 
 def attack(name: str, key: jax.Array, logits_fn: LogitsFn, x: jax.Array, labels: jax.Array,

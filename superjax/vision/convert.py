@@ -1,4 +1,5 @@
-"""PyTorch ResNet18 checkpoints (madrylab `robustness` or torchvision) to a converted-model directory.
+"""PyTorch ResNet18 checkpoints (madrylab `robustness` or torchvision) to converted-model
+directories (superjax.vision.resnet).
 
 madrylab files hold {"model" (older: "state_dict"), "epoch", "nat_prec1"/"adv_prec1",
 optimizer state, ...}; the state dict has two copies of the network, `module.model.*` and
@@ -223,7 +224,7 @@ def _variables(weights: dict[str, Any], model: resnet.ResNet18, path: Path) -> r
 
 
 def convert_resnet18(ckpt_path: str | os.PathLike, out_dir: str | os.PathLike) -> dict[str, Any]:
-  """Convert a PyTorch ResNet18 checkpoint into a converted-model directory (superjax.vision.resnet).
+  """Convert a PyTorch ResNet18 checkpoint into a converted-model directory.
 
   Args:
     ckpt_path: a madrylab `robustness` checkpoint or a torchvision-style state dict.

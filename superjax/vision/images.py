@@ -2,7 +2,7 @@
 
 `folder_batches` reads `root/<class>/<image>` as torchvision's ImageFolder with the
 evaluation transform Resize(256), CenterCrop(224), ToTensor does, but NHWC: batches of
-(B, 224, 224, 3) float32 in [0, 1], the input `superjax.resnet` models take.
+(B, 224, 224, 3) float32 in [0, 1], the input `superjax.vision.resnet` models take.
 
 `stream_to_disk` writes a stream of activation batches (arrays, or dicts of arrays such as
 `f.features(x)`) as .npy chunks of a fixed number of rows; `read_chunks` iterates them back.

@@ -4,7 +4,7 @@ Images go in NHWC in [0, 1]; the model clamps them to [0, 1] and normalises with
 `std` itself, as madrylab's `robustness` models do, so attacks work in pixel space.
 
 Module names follow torchvision's with "." replaced by "_" (`layer2_0/downsample_1` is
-`layer2.0.downsample.1`), so `superjax.convert` maps state dicts by renaming alone.
+`layer2.0.downsample.1`), so `superjax.vision.convert` maps state dicts by renaming alone.
 Padding is explicit everywhere: `'SAME'` pads stride-2 layers asymmetrically and would not
 match PyTorch.
 
@@ -206,7 +206,7 @@ def features(model: ResNet18, variables: Variables, x: jax.Array) -> dict[str, j
 
 
 def load(directory: str | os.PathLike) -> LoadedResNet18:
-  """Read a checkpoint written by `save` (or `superjax convert-resnet18`).
+  """Read a converted-model directory written by `save` (or `superjax convert-resnet18`).
 
   Raises:
     SuperjaxError: the directory, its metadata or its variables are missing or unreadable.

@@ -18,7 +18,6 @@ import dataclasses
 
 import flax.struct
 import jax
-import jax.numpy as jnp
 import optax
 
 from superjax.core import loop
@@ -102,21 +101,7 @@ def program(model: ResNet18, settings: Settings, name: str = "zoo") -> loop.Prog
       threaded=True)  # convolutions: XLA spreads them over every core of one CPU device
 
 
-def run_key(base_seed: int, seed: jax.Array) -> jax.Array:
-  return jax.random.fold_in(jax.random.key(base_seed), seed)
-
-
 def variables_of(states: ClassifierState, run: int) -> Variables:
   """Run `run`'s {"params", "batch_stats"} from states with a leading run axis."""
   return jax.tree.map(lambda a: a[run], {"params": states.params,
                                          "batch_stats": states.batch_stats})
-
-
-def logits_fn(model: ResNet18, variables: Variables):
-  """Eval-mode classifier x -> logits for attacks and accuracy."""
-  return lambda x: model.apply(variables, x, train=False)[0]
-
-
-def accuracy(model: ResNet18, variables: Variables, x: jax.Array, y: jax.Array) -> jax.Array:
-  """Fraction of x classified as y (eval mode)."""
-  return jnp.mean(jnp.argmax(logits_fn(model, variables)(x), axis=-1) == y)

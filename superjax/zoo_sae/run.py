@@ -24,7 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from superjax.core import loop, rundir
+from superjax.core import loop
+from superjax.core.config import ConfigError
 from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress
 from superjax.sae import train as sae_train
@@ -45,10 +46,6 @@ def _zoo_settings(cfg: ZooSAEConfig) -> tuple[zoo.Settings, loop.Schedule]:
                                  checkpoint_every=cfg.checkpoint_every)
 
 
-def _timing(trained: loop.Trained) -> dict:
-  return {"compile_seconds": trained.compile_seconds, "train_seconds": trained.seconds}
-
-
 def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: dict):
   """Trains (or resumes) the digits zoo; returns the models read back from their saved
   state, the images the SAEs train on and the labelled evaluation images."""
@@ -63,14 +60,12 @@ def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: d
   settings, schedule = _zoo_settings(cfg)
   hps = zoo.ZooHParams(eps=np.asarray(cfg.train_eps, np.float32),
                        seed=np.zeros(len(cfg.train_eps), np.int32))
-  keys = jax.vmap(lambda seed: zoo.run_key(cfg.base_seed + _ZOO_SEED, seed))(hps.seed)
-  program = zoo.program(model, settings, ZOO_PASS)
-  data = {"x": x_train, "y": y_train}
-  meta = {"config": cfg.computed_part()}
-  state_dir = run_dir / rundir.STATE_DIR / ZOO_PASS
-  timings[ZOO_PASS] = _timing(loop.train(program, keys, hps, schedule, state_dir, data=data,
-                                         meta=meta, progress=progress))
-  states = loop.final_states(program, keys, hps, schedule, state_dir, data=data, meta=meta)
+  zoo_pass = loop.Pass(zoo.program(model, settings, ZOO_PASS),
+                       loop.run_keys(cfg.base_seed + _ZOO_SEED, hps.seed), hps, schedule,
+                       run_dir, data={"x": x_train, "y": y_train},
+                       meta={"config": cfg.computed_part()})
+  timings[ZOO_PASS] = zoo_pass.train(progress).timings()
+  states = zoo_pass.final_states()
   members = [resnet.LoadedResNet18(model, zoo.variables_of(states, i))
              for i in range(len(cfg.train_eps))]
   return members, x_train, (x_test[:cfg.eval_images], y_test[:cfg.eval_images])
@@ -111,10 +106,13 @@ def _accuracy(member: resnet.LoadedResNet18, x: np.ndarray, y: np.ndarray) -> fl
   return float(np.mean(np.argmax(logits, axis=-1) == y))
 
 
-def _sae_settings(cfg: ZooSAEConfig, kind: str, d: int, tokens: int) -> Settings:
+def _sae_settings(cfg: ZooSAEConfig, layer: str, kind: str, d: int, tokens: int) -> Settings:
   latents = cfg.expansion * d
+  if max(cfg.k) > latents:
+    raise ConfigError(f"k: {max(cfg.k)} is more than the {latents} latents of {layer}'s SAEs "
+                      f"(expansion {cfg.expansion} x {d} channels)")
   return Settings(kind=kind, d_in=d, expansion=cfg.expansion,
-                  k_max=min(max(cfg.k), latents), k_aux=min(512, latents),
+                  k_max=max(cfg.k), k_aux=min(512, latents),
                   batch=min(cfg.sae_batch, tokens), steps=cfg.sae_steps,
                   # A latent is dead after about one pass over the training tokens without
                   # firing: short studies would otherwise never use AuxK.
@@ -124,7 +122,7 @@ def _sae_settings(cfg: ZooSAEConfig, kind: str, d: int, tokens: int) -> Settings
 def _sae_runs(cfg: ZooSAEConfig, settings: Settings, models: int):
   """The pass's runs, (model, sparsity) flattened: TopK varies k, other kinds l1."""
   if settings.kind == "topk":
-    hp, _ = hparams(settings, k=tuple(min(k, settings.k_max) for k in cfg.k), l1=(0.0,),
+    hp, _ = hparams(settings, k=cfg.k, l1=(0.0,),
                     lr=(cfg.sae_lr,), source=tuple(range(models)))
   else:
     hp, _ = hparams(settings, k=None, l1=cfg.l1, lr=(cfg.sae_lr,), source=tuple(range(models)))
@@ -144,15 +142,14 @@ def _layer_saes(cfg: ZooSAEConfig, run_dir: Path, layer: str, train_acts: np.nda
   out = {name: [] for name in ("sae_nmse", "l0_clean", "dead_fraction", "l0_adversarial",
                                "sae_diverged")}
   for kind in cfg.sae_kinds:
-    settings = _sae_settings(cfg, kind, d, tokens)
+    settings = _sae_settings(cfg, layer, kind, d, tokens)
     name = sae_pass_name(layer, kind)
-    trained = sae_train.train(settings, _sae_runs(cfg, settings, models), train_acts,
-                              run_dir / rundir.STATE_DIR / name,
-                              base_seed=cfg.base_seed + _SAE_SEED, eval_acts=eval_acts,
-                              log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every,
-                              name=name, meta={"config": cfg.computed_part()},
-                              progress=progress)
-    timings[name] = _timing(trained)
+    trained = sae_train.sae_pass(
+        settings, _sae_runs(cfg, settings, models), train_acts, run_dir,
+        base_seed=cfg.base_seed + _SAE_SEED, eval_acts=eval_acts, log_every=cfg.log_every,
+        checkpoint_every=cfg.checkpoint_every, name=name,
+        meta={"config": cfg.computed_part()}).train(progress)
+    timings[name] = trained.timings()
     grid = (models, len(cfg.k))
     result = {k: np.asarray(v).reshape(grid) for k, v in trained.outputs.items()}
     out["sae_nmse"].append(result["clean.nmse"])

@@ -6,7 +6,7 @@ importance r = logspace(-1, 1, 20) relative to feature 1; 10 seeds per cell, the
 with the lowest held-out loss kept. A cell is labelled by which features its model
 represents (||W_i|| > 0.5): feature 2 ignored, feature 1 ignored, both (superposition,
 an antipodal pair in one dimension) or neither. The theoretical label is the candidate
-solution with the lowest expected loss (`superjax.theory`).
+solution with the lowest expected loss (`superjax.toy.theory`).
 
 Command:   superjax run elhage_phase_n2m1            (10,000 steps)
            superjax run elhage_phase_n2m1 --set steps=4000

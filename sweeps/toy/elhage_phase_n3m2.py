@@ -6,7 +6,7 @@ Reproduces: the paper's second phase diagram. Features 1 and 2 have importance 1
 labelled by its geometry: feature 3 ignored, feature 1 or 2 ignored, an antipodal pair
 plus a dedicated dimension, a triangle, or other. The theory side locally optimises each
 candidate configuration on its expected loss (exact over on/off patterns, Gauss-Legendre
-over the values; `superjax.theory.n3m2_candidates`) and keeps the lowest.
+over the values; `superjax.toy.theory.n3m2_candidates`) and keeps the lowest.
 
 Command:   superjax run elhage_phase_n3m2
 Runtime:   900 models, 10,000 steps: 9 min 13 s on 2 CPU cores (measured, sharing them

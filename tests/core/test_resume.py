@@ -1,53 +1,11 @@
-"""A run killed with SIGKILL and rerun ends bit-identical to an uninterrupted run."""
-
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
+"""Reruns on a run directory: a finished run is loaded, a different config refused (or
+moved aside with --fresh), a corrupt checkpoint skipped for the one before it. (A SIGKILL
+mid-training and its resume are checked for every experiment in tests/test_contract.py.)"""
 
 import numpy as np
 import pytest
 
 import superjax
-
-SWEEP = Path(__file__).parents[1] / "data" / "resume_sweep.py"
-
-
-def _cli(*args, **kwargs):
-  return subprocess.Popen([sys.executable, "-m", "superjax", *map(str, args)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
-def _finished_steps(run_dir: Path) -> list[int]:
-  chunk_dirs = list((run_dir / "state" / "relu").glob("runs_*"))
-  return [int(p.name) for d in chunk_dirs for p in d.iterdir() if p.name.isdigit()]
-
-
-def test_sigkill_mid_run_then_resume_is_bit_identical(tmp_path):
-  reference = _cli("run", SWEEP, "--out", tmp_path / "reference", "--no-figures")
-  out, err = reference.communicate(timeout=300)
-  assert reference.returncode == 0, err
-
-  killed_dir = tmp_path / "killed"
-  victim = _cli("run", SWEEP, "--out", killed_dir, "--no-figures")
-  deadline = time.time() + 240
-  while not _finished_steps(killed_dir) and victim.poll() is None and time.time() < deadline:
-    time.sleep(0.02)
-  os.kill(victim.pid, signal.SIGKILL)
-  victim.communicate()
-  assert victim.returncode == -signal.SIGKILL
-  assert not (killed_dir / "results.nc").exists()
-
-  resumed = _cli("run", SWEEP, "--out", killed_dir, "--no-figures")
-  out, err = resumed.communicate(timeout=300)
-  assert resumed.returncode == 0, err
-  assert "resumed from step" in err
-
-  want, got = superjax.load(tmp_path / "reference"), superjax.load(killed_dir)
-  for name in ("W", "b", "loss", "loss_history"):
-    np.testing.assert_array_equal(got[name].values, want[name].values, err_msg=name)
 
 
 def test_rerun_of_finished_run_loads_it(tmp_path, tiny_config):

@@ -8,6 +8,7 @@ import pytest
 
 from superjax.core.config import ConfigError
 from superjax.sae import train
+from superjax.sae.metrics import evaluate
 from superjax.sae.model import Settings, hparams
 
 
@@ -47,7 +48,7 @@ def test_grid_of_relu_saes_monotone_l0_and_reconstructs(sparse_data, tmp_path):
   acts, held_out = sparse_data[:, :4096], sparse_data[:, 4096:]
   settings = Settings(kind="relu", d_in=16, expansion=4, batch=256, steps=800)
   hp, shape = hparams(settings, l1=(0.03, 0.3, 3.0), lr=(3e-3,), source=(0, 1))
-  trained = train.train(settings, hp, acts, tmp_path / "state", eval_acts={"held_out": held_out})
+  trained = train.sae_pass(settings, hp, acts, tmp_path, eval_acts={"held_out": held_out}).train()
   assert trained.history["loss"].shape == (6, 8) and not trained.diverged.any()
   out = {m: trained.outputs[f"held_out.{m}"].reshape(shape[:3]) for m in ("l0", "nmse")}
   # (source, k, l1): more penalty, fewer active latents.
@@ -65,14 +66,20 @@ def test_grid_of_topk_saes(sparse_data, tmp_path):
   settings = Settings(kind="topk", d_in=16, expansion=4, k_max=8, batch=256, steps=400,
                       dead_tokens=256 * 50)
   hp, _ = hparams(settings, k=(2, 4, 8), lr=(3e-3,))
-  trained = train.train(settings, hp, acts, tmp_path / "state", eval_acts={"held_out": held_out})
+  grid = train.sae_pass(settings, hp, acts, tmp_path, eval_acts={"held_out": held_out})
+  trained = grid.train()
   np.testing.assert_allclose(trained.outputs["held_out.l0"], [2, 4, 8], atol=0.05)
   nmse = trained.outputs["held_out.nmse"]
   assert np.all(np.diff(nmse) < 0) and nmse[-1] < 0.3, nmse
-  # Decoder rows stay on the unit sphere; the saved SAEs read back from the pass's state.
-  saes = train.trained_saes(settings, hp, acts, tmp_path / "state")
-  np.testing.assert_allclose(jnp.linalg.norm(saes.params["W_dec"], axis=-1), 1.0, atol=1e-5)
+  # The SAEs read back from the pass's saved state are the ones the pass measured, and
+  # their decoder rows stayed on the unit sphere.
+  saes = jax.tree.map(jnp.asarray, grid.final_states().sae)
   assert saes.params["W_dec"].shape == (3, 64, 16)
+  np.testing.assert_allclose(jnp.linalg.norm(saes.params["W_dec"], axis=-1), 1.0, atol=1e-5)
+  for run in range(3):
+    again = evaluate(jax.tree.map(lambda a, r=run: a[r], saes), jnp.asarray(held_out[0]))
+    np.testing.assert_allclose(again["nmse"], nmse[run], rtol=1e-5)
+    np.testing.assert_allclose(again["l0"], trained.outputs["held_out.l0"][run], rtol=1e-6)
 
 
 def test_settings_errors_name_the_field():

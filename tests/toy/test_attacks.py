@@ -135,4 +135,3 @@ def test_reattack_of_saved_weights_agrees_with_training_time_measurement(superpo
   again = robustness.reattack(superposed, "gorton", samples=8192, seed=11)
   saved = superposed["vulnerability"].sel(attack="gorton")
   np.testing.assert_allclose(again, saved, rtol=0.15)
-  assert robustness.spearman([1, 2, 3, 4], [10, 30, 20, 40]) == pytest.approx(0.8)

@@ -40,12 +40,13 @@ def test_unknown_key_lists_known_keys():
     SweepConfig(name="x").with_overrides(["stepz=3"])
 
 
-def test_json_round_trip_and_differences():
+def test_json_round_trip_and_what_counts_as_computed():
   cfg = SweepConfig(name="x", density=(1.0, 0.5), figures=("intro",))
   again = SweepConfig.from_dict(cfg.to_dict())
   assert again == cfg
   other = cfg.replace(steps=5, description="changed", figures=())
-  assert cfg.differences(other) == ["steps"]
+  mine, theirs = cfg.computed_part(), other.computed_part()
+  assert [k for k in mine if mine[k] != theirs[k]] == ["steps"]
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -59,3 +60,11 @@ def test_json_round_trip_and_differences():
 def test_data_options_are_validated(changes, field):
   with pytest.raises(ConfigError, match=f"^{field}: "):
     SweepConfig(name="x", n=5, **changes)
+
+
+def test_figure_and_report_names_are_those_the_family_draws():
+  from superjax.toy import config, figures, report
+  assert set(config.FIGURES) == set(figures.FIGURES)
+  assert set(config.REPORTS) == set(report.REPORTS)
+  with pytest.raises(ConfigError, match="figures: 'bogus' is not one of"):
+    SweepConfig(name="x", figures=("intro", "bogus"))

@@ -59,3 +59,21 @@ def test_schedules_scale_the_learning_rate():
       last, state = opt.update({"w": jnp.ones(())}, state)
     assert float(-first["w"]) == pytest.approx(0.5 * at_zero, abs=1e-6), schedule
     assert float(-last["w"]) == pytest.approx(0.5 * at_end, abs=0.01), schedule
+
+
+def test_step_runs_fast_path_equals_each_run_stepped_alone():
+  # 8 runs of 2 seeds: more runs than seeds x devices, so the draw-once-per-seed path runs.
+  cfg = SweepConfig(name="x", n=6, m=3, batch=32, density=(1.0, 0.5, 0.2, 0.05), seeds=2,
+                    importance=(0.9,))
+  hps = Grid(cfg).hparams()
+  assert cfg.seeds * jax.device_count() < hps.seed.shape[0]
+  keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
+  states = jax.vmap(lambda k, hp: train.init_state(cfg, "relu", k, hp))(keys, hps)
+  step = jax.jit(lambda s, h: train.step_runs(cfg, "relu", s, h, jnp.int32(3)))
+  fast, fast_loss = step(states, hps)
+  for run in range(hps.seed.shape[0]):
+    one = jax.tree.map(lambda a, r=run: a[r], (states, hps))
+    alone, loss = train.train_step(cfg, "relu", one[0], one[1], jnp.int32(3))
+    np.testing.assert_allclose(fast_loss[run], loss, rtol=1e-6)
+    for name in ("W", "b"):
+      np.testing.assert_allclose(fast.params[name][run], alone.params[name], rtol=1e-6, atol=1e-7)

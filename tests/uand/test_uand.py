@@ -90,7 +90,8 @@ def test_epsilon_measure_against_brute_force_over_all_inputs():
     for q, (i, j) in enumerate((i, j) for i in range(n) for j in range(i + 1, n)):
       e = abs(float(R[q] @ acts[row]) - x[row, i] * x[row, j])
       worst, total = max(worst, e), total + e
-  mx, mean = readout.measure(jnp.asarray(acts), jnp.asarray(R), boolean.pair_targets(jnp.asarray(x)))
+  targets = boolean.pair_targets(jnp.asarray(x))
+  mx, mean = readout.measure(jnp.asarray(acts), jnp.asarray(R), targets)
   assert float(mx) == pytest.approx(worst, rel=1e-5)
   assert float(mean) == pytest.approx(total / (len(x) * 15), rel=1e-5)
   # Single features through the same helper.
@@ -187,10 +188,10 @@ def test_trained_circuit_through_the_loop_equals_a_plain_scan(tmp_path):
   from superjax.core import loop
   c = circuit.Circuit(n=6, s=2, m=16, d0=3, active="exact", steps=60, batch=32, lr=3e-3)
   keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.key(5), i))(jnp.arange(2))
-  program = circuit.program(c, "circuit")
   schedule = loop.Schedule(steps=60, log_every=25, checkpoint_every=50)
-  trained = loop.train(program, keys, {"seed": np.arange(2)}, schedule, tmp_path / "state")
-  saved = loop.final_states(program, keys, {"seed": np.arange(2)}, schedule, tmp_path / "state")
+  circuits = loop.Pass(circuit.program(c, "circuit"), keys, {"seed": np.arange(2)}, schedule,
+                       tmp_path)
+  trained, saved = circuits.train(), circuits.final_states()
   for run in range(2):
     state = circuit.init_state(c, keys[run])
     losses = []
@@ -247,3 +248,36 @@ def test_cli_run_resume_and_refusal(tmp_path, capsys):
   assert cli.main(argv[:-1] + ["positives=3"]) == 2
   err = capsys.readouterr().err.strip()
   assert "different positives" in err and len(err.splitlines()) == 1
+
+
+def test_fitted_errors_use_the_matched_readouts():
+  """The study's whitened, block-reusing fit equals readout.matched computed directly from
+  the same fit inputs and positives, at every width."""
+  from superjax.uand import measure
+  cfg = UAndConfig(name="x", n=(6,), m=(4, 8), trained_m=(8,), seeds=1, fit_inputs=300,
+                   positives=3, active="exact", ridge=1e-3)
+  n, s = 6, 2
+  key = jax.random.key(3)
+  W, b = uand.random_mlp_weights(jax.random.key(4), n, 8)
+  act_fn = lambda x: uand.layer(W, b, x)  # noqa: E731
+  f = boolean.sample_inputs(jax.random.key(5), n, s, 20)
+  got = np.asarray(measure.fitted_errors(cfg, key, n, s, act_fn, f, (4, 8), single=False,
+                                         chunk=16))
+  # The reference: the same fit inputs and positives, readouts solved with readout.matched.
+  fit = boolean.sample_inputs(jax.random.fold_in(key, circuit.FIT), n, s, cfg.fit_inputs)
+  i, j = boolean.pair_index(n)
+  pad = -len(i) % 16
+  ii, jj = np.pad(i, (0, pad)), np.pad(j, (0, pad), constant_values=1)
+  block = jax.random.split(jax.random.fold_in(key, circuit.POSITIVE), len(ii) // 16)[0]
+  positives = boolean.sample_positives(block, n, s, jnp.asarray(ii[:16]), jnp.asarray(jj[:16]),
+                                       cfg.positives)[:len(i)]
+  targets = boolean.pair_targets(f)
+  for k, width in enumerate((4, 8)):
+    A = act_fn(fit)[:, :width]
+    G = readout.gram_from(A.T @ A / A.shape[0], cfg.ridge)
+    means = jnp.mean(act_fn(positives.reshape(-1, n)).reshape(len(i), cfg.positives, -1),
+                     axis=1)[:, :width]
+    whitened, scale = readout.matched(G, means)
+    values = act_fn(f)[:, :width] @ (whitened * scale[:, None]).T
+    err = np.abs(np.asarray(values) - np.asarray(targets))
+    np.testing.assert_allclose(got[k], [err.max(), err.mean()], rtol=1e-4)

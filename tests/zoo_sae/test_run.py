@@ -51,9 +51,13 @@ def test_a_different_config_is_refused_in_one_line(digits_run, capsys):
   assert len([e for e in err if "error" in e]) == 1 and "sae_steps" in err[-1]
 
 
-def test_more_evaluation_digits_than_the_split_holds_is_one_line(tmp_path):
-  with pytest.raises(Exception, match="eval_images.*359"):
-    experiment.run(tiny().replace(eval_images=5000), tmp_path / "run", show_progress=False)
+def test_more_evaluation_digits_than_the_split_holds_is_one_line(tmp_path, capsys):
+  sweep = tmp_path / "tiny.py"
+  sweep.write_text("from superjax.zoo_sae.config import tiny\nCONFIG = tiny()\n")
+  assert cli.main(["run", str(sweep), "--out", str(tmp_path / "run"),
+                   "--set", "eval_images=5000"]) == 2
+  err = capsys.readouterr().err.strip()
+  assert len(err.splitlines()) == 1 and "eval_images" in err and "359" in err
 
 
 def test_bad_settings_name_the_field():

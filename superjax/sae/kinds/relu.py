@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from superjax.sae.dictionary import decode
+from superjax.sae.dictionary import decode, last_axis
 from superjax.sae.kinds import Kind, Params
 
 
@@ -24,7 +24,7 @@ def init(directions: jax.Array, sample: jax.Array, settings) -> Params:
 def encode(params: Params, x: jax.Array, k: jax.Array, settings=None) -> jax.Array:
   """(..., d) standardised inputs -> (..., L) ReLU(W_enc x + b_enc)."""
   pre = x @ params["W_enc"].T
-  return jax.nn.relu(pre + params["b_enc"].reshape((1,) * (pre.ndim - 1) + (-1,)))
+  return jax.nn.relu(pre + last_axis(params["b_enc"], pre))
 
 
 def loss_at(params: Params, x: jax.Array, l1: jax.Array) -> tuple[jax.Array, dict]:
