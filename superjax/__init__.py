@@ -12,10 +12,10 @@ _experiment.register("toy", "superjax.toy:EXPERIMENT")
 _experiment.register("zoo_sae", "superjax.zoo_sae:EXPERIMENT")
 _experiment.register("uand", "superjax.uand:EXPERIMENT")
 
-from superjax.api import config, figures, list_sweeps, report, run  # noqa: E402
-from superjax.core.rundir import load  # noqa: E402
-from superjax.toy.config import SweepConfig  # noqa: E402
-from superjax.toy.results import best_seed  # noqa: E402
+from superjax.api import config, figures, list_sweeps, report, run
+from superjax.core.rundir import load
+from superjax.toy.config import SweepConfig
+from superjax.toy.results import best_seed
 
 __all__ = ["SweepConfig", "best_seed", "config", "figures", "list_sweeps", "load", "report",
            "run"]

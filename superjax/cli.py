@@ -12,7 +12,6 @@ from superjax.core import host
 from superjax.core.errors import SuperjaxError
 
 
-
 class _Parser(argparse.ArgumentParser):
   def error(self, message):  # one line, exit 2, as for every other bad input
     self.exit(2, f"superjax: error: {message} (see `superjax --help`)\n")

@@ -16,7 +16,7 @@ _RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
 CACHE = Path(tempfile.gettempdir()) / f"superjax-test-xla-{_RUN}"
 os.environ["SUPERJAX_COMPILATION_CACHE"] = str(CACHE)
 
-from superjax.core import host  # noqa: E402
+from superjax.core import host
 
 # As `superjax run` does: one XLA device per core, so in-process runs compile the same
 # programs as the CLI subprocesses and share their cache entries.

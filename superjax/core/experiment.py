@@ -18,8 +18,8 @@ import datetime
 import importlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import xarray as xr
 
@@ -118,7 +118,7 @@ def run(cfg: Config, run_dir: str | Path, fresh: bool = False,
   if distributed.agree(rundir.is_finished(run_dir)):
     say(f"{run_dir} already holds the finished run; loading its results")
     return rundir.load(run_dir)
-  started = datetime.datetime.now(datetime.timezone.utc)
+  started = datetime.datetime.now(datetime.UTC)
   t0 = time.perf_counter()
   progress = Progress(experiment.work(cfg), cfg.name, unit=experiment.unit,
                       enabled=show_progress and distributed.is_primary())

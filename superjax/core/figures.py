@@ -10,8 +10,8 @@ reading) and PDF (for papers).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 from matplotlib.figure import Figure

@@ -32,8 +32,9 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -163,7 +164,7 @@ class _Compiled:
     return jax.vmap(self.program.step, in_axes=(0, 0, None, None))(states, hps, t, data)
 
   def _init_runs(self, keys, hps, data):
-    one = lambda key, hp: self.program.init(jax.random.wrap_key_data(key), hp, data)  # noqa: E731
+    one = lambda key, hp: self.program.init(jax.random.wrap_key_data(key), hp, data)
     return jax.vmap(one)(keys, hps)
 
   def init(self, keys, hps, data):
@@ -311,7 +312,7 @@ class Pass:
     data = _replicated(self.data, compiled)
     parts = [_train_chunk(compiled, chunk, data, self.schedule, progress)
              for chunk in _chunks(compiled, self)]
-    join = lambda name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}  # noqa: E731
+    join = lambda name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}
     return Trained(outputs=join("outputs"), history=join("history"),
                    diverged=np.concatenate([p["diverged"] for p in parts]),
                    segment_ends=self.schedule.segment_ends(),

@@ -12,7 +12,7 @@ def spearman(a, b) -> float:
   a, b = np.asarray(a), np.asarray(b)
   if len(a) < 2:
     return float("nan")
-  rank = lambda v: np.argsort(np.argsort(v))  # noqa: E731
+  rank = lambda v: np.argsort(np.argsort(v))
   return float(np.corrcoef(rank(a), rank(b))[0, 1])
 
 

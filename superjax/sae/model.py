@@ -119,7 +119,7 @@ def hparams(settings: Settings, k=None, l1=(5.0,), lr=(5e-4,), source=(0,),
     if any(not float(v) >= 0 for v in values):
       raise ConfigError(f"{name} must be >= 0, got {values!r}")
   rows = list(itertools.product(source, k, l1, lr, seed))
-  column = lambda i, dtype: np.asarray([r[i] for r in rows], dtype)  # noqa: E731
+  column = lambda i, dtype: np.asarray([r[i] for r in rows], dtype)
   hp = SAEHParams(source=column(0, np.int32), k=column(1, np.int32), l1=column(2, np.float32),
                   lr=column(3, np.float32), seed=column(4, np.int32))
   return hp, (len(source), len(k), len(l1), len(lr), len(seed))

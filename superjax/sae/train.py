@@ -53,9 +53,9 @@ def make_optimizer(settings: Settings, lr: jax.Array) -> optax.GradientTransform
   after clipping the gradient's global norm."""
   decay_steps = round(settings.lr_decay * settings.steps)
   if decay_steps == 0:
-    schedule = lambda count: lr  # noqa: E731
+    schedule = lambda count: lr
   else:
-    schedule = lambda count: lr * jnp.clip((settings.steps - count) / decay_steps, 0.0, 1.0)  # noqa: E731
+    schedule = lambda count: lr * jnp.clip((settings.steps - count) / decay_steps, 0.0, 1.0)
   return optax.chain(optax.clip_by_global_norm(settings.grad_clip), optax.adam(schedule))
 
 

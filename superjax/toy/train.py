@@ -218,8 +218,8 @@ def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict
 
 def program(cfg: SweepConfig, model: str) -> Program:
   """The core loop's view of one model kind: init, step and finish for ONE run."""
-  step = lambda state, hp, t, data: _with_loss(train_step(cfg, model, state, hp, t))  # noqa: E731
-  runs = lambda states, hps, t, data: _with_loss(step_runs(cfg, model, states, hps, t))  # noqa: E731
+  step = lambda state, hp, t, data: _with_loss(train_step(cfg, model, state, hp, t))
+  runs = lambda states, hps, t, data: _with_loss(step_runs(cfg, model, states, hps, t))
   return Program(name=model,
                  init=lambda key, hp, data: init_state(cfg, model, key, hp),
                  step=step, step_runs=runs,

@@ -17,10 +17,24 @@ import numpy as np
 from superjax.uand import circuit, readout
 from superjax.uand.circuit import EMBED, FIT, POSITIVE, RANDOM, TEST, UAND
 from superjax.uand.config import UAndConfig
-from superjax.uand.constructions import (features_per_neuron, layer, naive_weights,
-                                         random_mlp_weights, uand_prefix_errors, uand_weights)
-from superjax.uand.inputs import (INPUTS, embedding, pair_count, pair_index, pair_targets,
-                                  sample_inputs, sample_positives, superposed_dims)
+from superjax.uand.constructions import (
+  features_per_neuron,
+  layer,
+  naive_weights,
+  random_mlp_weights,
+  uand_prefix_errors,
+  uand_weights,
+)
+from superjax.uand.inputs import (
+  INPUTS,
+  embedding,
+  pair_count,
+  pair_index,
+  pair_targets,
+  sample_inputs,
+  sample_positives,
+  superposed_dims,
+)
 
 
 def d0_of(cfg: UAndConfig, n: int, inputs: str) -> int | None:
@@ -143,7 +157,7 @@ def random_mlp(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array):
   f = test_inputs(cfg, key, n, s)
   W, b = random_mlp_weights(jax.random.fold_in(key, RANDOM), n if E is None else E.shape[0],
                             widths[-1])
-  act_fn = lambda x: layer(W, b, embed(x))  # noqa: E731
+  act_fn = lambda x: layer(W, b, embed(x))
   pair = fitted_errors(cfg, key, n, s, act_fn, f, widths, single=False)
   single = fitted_errors(cfg, key, n, s, act_fn, f, widths, single=True)
   return pair, single, features_per_neuron(W if E is None else W @ E)
@@ -156,9 +170,9 @@ def trained(cfg: UAndConfig, n: int, s: int, width: int,
   of matched readouts on its hidden layer, and features per neuron."""
   key = jax.random.wrap_key_data(state.key)
   W1, b1, R = state.params
-  embed = (lambda x: x) if state.E is None else (lambda x: x @ state.E.T)  # noqa: E731
+  embed = (lambda x: x) if state.E is None else (lambda x: x @ state.E.T)
   f = test_inputs(cfg, key, n, s)
-  act_fn = lambda x: layer(W1, b1, embed(x))  # noqa: E731
+  act_fn = lambda x: layer(W1, b1, embed(x))
   own = jnp.stack(readout.errors(act_fn(f) @ R.T, pair_targets(f)))
   single = fitted_errors(cfg, key, n, s, act_fn, f, (width,), single=True)[0]
   reads = features_per_neuron(W1 if state.E is None else W1 @ state.E)

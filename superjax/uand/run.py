@@ -81,7 +81,7 @@ def measure_n(cfg: UAndConfig, n: int, run_dir: Path, progress: Progress,
               timings: dict) -> xr.Dataset:
   """Every construction, s and input setting at one n, as a dataset with an `n` axis."""
   C, I, S, M, N = (len(cfg.constructions), len(cfg.inputs), len(cfg.s), len(cfg.m), cfg.seeds)
-  full = lambda *shape: np.full(shape, np.nan, np.float32)  # noqa: E731
+  full = lambda *shape: np.full(shape, np.nan, np.float32)
   err = full(C, I, S, M, N, 2)
   feature_err = full(C, I, S, M, N, 2)
   reads = full(C, I, S, M, N)

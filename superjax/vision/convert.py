@@ -25,8 +25,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from superjax.vision import resnet
 from superjax.core.errors import SuperjaxError
+from superjax.vision import resnet
 
 _MADRY_MODEL = "module.model."
 _MADRY_ATTACKER = "module.attacker.model."

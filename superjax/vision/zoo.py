@@ -78,7 +78,7 @@ def train_step(model: ResNet18, settings: Settings, state: ClassifierState, hp: 
   step_key = jax.random.fold_in(jax.random.wrap_key_data(state.key), t)
   index = jax.random.randint(step_key, (settings.batch,), 0, x.shape[0])
   xb, yb = x[index], y[index]
-  attack_logits = lambda z: _train_logits(model, state.params, state.batch_stats, z)[0]  # noqa: E731
+  attack_logits = lambda z: _train_logits(model, state.params, state.batch_stats, z)[0]
   x_adv = jax.lax.stop_gradient(attacks.pgd_l2(
       jax.random.fold_in(step_key, 1), attack_logits, xb, yb, hp.eps, settings.attack_steps))
 

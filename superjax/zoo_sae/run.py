@@ -79,7 +79,7 @@ def _converted_zoo(cfg: ZooSAEConfig):
     raise SuperjaxError(f"image_dir {cfg.image_dir} holds {len(paths)} images; the study "
                         f"needs images + eval_images = {wanted}")
   order = np.random.default_rng(cfg.base_seed).permutation(len(paths))
-  load = lambda idx: np.stack([images.load_image(paths[i]) for i in idx])  # noqa: E731
+  load = lambda idx: np.stack([images.load_image(paths[i]) for i in idx])
   test = order[cfg.images:wanted]
   return members, load(order[:cfg.images]), (load(test), labels[test].astype(np.int32))
 
@@ -180,7 +180,7 @@ def run(cfg: ZooSAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
   eval_inputs = [{"clean": x_eval, **_attacked(cfg, m, x_eval, y_eval)} for m in members]
   accuracy = np.array([[_accuracy(m, inputs[name], y_eval) for name in ("clean", *ATTACKS)]
                        for m, inputs in zip(members, eval_inputs)])
-  collect = lambda m, x: stage_tokens(m.features, x, cfg.layers, cfg.tokens_per_image,  # noqa: E731
+  collect = lambda m, x: stage_tokens(m.features, x, cfg.layers, cfg.tokens_per_image,
                                       cfg.base_seed)
   train_tokens = [collect(m, x_train) for m in members]
   eval_tokens = [{name: collect(m, x) for name, x in inputs.items()}
@@ -196,7 +196,7 @@ def run(cfg: ZooSAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
 
 
 def _dataset(cfg: ZooSAEConfig, layers: dict, accuracy: np.ndarray) -> xr.Dataset:
-  stack = lambda name: np.stack([layers[layer][name] for layer in cfg.layers], axis=1)  # noqa: E731
+  stack = lambda name: np.stack([layers[layer][name] for layer in cfg.layers], axis=1)
   dims = ("sae_kind", "layer", "model_eps", "sparsity")
   sparsity_value = np.array([[float(k) for k in cfg.k] if kind == "topk" else list(cfg.l1)
                              for kind in cfg.sae_kinds])

@@ -4,14 +4,14 @@ input vector of an SAE (or `tokens_per_image` random positions of it)."""
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from superjax.vision.resnet import STAGES
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def positions(images: int, count: int, keep: int, seed: int) -> np.ndarray | None:
   """(images, keep) random spatial positions per image out of `count`, or None for all
   of them. The same seed gives the same positions to every model and input set, so their

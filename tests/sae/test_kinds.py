@@ -8,7 +8,7 @@ import pytest
 
 from superjax.sae import kinds
 from superjax.sae.kinds import relu, topk
-from superjax.sae.model import SAE, Settings, SAEHParams, encode, reconstruct
+from superjax.sae.model import SAE, SAEHParams, Settings, encode, reconstruct
 
 
 def random_params(rng, L, d, scale=0.5):
@@ -163,7 +163,7 @@ def test_every_kind_keeps_the_contract(name):
   z = kind.encode(params, x, hp.k, settings)
   assert z.shape == (64, L) and bool(jnp.all(z >= 0))
   dead = jnp.zeros(L, bool)
-  loss_fn = lambda p: kind.loss(p, x, hp, settings, dead, jnp.int32(50))[0]  # noqa: E731
+  loss_fn = lambda p: kind.loss(p, x, hp, settings, dead, jnp.int32(50))[0]
   loss, grads = jax.value_and_grad(loss_fn)(params)
   assert np.isfinite(float(loss))
   assert float(jnp.abs(grads["W_enc"]).sum()) > 0 and float(jnp.abs(grads["W_dec"]).sum()) > 0

@@ -5,8 +5,8 @@ import pytest
 
 from superjax import SweepConfig
 from superjax.core.config import ConfigError
-from superjax.toy import attacks, train
 from superjax.core.experiment import run
+from superjax.toy import attacks, train
 from superjax.toy.config import ATTACKS
 from superjax.toy.grid import Grid
 

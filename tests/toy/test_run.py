@@ -3,8 +3,8 @@ import functools
 import jax
 import numpy as np
 
-from superjax.toy import train
 from superjax.core.experiment import run
+from superjax.toy import train
 from superjax.toy.grid import Grid
 
 

@@ -259,7 +259,7 @@ def test_fitted_errors_use_the_matched_readouts():
   n, s = 6, 2
   key = jax.random.key(3)
   W, b = uand.random_mlp_weights(jax.random.key(4), n, 8)
-  act_fn = lambda x: uand.layer(W, b, x)  # noqa: E731
+  act_fn = lambda x: uand.layer(W, b, x)
   f = boolean.sample_inputs(jax.random.key(5), n, s, 20)
   got = np.asarray(measure.fitted_errors(cfg, key, n, s, act_fn, f, (4, 8), single=False,
                                          chunk=16))

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from superjax.vision import images
 from superjax.core.errors import SuperjaxError
+from superjax.vision import images
 
 
 def _save(path, array):

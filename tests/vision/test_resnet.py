@@ -13,8 +13,8 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 from superjax import cli
-from superjax.vision import convert, resnet
 from superjax.core.errors import SuperjaxError
+from superjax.vision import convert, resnet
 
 MEAN = (0.4914, 0.4822, 0.4465)  # not ImageNet's, so the test sees they are read
 STD = (0.2470, 0.2435, 0.2616)

@@ -93,7 +93,7 @@ def test_tokens_are_positions_of_images():
 
 def test_tokens_picked_batch_by_batch_equal_those_of_the_whole_set():
   x = np.random.default_rng(1).normal(size=(5, 4, 4, 3)).astype(np.float32)
-  maps = lambda xb: {layer: xb * (i + 1) for i, layer in enumerate(resnet.STAGES)}  # noqa: E731
+  maps = lambda xb: {layer: xb * (i + 1) for i, layer in enumerate(resnet.STAGES)}
   whole = stage_tokens(maps, x, resnet.STAGES, 3, 0, batch=5)
   pieces = stage_tokens(maps, x, resnet.STAGES, 3, 0, batch=2)
   for layer in resnet.STAGES:
