@@ -31,3 +31,16 @@ def nmse(x_hat: jax.Array, x: jax.Array) -> jax.Array:
   """
   deviation = jnp.sum((x - jnp.mean(x, axis=0, keepdims=True)) ** 2)
   return jnp.sum((x - x_hat) ** 2) / deviation
+
+
+def tangent_grads(params: dict[str, jax.Array], grads: dict[str, jax.Array]) -> dict:
+  """For kinds with unit-norm decoder rows: only movement along the unit sphere. The part
+  of each decoder row's gradient along the row would be undone by the renormalisation."""
+  W_dec, g = params["W_dec"], grads["W_dec"]
+  return dict(grads, W_dec=g - jnp.sum(g * W_dec, axis=-1, keepdims=True) * W_dec)
+
+
+def unit_decoder(params: dict[str, jax.Array], out: dict, step: jax.Array,
+                 settings) -> dict[str, jax.Array]:
+  """Decoder rows renormalised to unit norm after a step (`after_step` of such kinds)."""
+  return dict(params, W_dec=unit_rows(params["W_dec"]))

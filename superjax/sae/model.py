@@ -30,19 +30,28 @@ class Settings:
   """Static settings shared by every SAE of one program (shapes, schedule, recipe).
 
   Attributes:
-    kind: a registered kind (superjax.sae.kinds.KINDS): "relu", "topk", ...
+    kind: a registered kind (superjax.sae.kinds.KINDS): "relu", "topk", "jumprelu",
+      "batchtopk".
     d_in: activation width d.
     expansion: latents per input dimension; n_latents = expansion * d_in.
-    k_max: the largest k of any run (TopK); the static size of `lax.top_k`.
+    k_max: the largest k of any run (kinds controlled by k); TopK's static top-k size.
     k_aux: dead latents used by AuxK, capped at n_latents.
     aux_coef: weight of the AuxK loss.
     dead_tokens: a latent is dead after this many training inputs without firing.
     batch: training inputs per step.
     steps: optimiser steps.
-    l1_warmup: fraction of steps over which the L1 coefficient ramps up from 0 (ReLU).
+    penalty_warmup: fraction of steps over which the penalty coefficient ramps up from 0
+      (kinds controlled by a penalty: ReLU's L1, JumpReLU's L0).
     lr_decay: final fraction of steps over which the learning rate decays to 0.
     grad_clip: global gradient-norm clip.
-    init_norm: decoder row norm at initialisation (ReLU; TopK rows have unit norm).
+    init_norm: decoder row norm at initialisation (ReLU; the other kinds keep unit rows).
+    bandwidth: width eps of JumpReLU's rectangle kernel. The paper's 1e-3 suits its
+      inputs; ours are standardised to unit variance per dimension, so pre-activations
+      are O(1) and a kernel that narrow sees almost no inputs per batch.
+    threshold_init: JumpReLU's initial threshold. The paper starts at 1e-3 and trains
+      for 100,000s of steps; Adam moves log theta by about lr per step, so a short run
+      would never lift thresholds from there to the O(1) scale of the pre-activations.
+    threshold_ema: rate of BatchTopK's moving average of the training threshold.
     per_dimension: standardise each dimension by its own standard deviation; False
       divides by one scale per source, the root mean variance over dimensions.
   """
@@ -56,10 +65,13 @@ class Settings:
   dead_tokens: int = 10_000_000
   batch: int = 4096
   steps: int = 10_000
-  l1_warmup: float = 0.05
+  penalty_warmup: float = 0.05
   lr_decay: float = 0.2
   grad_clip: float = 1.0
   init_norm: float = 0.1
+  bandwidth: float = 0.05
+  threshold_init: float = 0.1
+  threshold_ema: float = 0.01
   per_dimension: bool = True
 
   def __post_init__(self):
@@ -68,12 +80,12 @@ class Settings:
     for name in ("d_in", "expansion", "k_max", "k_aux", "dead_tokens", "batch", "steps"):
       if int(getattr(self, name)) < 1:
         raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-    if self.kind == "topk" and self.k_max > self.n_latents:
+    if KINDS[self.kind].control == "k" and self.k_max > self.n_latents:
       raise ConfigError(f"k_max must be <= n_latents = {self.n_latents}, got {self.k_max}")
-    for name in ("l1_warmup", "lr_decay"):
+    for name in ("penalty_warmup", "lr_decay", "threshold_ema"):
       if not 0.0 <= getattr(self, name) <= 1.0:
         raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
-    for name in ("grad_clip", "init_norm"):
+    for name in ("grad_clip", "init_norm", "bandwidth", "threshold_init"):
       if not getattr(self, name) > 0:
         raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}")
     if not self.aux_coef >= 0:
@@ -92,37 +104,38 @@ class Settings:
 class SAEHParams:
   """Per-run hyperparameters, traced (scalars for one run, shape (runs,) for many)."""
 
-  k: jax.Array  # int32 active latents per input (TopK; ignored by ReLU)
-  l1: jax.Array  # float32 L1 coefficient lambda (ReLU; ignored by TopK)
+  k: jax.Array  # int32 active latents per input (kinds controlled by k)
+  penalty: jax.Array  # float32 sparsity coefficient lambda (kinds controlled by a penalty)
   lr: jax.Array  # float32 peak learning rate
   source: jax.Array  # int32 index of the run's activation matrix (model or layer)
   seed: jax.Array  # int32
 
 
-def hparams(settings: Settings, k=None, l1=(5.0,), lr=(5e-4,), source=(0,),
+def hparams(settings: Settings, k=None, penalty=(5.0,), lr=(5e-4,), source=(0,),
             seed=(0,)) -> tuple[SAEHParams, tuple[int, ...]]:
   """The Cartesian product of the given values as a flat run axis (k defaults to k_max).
 
-  The default l1 is the April 2024 update's lambda = 5, set for inputs scaled so that
-  E||x||^2 is about d, as per-dimension standardisation makes it.
+  The default penalty is the April 2024 update's L1 lambda = 5, set for inputs scaled so
+  that E||x||^2 is about d, as per-dimension standardisation makes it.
 
   Returns:
     The hyperparameters, each of shape (runs,), ordered as
-    itertools.product(source, k, l1, lr, seed), and the grid shape
-    (len(source), len(k), len(l1), len(lr), len(seed)) to reshape per-run results.
+    itertools.product(source, k, penalty, lr, seed), and the grid shape
+    (len(source), len(k), len(penalty), len(lr), len(seed)) to reshape per-run results.
   """
   k = (settings.k_max,) if k is None else k
   for value in k:
     if not 1 <= int(value) <= settings.k_max:
       raise ConfigError(f"k must be in [1, k_max = {settings.k_max}], got {value!r}")
-  for name, values in (("l1", l1), ("lr", lr)):
+  for name, values in (("penalty", penalty), ("lr", lr)):
     if any(not float(v) >= 0 for v in values):
       raise ConfigError(f"{name} must be >= 0, got {values!r}")
-  rows = list(itertools.product(source, k, l1, lr, seed))
+  rows = list(itertools.product(source, k, penalty, lr, seed))
   column = lambda i, dtype: np.asarray([r[i] for r in rows], dtype)
-  hp = SAEHParams(source=column(0, np.int32), k=column(1, np.int32), l1=column(2, np.float32),
+  hp = SAEHParams(source=column(0, np.int32), k=column(1, np.int32),
+                  penalty=column(2, np.float32),
                   lr=column(3, np.float32), seed=column(4, np.int32))
-  return hp, (len(source), len(k), len(l1), len(lr), len(seed))
+  return hp, (len(source), len(k), len(penalty), len(lr), len(seed))
 
 
 @flax.struct.dataclass
@@ -132,7 +145,7 @@ class SAE:
   params: Params  # W_enc (L, d), b_enc (L,), W_dec (L, d), b_dec (d,)
   mean: jax.Array  # (d,) subtracted from raw activations
   scale: jax.Array  # (d,) divides them after
-  k: jax.Array  # () int32 active latents (TopK)
+  k: jax.Array  # () int32 active latents (kinds controlled by k)
   settings: Settings = flax.struct.field(pytree_node=False, default=Settings())
 
 

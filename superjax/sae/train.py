@@ -2,7 +2,7 @@
 
 Any kind (superjax.sae.kinds) trains the same way: Adam with gradient clipping and a
 linear learning-rate decay to 0 over the final `lr_decay` of training; the kind's
-gradient projection before the step and parameter projection after it; a count per latent
+gradient projection before the step and its `after_step` after it; a count per latent
 of training inputs since it last fired (a latent is dead after `dead_tokens`). Batches are
 drawn with replacement from the run's source by index, the batch of step t from
 `fold_in(data_key, t)`.
@@ -95,7 +95,7 @@ def train_step(settings: Settings, state: SAEState, hp: SAEHParams, step: jax.Ar
       params, x, hp, settings, dead, step)
   grads = kind.project_grads(params, grads)
   updates, opt_state = make_optimizer(settings, hp.lr).update(grads, state.opt_state, params)
-  new_params = kind.project_params(optax.apply_updates(params, updates))
+  new_params = kind.after_step(optax.apply_updates(params, updates), out, step, settings)
   fired = jnp.any(out["z"] > 0, axis=0)
   since_fired = jnp.where(fired, 0, jnp.minimum(state.since_fired + settings.batch,
                                                 settings.dead_tokens))

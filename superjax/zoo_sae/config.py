@@ -11,6 +11,8 @@ from superjax.vision.resnet import STAGES
 
 SOURCES = ("digits", "converted")
 ATTACKS = ("fgsm", "pgd_linf")
+# The config field holding each penalty-controlled kind's coefficients.
+PENALTY_FIELDS = {"relu": "l1", "jumprelu": "l0"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +34,9 @@ class ZooSAEConfig(Config):
     tokens_per_image: spatial positions sampled per image and stage (0: all of them).
     layers: the residual stages whose activations get SAEs.
     sae_kinds: registered SAE kinds (superjax.sae.kinds), e.g. "topk", "relu".
-    k, l1: sparsity settings of TopK and ReLU SAEs, one per `sparsity` coordinate.
+    k, l1, l0: sparsity settings, one per `sparsity` coordinate: k for kinds controlled
+      by k (TopK, BatchTopK), the L1 coefficient of ReLU SAEs, the L0 coefficient of
+      JumpReLU SAEs.
     expansion: latents per activation dimension.
     sae_steps, sae_batch, sae_lr: SAE training (Adam).
     attack_eps: Linf budget of the FGSM and PGD attacks on the evaluation images.
@@ -64,6 +68,7 @@ class ZooSAEConfig(Config):
   sae_kinds: tuple[str, ...] = ("topk", "relu")
   k: tuple[int, ...] = (2, 4, 8)
   l1: tuple[float, ...] = (10.0, 3.0, 1.0)
+  l0: tuple[float, ...] = (1.0, 0.3, 0.1)
   expansion: int = 8
   sae_steps: int = 1000
   sae_batch: int = 4096
@@ -96,10 +101,17 @@ class ZooSAEConfig(Config):
     check_choices("sae_kinds", self.sae_kinds, tuple(KINDS))
     check(len(self.k) > 0 and all(k >= 1 for k in self.k), "k",
           f"{self.k} must be positive integers")
-    check(len(self.l1) == len(self.k) and all(v > 0 for v in self.l1), "l1",
-          f"{self.l1}: give one positive L1 weight per k (they share the sparsity axis)")
+    for kind, field in PENALTY_FIELDS.items():
+      values = getattr(self, field)
+      check(all(v > 0 for v in values), field, f"{values} must be positive")
+      check(kind not in self.sae_kinds or len(values) == len(self.k), field,
+            f"{values}: {kind} SAEs need one weight per k (they share the sparsity axis)")
     for field in ("train_lr", "sae_lr", "attack_eps"):
       check_positive(self, field)
+
+  def penalties(self, kind: str) -> tuple[float, ...]:
+    """The penalty coefficients of a kind controlled by a penalty."""
+    return getattr(self, PENALTY_FIELDS[kind])
 
   @property
   def eps(self) -> tuple[float, ...]:
@@ -110,6 +122,6 @@ class ZooSAEConfig(Config):
 def tiny() -> ZooSAEConfig:
   """A digits study that runs in seconds: two models of 4 channels, a few steps each."""
   return ZooSAEConfig(name="tiny_zoo_sae", train_steps=40, train_eps=(0.0, 1.0), channels=4,
-                      eval_images=24, sae_steps=200, sae_batch=256, k=(2, 4), l1=(3.0, 1.0),
+                      eval_images=24, sae_steps=200, sae_batch=256, k=(2, 4), l1=(3.0, 1.0), l0=(0.3, 0.1),
                       attack_steps=2, log_every=10, checkpoint_every=20,
                       sae_kinds=("topk",), layers=("layer1", "layer4"))

@@ -29,6 +29,7 @@ from superjax.core.config import ConfigError
 from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress
 from superjax.sae import train as sae_train
+from superjax.sae.kinds import KINDS
 from superjax.sae.model import Settings, hparams
 from superjax.vision import attacks, images, resnet, zoo
 from superjax.zoo_sae.config import ATTACKS, ZooSAEConfig
@@ -120,12 +121,14 @@ def _sae_settings(cfg: ZooSAEConfig, layer: str, kind: str, d: int, tokens: int)
 
 
 def _sae_runs(cfg: ZooSAEConfig, settings: Settings, models: int):
-  """The pass's runs, (model, sparsity) flattened: TopK varies k, other kinds l1."""
-  if settings.kind == "topk":
-    hp, _ = hparams(settings, k=cfg.k, l1=(0.0,),
-                    lr=(cfg.sae_lr,), source=tuple(range(models)))
+  """The pass's runs, (model, sparsity) flattened: kinds controlled by k vary k, the
+  others their penalty (`l1` for ReLU, `l0` for JumpReLU)."""
+  sources = tuple(range(models))
+  if KINDS[settings.kind].control == "k":
+    hp, _ = hparams(settings, k=cfg.k, penalty=(0.0,), lr=(cfg.sae_lr,), source=sources)
   else:
-    hp, _ = hparams(settings, k=None, l1=cfg.l1, lr=(cfg.sae_lr,), source=tuple(range(models)))
+    hp, _ = hparams(settings, k=None, penalty=cfg.penalties(settings.kind), lr=(cfg.sae_lr,),
+                    source=sources)
   return hp
 
 
@@ -198,8 +201,8 @@ def run(cfg: ZooSAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
 def _dataset(cfg: ZooSAEConfig, layers: dict, accuracy: np.ndarray) -> xr.Dataset:
   stack = lambda name: np.stack([layers[layer][name] for layer in cfg.layers], axis=1)
   dims = ("sae_kind", "layer", "model_eps", "sparsity")
-  sparsity_value = np.array([[float(k) for k in cfg.k] if kind == "topk" else list(cfg.l1)
-                             for kind in cfg.sae_kinds])
+  sparsity_value = np.array([[float(k) for k in cfg.k] if KINDS[kind].control == "k"
+                             else list(cfg.penalties(kind)) for kind in cfg.sae_kinds])
   return xr.Dataset(
       {"sae_nmse": (dims, stack("sae_nmse")),
        "l0_clean": (dims, stack("l0_clean")),

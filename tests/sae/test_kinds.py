@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from superjax.sae import kinds
-from superjax.sae.kinds import relu, topk
+from superjax.sae import selection
+from superjax.sae.kinds import batchtopk, jumprelu, relu, topk
 from superjax.sae.model import SAE, SAEHParams, Settings, encode, reconstruct
 
 
@@ -75,15 +76,18 @@ def test_relu_gradients_match_finite_differences():
     np.testing.assert_allclose(grads[name], numeric, rtol=2e-3, atol=2e-4, err_msg=name)
 
 
-def test_topk_keeps_exactly_k_for_traced_k():
+# k_max within lax.top_k's range, and beyond it (each row's k-th largest by counting).
+@pytest.mark.parametrize("k_max", [8, 20])
+def test_topk_keeps_exactly_k_for_traced_k(k_max):
+  assert (k_max > topk.SORT_LIMIT) == (k_max == 20)
   rng = np.random.default_rng(2)
-  L, d, k_max = 20, 5, 8
+  L, d = 20, 5
   p = random_params(rng, L, d)
   # Positive pre-activations everywhere, so the ReLU never removes one of the top k.
   p["b_enc"] = np.full((L,), 10.0)
   acts = rng.normal(size=(30, d))
   pre = (acts - p["b_dec"]) @ p["W_enc"].T + p["b_enc"]
-  ks = jnp.asarray([1, 3, 5, 8], jnp.int32)
+  ks = jnp.asarray([1, 3, 5, 8, k_max], jnp.int32)
 
   def encode_k(k):
     model = SAE(params=as_jax(p), mean=jnp.zeros((d,)), scale=jnp.ones((d,)), k=k,
@@ -158,16 +162,89 @@ def test_every_kind_keeps_the_contract(name):
   directions = directions / jnp.linalg.norm(directions, axis=1, keepdims=True)
   params = kind.init(directions, x, settings)
   assert params["W_enc"].shape == params["W_dec"].shape == (L, d)
-  hp = SAEHParams(k=jnp.int32(3), l1=jnp.float32(0.1), lr=jnp.float32(1e-2),
+  hp = SAEHParams(k=jnp.int32(3), penalty=jnp.float32(0.1), lr=jnp.float32(1e-2),
                   source=jnp.int32(0), seed=jnp.int32(0))
   z = kind.encode(params, x, hp.k, settings)
   assert z.shape == (64, L) and bool(jnp.all(z >= 0))
   dead = jnp.zeros(L, bool)
   loss_fn = lambda p: kind.loss(p, x, hp, settings, dead, jnp.int32(50))[0]
-  loss, grads = jax.value_and_grad(loss_fn)(params)
+  (loss, out), grads = jax.value_and_grad(
+      lambda p: kind.loss(p, x, hp, settings, dead, jnp.int32(50)), has_aux=True)(params)
   assert np.isfinite(float(loss))
   assert float(jnp.abs(grads["W_enc"]).sum()) > 0 and float(jnp.abs(grads["W_dec"]).sum()) > 0
   grads = kind.project_grads(params, grads)
-  stepped = kind.project_params(jax.tree.map(lambda p, g: p - 1e-3 * g, params, grads))
+  stepped = kind.after_step(jax.tree.map(lambda p, g: p - 1e-3 * g, params, grads), out,
+                            jnp.int32(50), settings)
   assert jax.tree.map(jnp.shape, stepped) == jax.tree.map(jnp.shape, params)
   assert float(loss_fn(stepped)) < float(loss)
+
+
+def test_jumprelu_loss_and_pseudo_derivatives_match_numpy():
+  """Forward pass and loss, and the paper's straight-through gradients written out:
+  the thresholds learn from the rectangle kernel, the encoder only from reconstruction."""
+  rng = np.random.default_rng(3)
+  L, d, B, lam, eps = 10, 4, 32, 0.3, 0.5
+  p = random_params(rng, L, d)
+  p["log_threshold"] = np.log(rng.uniform(0.05, 0.4, size=L))
+  p["W_dec"] /= np.linalg.norm(p["W_dec"], axis=1, keepdims=True)
+  x = rng.normal(size=(B, d))
+  theta = np.exp(p["log_threshold"])
+  z = x @ p["W_enc"].T + p["b_enc"]
+  on = (z > theta).astype(float)
+  f = z * on
+  x_hat = f @ p["W_dec"] + p["b_dec"]
+  expected = np.mean(((x - x_hat) ** 2).sum(axis=1)) + lam * np.mean(on.sum(axis=1))
+  loss, out = jumprelu.loss_at(as_jax(p), jnp.asarray(x, jnp.float32), lam, eps)
+  np.testing.assert_allclose(loss, expected, rtol=1e-5)
+  np.testing.assert_allclose(out["z"], f, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(jumprelu.encode(as_jax(p), jnp.asarray(x, jnp.float32), 0, None),
+                             f, rtol=1e-5, atol=1e-6)
+
+  grads = jax.grad(lambda q: jumprelu.loss_at(q, jnp.asarray(x, jnp.float32), lam, eps)[0])(
+      as_jax(p))
+  g_f = -2.0 * (x - x_hat) @ p["W_dec"].T / B  # d reconstruction / d f
+  kernel = (np.abs(z - theta) < eps / 2) / eps
+  d_theta = np.sum(g_f * (-theta / eps * (np.abs(z - theta) < eps / 2)), axis=0) \
+      + lam * np.sum(-kernel, axis=0) / B
+  assert np.any(kernel > 0)  # the check below is not vacuous
+  np.testing.assert_allclose(grads["log_threshold"], theta * d_theta, rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(grads["W_enc"], (g_f * on).T @ x, rtol=1e-4, atol=1e-6)
+
+
+def test_kth_largest_is_exact_for_any_count():
+  rng = np.random.default_rng(4)
+  values = np.maximum(rng.normal(size=(16, 9)), 0.0).astype(np.float32)
+  ranked = np.sort(values.ravel())[::-1]
+  for count in (1, 2, 17, 50, 144):
+    assert float(selection.kth_largest(jnp.asarray(values), jnp.int32(count))) == ranked[count - 1]
+
+
+def test_batchtopk_keeps_the_k_times_batch_largest_and_tracks_a_threshold():
+  rng = np.random.default_rng(5)
+  L, d, B, k = 12, 4, 16, 3
+  p = random_params(rng, L, d)
+  p["threshold"] = np.float32(0.0)
+  x = rng.normal(size=(B, d))
+  pre = np.maximum((x - p["b_dec"]) @ p["W_enc"].T + p["b_enc"], 0.0)
+  cut = np.sort(pre.ravel())[::-1][k * B - 1]
+  assert cut > 0
+  kept = np.where(pre >= cut, pre, 0.0)
+  x_hat = kept @ p["W_dec"] + p["b_dec"]
+  dead = jnp.zeros(L, bool)
+  loss, out = batchtopk.loss_at(as_jax(p), jnp.asarray(x, jnp.float32), jnp.int32(k), dead,
+                                4, 1.0)
+  assert int(jnp.sum(out["z"] > 0)) == k * B  # L0 is k on average, not per input
+  np.testing.assert_allclose(out["z"], kept, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(out["threshold"], cut, rtol=1e-6)
+  np.testing.assert_allclose(loss, numpy_nmse(x_hat, x), rtol=1e-5)
+  settings = Settings(kind="batchtopk", d_in=d, expansion=3, k_max=k, threshold_ema=0.25)
+  first = batchtopk.after_step(as_jax(p), out, jnp.int32(0), settings)
+  np.testing.assert_allclose(first["threshold"], cut, rtol=1e-6)
+  later = batchtopk.after_step(dict(first, threshold=jnp.float32(1.0)), out, jnp.int32(9),
+                               settings)
+  np.testing.assert_allclose(later["threshold"], 1.0 + 0.25 * (cut - 1.0), rtol=1e-6)
+  np.testing.assert_allclose(np.linalg.norm(later["W_dec"], axis=1), 1.0, rtol=1e-5)
+  # At evaluation the global threshold decides, input by input.
+  z = batchtopk.encode(dict(as_jax(p), threshold=jnp.float32(cut)),
+                       jnp.asarray(x, jnp.float32), jnp.int32(k), settings)
+  np.testing.assert_allclose(z, np.where(pre > cut, pre, 0.0), rtol=1e-5, atol=1e-6)

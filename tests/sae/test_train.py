@@ -47,7 +47,7 @@ def sparse_data():
 def test_grid_of_relu_saes_monotone_l0_and_reconstructs(sparse_data, tmp_path):
   acts, held_out = sparse_data[:, :4096], sparse_data[:, 4096:]
   settings = Settings(kind="relu", d_in=16, expansion=4, batch=256, steps=800)
-  hp, shape = hparams(settings, l1=(0.03, 0.3, 3.0), lr=(3e-3,), source=(0, 1))
+  hp, shape = hparams(settings, penalty=(0.03, 0.3, 3.0), lr=(3e-3,), source=(0, 1))
   trained = train.sae_pass(settings, hp, acts, tmp_path, eval_acts={"held_out": held_out}).train()
   assert trained.history["loss"].shape == (6, 8) and not trained.diverged.any()
   out = {m: trained.outputs[f"held_out.{m}"].reshape(shape[:3]) for m in ("l0", "nmse")}

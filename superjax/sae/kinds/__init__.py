@@ -1,8 +1,9 @@
 """SAE kinds behind one small interface: a kind is one module in this folder defining
 `KIND = Kind(...)`; every module here is registered by its KIND's name.
 
-A kind says how its latents are computed (`encode`), what it is trained on (`loss`), and
-what constrains it (`project_grads` before the optimiser step, `project_params` after).
+A kind says how its latents are computed (`encode`), what it is trained on (`loss`), how
+its sparsity is set (`control`: a run's traced k, or a penalty coefficient), and what
+constrains it (`project_grads` before the optimiser step, `after_step` after it).
 Everything else (standardisation, batches, optimiser, dead-latent counts, evaluation)
 is shared by all kinds (superjax.sae.train, superjax.sae.metrics).
 """
@@ -11,20 +12,32 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 Params = dict[str, jax.Array]
+
+# How a kind's sparsity is set: by the run's k (active latents per input, or per input on
+# average over a batch), or by the coefficient of a sparsity penalty in its loss.
+CONTROLS = ("k", "penalty")
 
 
 def _unchanged_grads(params: Params, grads: Params) -> Params:
   return grads
 
 
-def _unchanged(params: Params) -> Params:
+def _unchanged(params: Params, out: dict, step: jax.Array, settings) -> Params:
   return params
+
+
+def ramped_penalty(hp, settings, step: jax.Array) -> jax.Array:
+  """The run's penalty coefficient, ramped up linearly from 0 over the first
+  `penalty_warmup` of training (penalty kinds): an early full penalty kills latents
+  before they have found anything to reconstruct."""
+  warmup_steps = max(round(settings.penalty_warmup * settings.steps), 1)
+  return hp.penalty * jnp.minimum(1.0, (step + 1) / warmup_steps)
 
 
 class Kind(NamedTuple):
@@ -32,28 +45,35 @@ class Kind(NamedTuple):
 
   Attributes:
     name: registry key (the `sae_kinds` value in configs).
+    control: "k" (hp.k sets the sparsity) or "penalty" (hp.penalty weighs a penalty).
+    fixed_l0: whether L0 at evaluation is k by construction (TopK): such a kind cannot
+      show an attack raising L0.
     init: (directions (L, d) unit rows, sample (B, d) standardised inputs, settings) ->
       params {"W_enc" (L, d), "b_enc" (L,), "W_dec" (L, d), "b_dec" (d,), ...}.
-    encode: (params, x (..., d), k, settings) -> latents (..., L), non-negative; `k` is the
-      run's traced k (kinds without one ignore it).
+    encode: (params, x (..., d), k, settings) -> latents (..., L), non-negative, as used
+      at evaluation; `k` is the run's traced k (kinds without one ignore it).
     loss: (params, x (B, d), hp, settings, dead (L,) bool, step) -> (loss, {"z": (B, L),
-      "x_hat": (B, d)}); hp is the run's SAEHParams, dead the latents counted dead.
+      "x_hat": (B, d), ...}); hp is the run's SAEHParams, dead the latents counted dead.
     project_grads: (params, grads) -> grads, applied before the optimiser step.
-    project_params: params -> params, applied after it.
+    after_step: (params, out, step, settings) -> params, applied after it; `out` is the
+      loss's second output for the step's batch (e.g. to track a threshold).
   """
 
   name: str
+  control: str
   init: Callable[..., Params]
   encode: Callable[..., jax.Array]
   loss: Callable[..., tuple[jax.Array, dict]]
+  fixed_l0: bool = False
   project_grads: Callable[[Params, Params], Params] = _unchanged_grads
-  project_params: Callable[[Params], Params] = _unchanged
+  after_step: Callable[..., Params] = _unchanged
 
 
 def _discover() -> dict[str, Kind]:
   found = {}
   for module in pkgutil.iter_modules(__path__):
     kind = importlib.import_module(f"{__name__}.{module.name}").KIND
+    assert kind.control in CONTROLS, kind
     found[kind.name] = kind
   return dict(sorted(found.items()))
 

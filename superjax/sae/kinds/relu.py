@@ -2,8 +2,8 @@
 
 f = ReLU(W_enc x + b_enc), x_hat = W_dec^T f + b_dec, loss = mean over the batch of
 ||x - x_hat||^2 + lambda sum_i f_i ||W_dec[i]||. Decoder rows start at norm `init_norm` with
-W_enc = W_dec and are unconstrained; lambda ramps up from 0 over the first `l1_warmup` of
-training. The run's lambda is its traced `hp.l1`.
+W_enc = W_dec and are unconstrained; lambda (the run's traced `hp.penalty`) ramps up from
+0 over the first `penalty_warmup` of training.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from superjax.sae.dictionary import decode, last_axis
-from superjax.sae.kinds import Kind, Params
+from superjax.sae.kinds import Kind, Params, ramped_penalty
 
 
 def init(directions: jax.Array, sample: jax.Array, settings) -> Params:
@@ -39,8 +39,7 @@ def loss_at(params: Params, x: jax.Array, l1: jax.Array) -> tuple[jax.Array, dic
 
 def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
          step: jax.Array) -> tuple[jax.Array, dict]:
-  warmup_steps = max(round(settings.l1_warmup * settings.steps), 1)
-  return loss_at(params, x, hp.l1 * jnp.minimum(1.0, (step + 1) / warmup_steps))
+  return loss_at(params, x, ramped_penalty(hp, settings, step))
 
 
-KIND = Kind(name="relu", init=init, encode=encode, loss=loss)
+KIND = Kind(name="relu", control="penalty", init=init, encode=encode, loss=loss)

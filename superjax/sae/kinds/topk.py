@@ -16,9 +16,12 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from superjax.sae.dictionary import decode, last_axis, nmse, unit_rows
+from superjax.sae.dictionary import decode, last_axis, nmse, tangent_grads, unit_decoder
 from superjax.sae.kinds import Kind, Params
+from superjax.sae.selection import top_k_rows
 
+# Largest k_max still selected with lax.top_k; larger ones count instead (see top_k_latents).
+SORT_LIMIT = 16
 # Weiszfeld iterations for the geometric median that initialises b_dec.
 MEDIAN_ITERS = 20
 
@@ -42,8 +45,12 @@ def init(directions: jax.Array, sample: jax.Array, settings) -> Params:
 def top_k_latents(pre: jax.Array, k: jax.Array, k_max: int) -> jax.Array:
   """(..., L) pre-activations -> (..., L) with only the k largest kept (then ReLU'd).
 
-  `k` may be traced: the k_max largest are found and ranks >= k are zeroed.
+  `k` may be traced: for small k_max the k_max largest are found by `lax.top_k` and ranks
+  >= k are zeroed; beyond SORT_LIMIT each row's k-th largest is found by counting
+  (superjax.sae.selection), which is faster on CPU.
   """
+  if k_max > SORT_LIMIT:
+    return top_k_rows(jax.nn.relu(pre), k)
   values, index = jax.lax.top_k(pre, k_max)
   flat_index = index.reshape(-1, k_max)
   flat_values = jax.nn.relu(values.reshape(-1, k_max)) * (jnp.arange(k_max) < k)[None, :]
@@ -100,16 +107,5 @@ def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
   return loss_at(params, x, hp.k, settings.k_max, dead, settings.k_aux_used, settings.aux_coef)
 
 
-def project_grads(params: Params, grads: Params) -> Params:
-  """Only movement along the unit sphere: the part of each decoder row's gradient along
-  the row would be undone by the renormalisation."""
-  W_dec, g = params["W_dec"], grads["W_dec"]
-  return dict(grads, W_dec=g - jnp.sum(g * W_dec, axis=-1, keepdims=True) * W_dec)
-
-
-def project_params(params: Params) -> Params:
-  return dict(params, W_dec=unit_rows(params["W_dec"]))
-
-
-KIND = Kind(name="topk", init=init, encode=encode, loss=loss, project_grads=project_grads,
-            project_params=project_params)
+KIND = Kind(name="topk", control="k", fixed_l0=True, init=init, encode=encode, loss=loss,
+            project_grads=tangent_grads, after_step=unit_decoder)
