@@ -11,6 +11,7 @@ from superjax.core import experiment as _experiment
 _experiment.register("toy", "superjax.toy:EXPERIMENT")
 _experiment.register("zoo_sae", "superjax.zoo_sae:EXPERIMENT")
 _experiment.register("uand", "superjax.uand:EXPERIMENT")
+_experiment.register("toy_sae", "superjax.toy_sae:EXPERIMENT")
 
 from superjax.api import config, figures, list_sweeps, report, run
 from superjax.core.rundir import load

@@ -26,9 +26,10 @@ RECOVERED_COS = 0.9
 
 
 def raw_dictionary(W_dec: np.ndarray, scale: np.ndarray) -> np.ndarray:
-  """(L, d) dictionary rows of an SAE trained on standardised inputs (x - mean) / scale,
-  as directions in the raw activation space: the decoder maps latents to scale * x_hat."""
-  return np.asarray(W_dec) * np.asarray(scale)[None, :]
+  """(..., L, d) dictionary rows of SAEs trained on standardised inputs (x - mean) / scale,
+  scale (..., d), as directions in the raw activation space: the decoder maps latents to
+  scale * x_hat."""
+  return np.asarray(W_dec) * np.asarray(scale)[..., None, :]
 
 
 def cosines(directions: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -62,3 +63,4 @@ def recovery(W: np.ndarray, rows: np.ndarray, threshold: float = RECOVERED_COS,
   matched = cos[feature, row].sum() / cos.shape[0]
   return {"mmcs": float(best.mean()), "matched": float(matched),
           "recovered": float(np.mean(best >= threshold)), "represented": int(on.sum())}
+

@@ -99,6 +99,9 @@ class ZooSAEConfig(Config):
     check_int(self, "base_seed", 0)
     check_choices("layers", self.layers, STAGES)
     check_choices("sae_kinds", self.sae_kinds, tuple(KINDS))
+    for kind in self.sae_kinds:
+      check(KINDS[kind].control == "k" or kind in PENALTY_FIELDS, "sae_kinds",
+            f"{kind} is set by a penalty that this study has no coefficient field for")
     check(len(self.k) > 0 and all(k >= 1 for k in self.k), "k",
           f"{self.k} must be positive integers")
     for kind, field in PENALTY_FIELDS.items():

@@ -7,6 +7,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from superjax.core import figures
+from superjax.sae.kinds import KINDS
+from superjax.zoo_sae import report
 
 
 @figures.styled
@@ -19,7 +21,7 @@ def sae_loss_vs_eps(dataset: xr.Dataset) -> Figure:
     for kind, style in zip(dataset["sae_kind"].values, ("-", "--", ":", "-.")):
       for s in dataset["sparsity"].values:
         value = float(dataset["sparsity_value"].sel(sae_kind=kind, sparsity=s))
-        label = f"{kind} {'k' if kind == 'topk' else 'λ'}={value:g}"
+        label = f"{kind} {'k' if KINDS[str(kind)].control == 'k' else 'λ'}={value:g}"
         ax.plot(np.arange(len(eps)), dataset["sae_nmse"].sel(sae_kind=kind, layer=layer,
                                                               sparsity=s), style, marker="o",
                 ms=3, label=label)
@@ -38,7 +40,9 @@ def l0_adversarial_ratio(dataset: xr.Dataset) -> Figure:
   """Figure 6: L0 on adversarial inputs over L0 on clean inputs, per stage and attack."""
   eps = dataset["model_eps"].values
   layers = dataset["layer"].values
-  ratio = (dataset["l0_adversarial"] / dataset["l0_clean"]).mean(("sae_kind", "sparsity"))
+  # TopK's L0 is k on any input: only kinds whose L0 is free can show the trend.
+  free = report.free_l0_kinds(dataset) or list(dataset["sae_kind"].values)
+  ratio = report.l0_ratio(dataset).sel(sae_kind=free).mean("sae_kind")
   attacks = dataset["attack"].values
   fig, axes = figures.subplots(1, len(attacks), figsize=(4.2 * len(attacks), 3.2),
                                sharey=True, squeeze=False)
@@ -50,7 +54,7 @@ def l0_adversarial_ratio(dataset: xr.Dataset) -> Figure:
     ax.axhline(1.0, color="gray", lw=0.8, ls=":")
     ax.set_xticks(np.arange(len(layers)), layers)
     ax.set_title(attack)
-  axes[0, 0].set_ylabel("L0 adversarial / L0 clean")
+  axes[0, 0].set_ylabel(f"L0 adversarial / L0 clean ({', '.join(free)})")
   axes[0, -1].legend(fontsize=7, frameon=False)
   fig.suptitle("Adversarial inputs activate more SAE latents (cf. Gorton & Lewis Fig. 6)")
   fig.tight_layout()

@@ -10,20 +10,38 @@ import xarray as xr
 
 from superjax.core.experiment import config_of
 from superjax.core.stats import spearman
+from superjax.sae.kinds import KINDS
+
+
+def free_l0_kinds(dataset: xr.Dataset) -> list[str]:
+  """The study's SAE kinds whose L0 can move (TopK's is k by construction)."""
+  return [k for k in dataset["sae_kind"].values if not KINDS[str(k)].fixed_l0]
+
+
+def l0_ratio(dataset: xr.Dataset) -> xr.DataArray:
+  """L0 on attacked over L0 on clean inputs, per kind, layer, model and attack (mean
+  over sparsities)."""
+  return (dataset["l0_adversarial"] / dataset["l0_clean"]).mean("sparsity")
 
 
 def trends(dataset: xr.Dataset) -> dict[str, Any]:
   """The preprint's two trends, measured: (1) SAE loss falls as eps grows (Spearman of
   sae_nmse against eps, per layer, averaged over kinds and sparsities); (2) adversarial
-  inputs activate more latents (ratio l0_adversarial / l0_clean per layer and attack,
-  averaged over models, kinds and sparsities), more so in deeper layers."""
+  inputs activate more latents (ratio l0_adversarial / l0_clean per kind, layer and
+  attack, averaged over models and sparsities), more so in deeper layers, judged on the
+  kinds whose L0 is free ("free" is None when the study has none)."""
   eps = dataset["model_eps"].values
   nmse = dataset["sae_nmse"].mean(("sae_kind", "sparsity"))
   rho = {layer: spearman(eps, nmse.sel(layer=layer).values) for layer in dataset["layer"].values}
-  ratio = (dataset["l0_adversarial"] / dataset["l0_clean"]).mean(("sae_kind", "sparsity",
-                                                                   "model_eps"))
-  return {"nmse_vs_eps_spearman": rho,
-          "l0_ratio": {a: ratio.sel(attack=a).values.tolist() for a in dataset["attack"].values}}
+  ratio = l0_ratio(dataset).mean("model_eps")
+  free = free_l0_kinds(dataset)
+  per_kind = {str(kind): {a: ratio.sel(sae_kind=kind, attack=a).values.tolist()
+                          for a in dataset["attack"].values}
+              for kind in dataset["sae_kind"].values}
+  pooled = ({a: ratio.sel(sae_kind=free, attack=a).mean("sae_kind").values.tolist()
+             for a in dataset["attack"].values} if free else None)
+  return {"nmse_vs_eps_spearman": rho, "l0_ratio_per_kind": per_kind, "l0_ratio_free": pooled,
+          "free_kinds": free}
 
 
 def render(dataset: xr.Dataset) -> str:
@@ -47,13 +65,23 @@ def render(dataset: xr.Dataset) -> str:
             "layer: " + ", ".join(f"{k} {v:+.2f}" for k, v in found["nmse_vs_eps_spearman"].items())]
   falls = [v < 0 for v in found["nmse_vs_eps_spearman"].values()]
   lines.append(f"  appears in {sum(falls)} of {len(falls)} layers")
-  lines.append("Trend 2 (preprint Fig. 6): L0 adversarial / clean per layer:")
-  for attack, ratios in found["l0_ratio"].items():
-    lines.append(f"  {attack:<9}" + "  ".join(f"{layer} {r:.2f}" for layer, r in
-                                             zip(dataset["layer"].values, ratios)))
-    rising = np.all(np.diff(ratios) > 0)
-    lines.append(f"  {'':<9}above 1 in {sum(r > 1 for r in ratios)} of {len(ratios)} layers; "
-                 f"{'rises' if rising else 'does not rise monotonically'} with depth")
+  layers = dataset["layer"].values
+  lines.append("Trend 2 (preprint Fig. 6): L0 adversarial / clean per kind and layer "
+               "(mean over models and sparsities):")
+  for kind, by_attack in found["l0_ratio_per_kind"].items():
+    note = "  (L0 = k by construction: not evidence)" if KINDS[kind].fixed_l0 else ""
+    for attack, ratios in by_attack.items():
+      lines.append(f"  {kind:<10}{attack:<9}" + "  ".join(
+          f"{layer} {r:.2f}" for layer, r in zip(layers, ratios)) + note)
+  if found["l0_ratio_free"] is None:
+    lines.append("  no kind with a free L0 was trained: trend 2 cannot be judged "
+                 "(add relu, jumprelu or batchtopk to sae_kinds)")
+  else:
+    lines.append(f"  judged on {', '.join(found['free_kinds'])} (L0 free):")
+    for attack, ratios in found["l0_ratio_free"].items():
+      rising = np.all(np.diff(ratios) > 0)
+      lines.append(f"  {attack:<9}above 1 in {sum(r > 1 for r in ratios)} of {len(ratios)} "
+                   f"layers; {'rises' if rising else 'does not rise monotonically'} with depth")
   diverged = int(dataset["sae_diverged"].sum()) if "sae_diverged" in dataset else 0
   if diverged:
     lines.append(f"warning: {diverged} SAE(s) hit a non-finite loss and were frozen; see "

@@ -124,3 +124,24 @@ def test_converted_models_and_an_image_folder(tmp_path):
   ds = superjax.load(out)
   assert list(ds["model_eps"].values) == [0.0, 3.0]
   assert ds["sae_nmse"].shape == (1, 1, 2, 1) and np.isfinite(ds["sae_nmse"]).all()
+
+
+def test_l0_trend_is_judged_on_kinds_whose_l0_is_free():
+  """TopK's L0 is k on any input, so its ratio of 1 must not dilute the trend."""
+  import xarray as xr
+
+  from superjax.zoo_sae import report
+  dims = ("sae_kind", "layer", "model_eps", "sparsity")
+  clean = np.full((2, 2, 2, 1), 4.0)
+  adversarial = clean[..., None].copy()
+  adversarial[1] *= np.array([1.5, 3.0])[:, None, None, None]  # relu: 1.5 in layer1, 3 in layer4
+  ds = xr.Dataset({"sae_nmse": (dims, np.ones((2, 2, 2, 1))), "l0_clean": (dims, clean),
+                   "l0_adversarial": (dims + ("attack",), adversarial)},
+                  coords={"sae_kind": ["topk", "relu"], "layer": ["layer1", "layer4"],
+                          "model_eps": [0.0, 1.0], "attack": ["fgsm"]})
+  found = report.trends(ds)
+  assert found["free_kinds"] == ["relu"]
+  assert found["l0_ratio_per_kind"]["topk"]["fgsm"] == [1.0, 1.0]
+  assert found["l0_ratio_free"]["fgsm"] == [1.5, 3.0]  # not (1 + 1.5) / 2, (1 + 3) / 2
+  only_topk = report.trends(ds.sel(sae_kind=["topk"]))
+  assert only_topk["l0_ratio_free"] is None

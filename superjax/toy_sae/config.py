@@ -1,0 +1,128 @@
+"""The toy-SAE study's config: a grid of toy models, and the grid of SAEs trained on each
+model's hidden activations (tuples are grid axes)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from superjax.core.config import Config, check, check_choices, check_int, check_positive
+from superjax.sae.kinds import KINDS
+from superjax.toy.config import SweepConfig
+
+# The config field holding each penalty-controlled kind's coefficients.
+PENALTY_FIELDS = {"relu": "l1", "jumprelu": "l0"}
+# The toy model whose hidden layer the SAEs read: h = W x, then ReLU(W^T h + b).
+TOY_MODEL = "relu"
+
+
+@dataclasses.dataclass(frozen=True)
+class ToySAEConfig(Config):
+  """Settings of an SAE study on toy models, where the true features are known.
+
+  Attributes:
+    name, description: as for every sweep.
+    n, m: features and hidden dimensions of the toy models (ReLU output).
+    density: feature densities (one toy model each, per alpha and seed).
+    alpha: clean-loss weights of the toy models' adversarial training (1 = clean), with
+      the preprint's attack made inside every step at budget attack_eps x mean ||x||.
+    seeds: toy models per (density, alpha); each gets its own SAEs.
+    toy_steps, toy_batch, toy_lr: toy-model training (AdamW, cosine, as the toy sweeps).
+    attack_eps: budget of the attack, in training and on the SAEs' attacked inputs.
+    sae_kinds: registered SAE kinds.
+    expansions: latents per hidden dimension; one pass per kind and expansion.
+    fixed_k: the fixed L0 of kinds controlled by k. They also train at k matched to the
+      expected number of active features, round(n x density) (at least 1).
+    l1, l0: penalty coefficients of ReLU (L1) and JumpReLU (L0) SAEs; their L0 is free,
+      and the report picks, per toy model, the coefficient whose L0 is nearest a target.
+    tokens: inputs sampled per toy model to train its SAEs; eval_tokens held out.
+    sae_steps, sae_batch, sae_lr: SAE training (Adam, decaying to 0 at the end).
+    log_every, checkpoint_every: steps per logged segment and between saves, every pass.
+    base_seed: base seed of everything random.
+  """
+
+  EXPERIMENT = "toy_sae"
+
+  name: str
+  description: str = ""
+  n: int = 100
+  m: int = 20
+  density: tuple[float, ...] = tuple(np.geomspace(1.0, 0.1, 30).tolist())
+  alpha: tuple[float, ...] = (1.0, 0.5)
+  seeds: int = 3
+  toy_steps: int = 2000
+  toy_batch: int = 512
+  toy_lr: float = 1e-3
+  attack_eps: float = 0.1
+  sae_kinds: tuple[str, ...] = ("relu", "jumprelu", "topk", "batchtopk")
+  expansions: tuple[int, ...] = (2, 5)
+  fixed_k: int = 4
+  l1: tuple[float, ...] = (3.0, 1.0, 0.3)
+  l0: tuple[float, ...] = (1.0, 0.1, 0.01)
+  tokens: int = 16384
+  eval_tokens: int = 4096
+  sae_steps: int = 600
+  sae_batch: int = 256
+  sae_lr: float = 3e-3
+  log_every: int = 100
+  checkpoint_every: int = 500
+  base_seed: int = 0
+
+  def validate(self) -> None:
+    for field in ("n", "m", "seeds", "toy_steps", "toy_batch", "fixed_k", "tokens",
+                  "eval_tokens", "sae_steps", "sae_batch", "log_every", "checkpoint_every"):
+      check_int(self, field, 1)
+    check_int(self, "base_seed", 0)
+    check(self.m < self.n, "m", f"{self.m} must be below n = {self.n}: no superposition "
+          "is needed otherwise")
+    check(len(self.density) > 0 and all(0 < v <= 1 for v in self.density), "density",
+          f"{self.density}: every density must be in (0, 1]")
+    check(len(self.alpha) > 0 and all(0 <= v <= 1 for v in self.alpha), "alpha",
+          f"{self.alpha}: every alpha must be in [0, 1]")
+    check_choices("sae_kinds", self.sae_kinds, tuple(KINDS))
+    for kind in self.sae_kinds:
+      check(KINDS[kind].control == "k" or kind in PENALTY_FIELDS, "sae_kinds",
+            f"{kind} is set by a penalty that this study has no coefficient field for")
+    check(len(self.expansions) > 0 and all(int(e) >= 1 for e in self.expansions),
+          "expansions", f"{self.expansions} must be positive integers")
+    check(self.fixed_k <= min(self.expansions) * self.m, "fixed_k",
+          f"{self.fixed_k} is more than the {min(self.expansions) * self.m} latents of the "
+          "smallest expansion")
+    for field in PENALTY_FIELDS.values():
+      values = getattr(self, field)
+      check(len(values) > 0 and all(v > 0 for v in values), field,
+            f"{values} must be one or more positive coefficients")
+    for field in ("toy_lr", "attack_eps", "sae_lr"):
+      check_positive(self, field)
+    check(self.sae_batch <= self.tokens, "sae_batch", f"{self.sae_batch} is more than the "
+          f"{self.tokens} tokens per toy model")
+
+  def toy_sweep(self) -> SweepConfig:
+    """The toy-model grid as a toy sweep (trained by the toy family's program)."""
+    return SweepConfig(
+        name=f"{self.name}_toy", models=(TOY_MODEL,), n=self.n, m=self.m, density=self.density,
+        alpha=self.alpha, seeds=self.seeds, steps=self.toy_steps, batch=self.toy_batch,
+        lr=(self.toy_lr,), attack_eps=self.attack_eps,
+        train_attack="gorton" if min(self.alpha) < 1 else "none",
+        log_every=min(self.log_every, self.toy_steps),
+        checkpoint_every=self.checkpoint_every, base_seed=self.base_seed)
+
+  def settings_of(self, kind: str) -> tuple[str, ...]:
+    """Labels of a kind's sparsity settings, in the order of the `setting` axis."""
+    if KINDS[kind].control == "k":
+      return ("k=matched", f"k={self.fixed_k}")
+    field = PENALTY_FIELDS[kind]
+    return tuple(f"{field}={v:g}" for v in getattr(self, field))
+
+  def matched_k(self) -> np.ndarray:
+    """(densities,) the expected number of active features, round(n x density), >= 1."""
+    return np.maximum(np.round(self.n * np.asarray(self.density)), 1).astype(np.int32)
+
+
+def tiny() -> ToySAEConfig:
+  """A study that runs in seconds: 3 densities x 2 alphas x 2 seeds of n=12, m=4."""
+  return ToySAEConfig(name="tiny_toy_sae", n=12, m=4, density=(1.0, 0.3, 0.1), seeds=2,
+                      toy_steps=300, toy_batch=256, expansions=(2,), fixed_k=2, l1=(1.0, 0.1),
+                      l0=(0.3,), tokens=1024, eval_tokens=256, sae_steps=120,
+                      sae_batch=128, log_every=20, checkpoint_every=60)

@@ -1,0 +1,223 @@
+"""Runs the toy-SAE study: toy models, then SAEs on their hidden activations, each
+training a pass of the core loop, and the measurements between and after.
+
+1. Toy models (state/relu): the config's density x alpha x seed grid, trained by the toy
+   family's own program (superjax.toy.train), adversarially where alpha < 1.
+2. Tokens: each toy model, read back from its saved state, draws its own inputs x and
+   gives h = W x, the activations its SAEs see: `tokens` to train on, `eval_tokens` held
+   out, and the same held-out inputs attacked with the preprint's gradient attack.
+3. SAEs (state/sae_<kind>_x<expansion>): per kind and expansion one pass whose runs are
+   every toy model x sparsity setting, one flat axis; each SAE is measured at the end on
+   the clean and attacked held-out tokens, and its dictionary compared with the toy
+   model's true feature directions (superjax.sae.recovery).
+
+Inputs are standardised with one scale per toy model (not per dimension), so dictionary
+directions are the raw directions up to that scale.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from superjax.core import loop
+from superjax.core.progress import Progress
+from superjax.sae import recovery
+from superjax.sae import train as sae_train
+from superjax.sae.kinds import KINDS
+from superjax.sae.model import SAEHParams, Settings
+from superjax.toy import attacks
+from superjax.toy import run as toy_run
+from superjax.toy import train as toy_train
+from superjax.toy.config import SweepConfig
+from superjax.toy.grid import AXES, Grid
+from superjax.toy_sae.config import PENALTY_FIELDS, TOY_MODEL, ToySAEConfig
+
+# Offsets of the base seed for each random stream, so streams never share a key.
+_TOKEN_SEED, _SAE_SEED = 101, 102
+_TRAIN, _EVAL = 0, 1
+# The toy grid's axes kept as result dimensions (the others have one value each).
+TOY_DIMS = ("alpha", "density", "seed")
+# Toy models whose tokens are drawn at once (x is (models, tokens, n) at that moment).
+_TOKEN_CHUNK = 8
+
+
+def sae_pass_name(kind: str, expansion: int) -> str:
+  return f"sae_{kind}_x{expansion}"
+
+
+def _toy_grid_values(grid: Grid, values: np.ndarray) -> np.ndarray:
+  """(toy runs, ...) -> (alpha, density, seed, ...) for a toy_sae grid."""
+  values = np.asarray(values)
+  full = values.reshape(grid.full_shape + values.shape[1:])
+  keep = [AXES.index(a) for a in ("density", "alpha", "seed")]
+  index = tuple(slice(None) if i in keep else 0 for i in range(len(AXES)))
+  return np.moveaxis(full[index], 1, 0)  # (density, alpha, seed) -> (alpha, density, seed)
+
+
+@functools.partial(jax.jit, static_argnames=("toy_cfg", "count", "attack"))
+def _hidden(toy_cfg: SweepConfig, params, hp, key: jax.Array, count: int, attack: bool):
+  """One toy model's hidden activations h = W x of `count` fresh inputs (and of the same
+  inputs attacked), and the mean number of active features per input."""
+  x = toy_train.sample(toy_cfg, hp, key, count)
+  out = {"clean": x @ params["W"].T, "active": jnp.mean(jnp.sum(x != 0, axis=-1))}
+  if attack:
+    eps = attacks.batch_eps(x, toy_cfg.attack_eps, toy_cfg.per_sample_eps)
+    x_adv = attacks.attack_batch("gorton", TOY_MODEL, params, x,
+                                 toy_train.feature_importance(toy_cfg.n, hp), eps,
+                                 jax.random.fold_in(key, 1))
+    out["attacked"] = x_adv @ params["W"].T
+  return out
+
+
+def _tokens(cfg: ToySAEConfig, toy_cfg: SweepConfig, params, hps) -> dict[str, np.ndarray]:
+  """Every toy model's training tokens (runs, tokens, m), held-out tokens clean and
+  attacked (runs, eval_tokens, m) and mean active features (runs,)."""
+  runs = hps.seed.shape[0]
+  base = jax.random.key(cfg.base_seed + _TOKEN_SEED)
+  pieces = []
+  for start in range(0, runs, _TOKEN_CHUNK):
+    index = np.arange(start, min(start + _TOKEN_CHUNK, runs))
+    p = jax.tree.map(lambda a: jnp.asarray(a)[index], params)  # noqa: B023
+    hp = jax.tree.map(lambda a: jnp.asarray(a)[index], hps)  # noqa: B023
+    keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.asarray(index))
+    draw = lambda stream, count, attack: jax.vmap(  # noqa: E731
+        lambda p, hp, k: _hidden(toy_cfg, p, hp, jax.random.fold_in(k, stream), count, attack)
+    )(p, hp, keys)
+    train, held_out = draw(_TRAIN, cfg.tokens, False), draw(_EVAL, cfg.eval_tokens, True)
+    pieces.append({"train": train["clean"], "clean": held_out["clean"],
+                   "attacked": held_out["attacked"], "active": held_out["active"]})
+  return {k: np.concatenate([np.asarray(p[k]) for p in pieces]) for k in pieces[0]}
+
+
+def _sae_settings(cfg: ToySAEConfig, kind: str, expansion: int, matched: np.ndarray) -> Settings:
+  latents = expansion * cfg.m
+  k_max = min(max(int(matched.max()), cfg.fixed_k), latents) if KINDS[kind].control == "k" else 1
+  return Settings(kind=kind, d_in=cfg.m, expansion=expansion, k_max=k_max,
+                  # Every dead latent takes part in AuxK: no top-k over a few dozen latents.
+                  k_aux=latents, batch=cfg.sae_batch, steps=cfg.sae_steps,
+                  # A latent is dead after a pass over its toy model's tokens without firing.
+                  dead_tokens=cfg.tokens, per_dimension=False)
+
+
+def _sae_runs(cfg: ToySAEConfig, kind: str, latents: int, matched: np.ndarray) -> SAEHParams:
+  """(toy model, setting) flattened: settings per ToySAEConfig.settings_of; matched k is
+  capped at the latents."""
+  toy_runs, count = len(matched), len(cfg.settings_of(kind))
+  source = np.repeat(np.arange(toy_runs, dtype=np.int32), count)
+  setting = np.tile(np.arange(count), toy_runs)
+  if KINDS[kind].control == "k":
+    k = np.where(setting == 0, np.minimum(matched[source], latents), cfg.fixed_k)
+    penalty = np.zeros(len(source))
+  else:
+    k = np.ones(len(source))
+    penalty = np.asarray(getattr(cfg, PENALTY_FIELDS[kind]))[setting]
+  return SAEHParams(k=k.astype(np.int32), penalty=penalty.astype(np.float32),
+                    lr=np.full(len(source), cfg.sae_lr, np.float32), source=source,
+                    # SAEs of one toy model share an initialisation across settings.
+                    seed=source)
+
+
+def total_steps(cfg: ToySAEConfig) -> int:
+  toy_runs = len(cfg.density) * len(cfg.alpha) * cfg.seeds
+  saes = sum(len(cfg.settings_of(kind)) for kind in cfg.sae_kinds) * len(cfg.expansions)
+  return toy_runs * cfg.toy_steps + toy_runs * saes * cfg.sae_steps
+
+
+SAE_METRICS = {"nmse": "clean.nmse", "explained_variance": "clean.explained_variance",
+               "l0": "clean.l0", "dead_fraction": "clean.dead_fraction",
+               "nmse_attacked": "attacked.nmse", "l0_attacked": "attacked.l0"}
+RECOVERY = ("mmcs", "matched", "recovered")
+
+
+def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
+  """Trains the toy models and their SAEs (resuming inside any pass); returns the results
+  and the passes' timings."""
+  toy_cfg = cfg.toy_sweep()
+  grid = Grid(toy_cfg)
+  hps = grid.hparams()
+  toy_pass = loop.Pass(toy_train.program(toy_cfg, TOY_MODEL),
+                       loop.run_keys(toy_cfg.base_seed, hps.seed), hps,
+                       toy_run.schedule(toy_cfg), run_dir, meta={"config": cfg.computed_part()})
+  trained = toy_pass.train(progress)
+  timings = {TOY_MODEL: trained.timings()}
+  toy = dict(trained.outputs, diverged=trained.diverged)
+  params = toy_pass.final_states().params
+
+  loop.say("sampling each toy model's inputs and attacking the held-out ones")
+  tokens = _tokens(cfg, toy_cfg, params, hps)
+  W = np.asarray(params["W"])
+  matched = np.maximum(np.round(cfg.n * np.asarray(hps.density)), 1).astype(np.int32)
+
+  saes = {}
+  for kind in cfg.sae_kinds:
+    for expansion in cfg.expansions:
+      settings = _sae_settings(cfg, kind, expansion, matched)
+      hp = _sae_runs(cfg, kind, settings.n_latents, matched)
+      name = sae_pass_name(kind, expansion)
+      sae_pass = sae_train.sae_pass(
+          settings, hp, tokens["train"], run_dir, base_seed=cfg.base_seed + _SAE_SEED,
+          eval_acts={"clean": tokens["clean"], "attacked": tokens["attacked"]},
+          log_every=min(cfg.log_every, cfg.sae_steps), checkpoint_every=cfg.checkpoint_every,
+          name=name, meta={"config": cfg.computed_part()})
+      done = sae_pass.train(progress)
+      timings[name] = done.timings()
+      sae = sae_pass.final_states().sae
+      rows = recovery.raw_dictionary(np.asarray(sae.params["W_dec"]),
+                                           np.asarray(sae.scale))
+      found = [recovery.recovery(W[s], r) for s, r in zip(hp.source, rows)]
+      saes[kind, expansion] = dict(
+          {name: np.asarray(done.outputs[key]) for name, key in SAE_METRICS.items()},
+          **{name: np.array([f[name] for f in found]) for name in RECOVERY},
+          k=hp.k, penalty=hp.penalty, dictionary=rows, diverged=done.diverged)
+  return _dataset(cfg, grid, toy, tokens, saes), timings
+
+
+def _dataset(cfg: ToySAEConfig, grid: Grid, toy: dict, tokens: dict, saes: dict) -> xr.Dataset:
+  kinds, expansions = list(cfg.sae_kinds), list(cfg.expansions)
+  settings = max(len(cfg.settings_of(kind)) for kind in kinds)
+  latents = max(expansions) * cfg.m
+  toy_shape = _toy_grid_values(grid, toy["loss"]).shape
+
+  def sae_array(name: str, tail: tuple = ()) -> np.ndarray:
+    """(kind, expansion, setting, alpha, density, seed, *tail), NaN where a kind has fewer
+    settings or an expansion fewer latents."""
+    out = np.full((len(kinds), len(expansions), settings) + toy_shape + tail, np.nan)
+    for (kind, expansion), values in saes.items():
+      count = len(cfg.settings_of(kind))
+      values = np.asarray(values[name], np.float64)
+      per_toy = values.reshape((-1, count) + values.shape[1:])  # (toy runs, settings, ...)
+      grid_values = _toy_grid_values(grid, per_toy)  # (alpha, density, seed, settings, ...)
+      grid_values = np.moveaxis(grid_values, 3, 0)
+      slots = (kinds.index(kind), expansions.index(expansion), slice(0, count))
+      if tail:
+        slots += (Ellipsis, slice(0, values.shape[1]), slice(None))
+      out[slots] = grid_values
+    return out
+
+  sae_dims = ("sae_kind", "expansion", "setting") + TOY_DIMS
+  variables = {name: (sae_dims, sae_array(name))
+               for name in (*SAE_METRICS, *RECOVERY, "k", "penalty")}
+  variables["sae_diverged"] = (sae_dims, sae_array("diverged") == 1)
+  variables["dictionary"] = (sae_dims + ("latent", "hidden"),
+                             sae_array("dictionary", (latents, cfg.m)).astype(np.float32))
+  toy_var = lambda values: _toy_grid_values(grid, values)  # noqa: E731
+  variables.update(
+      W=(TOY_DIMS + ("hidden", "feature"), toy_var(toy["W"])),
+      toy_loss=(TOY_DIMS, toy_var(toy["loss"])),
+      features_per_dim=(TOY_DIMS, toy_var(toy["features_per_dim"])),
+      toy_diverged=(TOY_DIMS, toy_var(toy["diverged"])),
+      active_features=(TOY_DIMS, toy_var(tokens["active"])),
+      represented=(TOY_DIMS, toy_var((np.linalg.norm(toy["W"], axis=1)
+                                      > recovery.REPRESENTED_NORM).sum(axis=-1))))
+  labels = np.array([list(cfg.settings_of(kind)) + [""] * (settings - len(cfg.settings_of(kind)))
+                     for kind in kinds])
+  return xr.Dataset(variables, coords={
+      "sae_kind": kinds, "expansion": expansions, "setting": np.arange(settings),
+      "setting_label": (("sae_kind", "setting"), labels),
+      "alpha": list(cfg.alpha), "density": list(cfg.density), "seed": np.arange(cfg.seeds)})

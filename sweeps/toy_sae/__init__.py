@@ -1,0 +1,1 @@
+"""SAEs on toy models, scored against the known features."""
