@@ -50,8 +50,12 @@ def _spread(values) -> str:
 def _per_seed(dataset: xr.Dataset, a: xr.DataArray, b: xr.DataArray) -> list[float]:
   """Spearman of a against b across densities, clean toy models (alpha = 1), per seed."""
   clean = {"alpha": 1.0} if 1.0 in dataset["alpha"].values else {"alpha": dataset["alpha"][0]}
-  return [spearman(a.sel(**clean, seed=s).values, b.sel(**clean, seed=s).values)
-          for s in dataset["seed"].values]
+  out = []
+  for s in dataset["seed"].values:
+    x, y = a.sel(**clean, seed=s).values, b.sel(**clean, seed=s).values
+    # A constant side (e.g. nothing recovered anywhere) has no ranking: no correlation.
+    out.append(spearman(x, y) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan"))
+  return out
 
 
 def _within_density(a: xr.DataArray, b: xr.DataArray) -> list[float]:
