@@ -11,8 +11,6 @@ from superjax.core.config import Config, check, check_choices, check_int, check_
 from superjax.sae.kinds import KINDS
 from superjax.toy.config import SweepConfig
 
-# The config field holding each penalty-controlled kind's coefficients.
-PENALTY_FIELDS = {"relu": "l1", "jumprelu": "l0"}
 # The toy model whose hidden layer the SAEs read: h = W x, then ReLU(W^T h + b).
 TOY_MODEL = "relu"
 
@@ -82,14 +80,14 @@ class ToySAEConfig(Config):
           f"{self.alpha}: every alpha must be in [0, 1]")
     check_choices("sae_kinds", self.sae_kinds, tuple(KINDS))
     for kind in self.sae_kinds:
-      check(KINDS[kind].control == "k" or kind in PENALTY_FIELDS, "sae_kinds",
+      check(KINDS[kind].control == "k" or hasattr(self, KINDS[kind].penalty), "sae_kinds",
             f"{kind} is set by a penalty that this study has no coefficient field for")
     check(len(self.expansions) > 0 and all(int(e) >= 1 for e in self.expansions),
           "expansions", f"{self.expansions} must be positive integers")
     check(self.fixed_k <= min(self.expansions) * self.m, "fixed_k",
           f"{self.fixed_k} is more than the {min(self.expansions) * self.m} latents of the "
           "smallest expansion")
-    for field in PENALTY_FIELDS.values():
+    for field in ("l1", "l0"):
       values = getattr(self, field)
       check(len(values) > 0 and all(v > 0 for v in values), field,
             f"{values} must be one or more positive coefficients")
@@ -112,8 +110,11 @@ class ToySAEConfig(Config):
     """Labels of a kind's sparsity settings, in the order of the `setting` axis."""
     if KINDS[kind].control == "k":
       return ("k=matched", f"k={self.fixed_k}")
-    field = PENALTY_FIELDS[kind]
-    return tuple(f"{field}={v:g}" for v in getattr(self, field))
+    return tuple(f"{KINDS[kind].penalty}={v:g}" for v in self.penalties(kind))
+
+  def penalties(self, kind: str) -> tuple[float, ...]:
+    """The coefficients of a kind controlled by a penalty."""
+    return getattr(self, KINDS[kind].penalty)
 
   def matched_k(self) -> np.ndarray:
     """(densities,) the expected number of active features, round(n x density), >= 1."""

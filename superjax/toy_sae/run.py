@@ -36,7 +36,7 @@ from superjax.toy import run as toy_run
 from superjax.toy import train as toy_train
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import AXES, Grid
-from superjax.toy_sae.config import PENALTY_FIELDS, TOY_MODEL, ToySAEConfig
+from superjax.toy_sae.config import TOY_MODEL, ToySAEConfig
 
 # Offsets of the base seed for each random stream, so streams never share a key.
 _TOKEN_SEED, _SAE_SEED = 101, 102
@@ -116,7 +116,7 @@ def _sae_runs(cfg: ToySAEConfig, kind: str, latents: int, matched: np.ndarray) -
     penalty = np.zeros(len(source))
   else:
     k = np.ones(len(source))
-    penalty = np.asarray(getattr(cfg, PENALTY_FIELDS[kind]))[setting]
+    penalty = np.asarray(cfg.penalties(kind))[setting]
   return SAEHParams(k=k.astype(np.int32), penalty=penalty.astype(np.float32),
                     lr=np.full(len(source), cfg.sae_lr, np.float32), source=source,
                     # SAEs of one toy model share an initialisation across settings.

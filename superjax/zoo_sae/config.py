@@ -11,8 +11,6 @@ from superjax.vision.resnet import STAGES
 
 SOURCES = ("digits", "converted")
 ATTACKS = ("fgsm", "pgd_linf")
-# The config field holding each penalty-controlled kind's coefficients.
-PENALTY_FIELDS = {"relu": "l1", "jumprelu": "l0"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,11 +98,12 @@ class ZooSAEConfig(Config):
     check_choices("layers", self.layers, STAGES)
     check_choices("sae_kinds", self.sae_kinds, tuple(KINDS))
     for kind in self.sae_kinds:
-      check(KINDS[kind].control == "k" or kind in PENALTY_FIELDS, "sae_kinds",
+      check(KINDS[kind].control == "k" or hasattr(self, KINDS[kind].penalty), "sae_kinds",
             f"{kind} is set by a penalty that this study has no coefficient field for")
     check(len(self.k) > 0 and all(k >= 1 for k in self.k), "k",
           f"{self.k} must be positive integers")
-    for kind, field in PENALTY_FIELDS.items():
+    for kind in ("relu", "jumprelu"):
+      field = KINDS[kind].penalty
       values = getattr(self, field)
       check(all(v > 0 for v in values), field, f"{values} must be positive")
       check(kind not in self.sae_kinds or len(values) == len(self.k), field,
@@ -114,7 +113,7 @@ class ZooSAEConfig(Config):
 
   def penalties(self, kind: str) -> tuple[float, ...]:
     """The penalty coefficients of a kind controlled by a penalty."""
-    return getattr(self, PENALTY_FIELDS[kind])
+    return getattr(self, KINDS[kind].penalty)
 
   @property
   def eps(self) -> tuple[float, ...]:

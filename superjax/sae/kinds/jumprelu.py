@@ -111,5 +111,5 @@ def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
   return loss_at(params, x, ramped_penalty(hp, settings, step), settings.bandwidth)
 
 
-KIND = Kind(name="jumprelu", control="penalty", init=init, encode=encode, loss=loss,
+KIND = Kind(name="jumprelu", control="penalty", penalty="l0", init=init, encode=encode, loss=loss,
             project_grads=tangent_grads, after_step=unit_decoder)

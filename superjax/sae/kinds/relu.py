@@ -42,4 +42,4 @@ def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
   return loss_at(params, x, ramped_penalty(hp, settings, step))
 
 
-KIND = Kind(name="relu", control="penalty", init=init, encode=encode, loss=loss)
+KIND = Kind(name="relu", control="penalty", penalty="l1", init=init, encode=encode, loss=loss)
