@@ -64,6 +64,13 @@ def agree(flag: bool) -> bool:
   return bool(multihost_utils.broadcast_one_to_all(np.int32(flag)))
 
 
+def smallest(value: int) -> int:
+  """The smallest of every process's `value` (so all choose the same size)."""
+  if jax.process_count() == 1:
+    return int(value)
+  return int(np.min(multihost_utils.process_allgather(np.int64(value))))
+
+
 def gather(x) -> np.ndarray:
   """The whole of an array on this host, whichever processes hold its shards."""
   if isinstance(x, jax.Array) and not x.is_fully_addressable:

@@ -58,6 +58,32 @@ def setup() -> None:
   use_compilation_cache()
 
 
+def free_device_bytes(devices) -> int:
+  """The least free memory of `devices`: an accelerator's allocator limit minus what it
+  holds; for CPU devices, the host's available memory shared out among them."""
+  free = []
+  for device in devices:
+    stats = device.memory_stats() or {}
+    if "bytes_limit" in stats:
+      free.append(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+  if free:
+    return min(free)
+  cpus = sum(1 for d in devices if d.platform == "cpu") or 1
+  return available_host_bytes() // cpus
+
+
+def available_host_bytes() -> int:
+  """MemAvailable from /proc/meminfo; elsewhere, the physical memory."""
+  try:
+    with open("/proc/meminfo") as f:
+      for line in f:
+        if line.startswith("MemAvailable:"):
+          return int(line.split()[1]) * 1024
+  except OSError:
+    pass
+  return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def in_notebook() -> bool:
   """Whether this process is a Jupyter kernel (not a plain IPython shell)."""
   if "ipykernel" not in sys.modules:

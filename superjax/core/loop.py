@@ -12,7 +12,9 @@ image set; replicated on every device, never copied per run). A `Pass` is one pr
 over a run's runs, with its training state under state/<name> in the run directory;
 `Pass.train` does the rest:
 
-- vmaps the functions over a flat axis of runs, `chunk_size` runs at a time;
+- vmaps the functions over a flat axis of runs, `chunk_size` runs at a time (by default
+  as many as fit in half the devices' free memory, where the program says what a run
+  needs; a resumed pass keeps the chunks it started with);
 - shards a chunk's runs over every device of every process on one mesh axis, padded to a
   multiple of the device count by repeating the last run (the padding is dropped again);
 - trains in `lax.scan` segments of `log_every` steps, keeping each metric's mean per
@@ -41,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from superjax.core import distributed
+from superjax.core import distributed, host
 from superjax.core.checkpoint import CheckpointError, Checkpoints, abstract_of
 from superjax.core.progress import Progress
 from superjax.core.rundir import STATE_DIR
@@ -64,6 +66,8 @@ class Program:
       XLA already spreads over every core of one CPU device; on a CPU host the runs are
       then sharded over one device per process instead of one per core (which would make
       the two devices' thread pools compete: 1.75x slower on the digits zoo, 2 cores).
+    bytes_per_run: what one run holds on its device during a step (state, batch,
+      activations, gradients), roughly; sizes the default chunks. None: one chunk.
   """
 
   name: str
@@ -72,6 +76,7 @@ class Program:
   finish: Callable[..., dict[str, jax.Array]] | None = None
   step_runs: Callable[..., tuple[Any, dict[str, jax.Array]]] | None = None
   threaded: bool = False
+  bytes_per_run: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +86,7 @@ class Schedule:
   steps: int
   log_every: int
   checkpoint_every: int
-  chunk_size: int = 0  # runs trained at once; 0 = all
+  chunk_size: int = 0  # runs trained at once; 0 = as many as fit in memory
 
   def segment_ends(self) -> np.ndarray:
     """The step count after each segment."""
@@ -143,6 +148,7 @@ class _Compiled:
         first.setdefault(device.process_index, device)
       devices = list(first.values())
     self.size = len(devices)
+    self.devices = devices
     # Auto axis: XLA propagates the runs sharding through the program (runs never interact).
     mesh = jax.make_mesh((self.size,), (RUNS_AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
                          devices=devices)
@@ -234,10 +240,34 @@ class _Chunk:
     return self.stop - self.start
 
 
+# Share of the devices' free memory the default chunks may fill: the rest is XLA's
+# workspace, the metric history and whatever the estimate of a run's bytes missed.
+MEMORY_SHARE = 0.5
+
+
+def chunk_size(compiled: _Compiled, pass_: Pass) -> int:
+  """Runs per chunk: the schedule's, else those of chunks already on disk (a resumed pass
+  must find its checkpoints), else as many as fit in MEMORY_SHARE of every device's free
+  memory, a multiple of the device count."""
+  runs = int(np.shape(pass_.keys)[0])
+  if pass_.schedule.chunk_size:
+    return min(pass_.schedule.chunk_size, runs)
+  started = sorted(pass_.state_dir.glob("runs_*_*")) if pass_.state_dir.is_dir() else []
+  if started:
+    first, last = (int(x) for x in started[0].name.split("_")[1:3])
+    return last - first
+  need = compiled.program.bytes_per_run
+  if not need:
+    return runs
+  local = [d for d in compiled.devices if d.process_index == jax.process_index()]
+  fit = distributed.smallest(int(MEMORY_SHARE * host.free_device_bytes(local) // need))
+  return min(runs, max(1, fit) * compiled.size)
+
+
 def _chunks(compiled: _Compiled, pass_: Pass):
   key_data = np.asarray(jax.random.key_data(pass_.keys))
   hps, meta = pass_.hps, pass_.meta
-  size = pass_.schedule.chunk_size or key_data.shape[0]
+  size = chunk_size(compiled, pass_)
   for start in range(0, key_data.shape[0], size):
     stop = min(start + size, key_data.shape[0])
     padded = (stop - start) + (-(stop - start) % compiled.size)

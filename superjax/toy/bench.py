@@ -32,9 +32,10 @@ CONFIGS = {
 
 
 def flops_per_model_step(n: int, m: int, batch: int) -> float:
-  """Matmul FLOPs of one training step of the tied ReLU model: the forward pass has two
-  (batch x n x m) products (W x and W^T h), the backward pass four more."""
-  return 6 * 2.0 * batch * n * m
+  """Matmul FLOPs of one clean training step of the tied ReLU model: five (batch x n x m)
+  products, two forward (h = x W^T, z = h W) and three backward (dz W^T, h^T dz, da^T x).
+  (No input gradient is needed, so there is no sixth.)"""
+  return 5 * 2.0 * batch * n * m
 
 
 def matmul_peak_gflops(size: int | None = None, repeats: int = 20) -> float:
@@ -55,11 +56,15 @@ def matmul_peak_gflops(size: int | None = None, repeats: int = 20) -> float:
   return 2 * size ** 3 / best / 1e9
 
 
-def run_one(name: str, steps: int | None = None) -> dict:
-  """Trains config `name` through the core loop in this process; returns its measurements."""
+def run_one(name: str, steps: int | None = None, **settings) -> dict:
+  """Trains config `name` through the core loop in this process; returns its
+  measurements. `settings` override the config's (gradients, train_attack, ...)."""
+  import jax
+
   from superjax.core.experiment import run
   from superjax.toy.config import SweepConfig
-  overrides = dict(CONFIGS[name][1])
+  overrides = dict(CONFIGS[name][1], **{k: tuple(v) if isinstance(v, list) else v
+                                        for k, v in settings.items()})
   if steps:
     overrides["steps"] = steps
   cfg = SweepConfig(name=f"bench_{name}", models=("relu",), batch=1024, log_every=250,
@@ -74,9 +79,13 @@ def run_one(name: str, steps: int | None = None) -> dict:
   rate = model_steps / (wall - compile_s)
   return {
       "config": name, "description": CONFIGS[name][0], "runs": cfg.run_count,
+      "gradients": cfg.gradients, "train_attack": cfg.train_attack,
+      "devices": f"{jax.devices()[0].platform} x {jax.device_count()}",
       "steps": cfg.steps, "wall_seconds": round(wall, 3), "compile_seconds": compile_s,
       "model_steps_per_second": rate,
-      "gflops": rate * flops_per_model_step(cfg.n, cfg.m, cfg.batch) / 1e9,
+      # Matmul rate of the clean step (an adversarial step does more products per step).
+      "gflops": (rate * flops_per_model_step(cfg.n, cfg.m, cfg.batch) / 1e9
+                 if cfg.train_attack == "none" else None),
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
       "peak_device_mib": device_peak_mib(),
   }
@@ -90,22 +99,29 @@ def device_peak_mib() -> float | None:
   return None if peak is None else peak / 2 ** 20
 
 
-def measure(name: str, steps: int | None = None) -> dict:
+def measure(name: str, steps: int | None = None, **settings) -> dict:
   """run_one in a fresh subprocess (its own peak memory)."""
-  args = [sys.executable, "-m", "superjax.toy.bench", name] + ([str(steps)] if steps else [])
+  args = [sys.executable, "-m", "superjax.toy.bench", name, str(steps or 0), json.dumps(settings)]
   out = subprocess.run(args, check=True, capture_output=True, text=True)
   return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def table(rows: list[dict], peak: float) -> str:
+  """Rows of `measure` (each with a "gradients" key, and "torch_model_steps_per_second"
+  where the reference ran), one line per config and gradient path."""
   lines = [f"matmul peak on this device: {peak:.1f} GFLOP/s",
-           f"{'cfg':<4}{'runs':>6}{'steps':>7}{'model-steps/s':>15}{'GFLOP/s':>9}{'% peak':>8}"
-           f"{'compile s':>10}{'peak MiB':>10}{'dev MiB':>9}{'torch m-s/s':>13}{'ratio':>7}"]
+           (f"{'cfg':<8}{'grads':<9}{'runs':>6}{'steps':>7}{'model-steps/s':>15}{'GFLOP/s':>9}"
+            f"{'% peak':>8}{'compile s':>10}{'peak MiB':>10}{'dev MiB':>9}{'torch m-s/s':>13}"
+            f"{'ratio':>7}")]
   for r in rows:
     torch_rate = r.get("torch_model_steps_per_second")
+    label = r["config"] + ("+adv" if r.get("train_attack", "none") != "none" else "")
     lines.append(
-        f"{r['config']:<4}{r['runs']:>6}{r['steps']:>7}{r['model_steps_per_second']:>15,.0f}"
-        f"{r['gflops']:>9.1f}{100 * r['gflops'] / peak:>7.1f}%{r['compile_seconds']:>10.2f}"
+        f"{label:<8}{r.get('gradients', 'hand'):<9}{r['runs']:>6}{r['steps']:>7}"
+        f"{r['model_steps_per_second']:>15,.0f}"
+        + (f"{r['gflops']:>9.1f}{100 * r['gflops'] / peak:>7.1f}%" if r["gflops"] else
+           f"{'-':>9}{'-':>8}")
+        + f"{r['compile_seconds']:>10.2f}"
         f"{r['peak_rss_mib']:>10.0f}"
         + (f"{r['peak_device_mib']:>9.0f}" if r.get("peak_device_mib") else f"{'-':>9}")
         + (f"{torch_rate:>13,.0f}{r['model_steps_per_second'] / torch_rate:>7.1f}x"
@@ -116,4 +132,6 @@ def table(rows: list[dict], peak: float) -> str:
 if __name__ == "__main__":
   from superjax.core import host
   host.use_every_core()  # as `superjax run` does
-  print(json.dumps(run_one(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)))
+  steps = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+  settings = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+  print(json.dumps(run_one(sys.argv[1], steps or None, **settings)))

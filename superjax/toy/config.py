@@ -17,6 +17,7 @@ CORRELATIONS = ("independent", "correlated", "anticorrelated")
 ATTACKS = ("analytic", "gorton", "pgd", "random")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "warmup", "warmup_cosine")
+GRADIENTS = ("hand", "autodiff")
 # The names toy/figures.py and toy/report.py draw and print (a test keeps them in step),
 # checked here so a bad name is refused before anything runs.
 FIGURES = ("intro", "features_per_dim", "phase_n2m1", "phase_n3m2", "geometry", "nonuniform",
@@ -73,6 +74,10 @@ class SweepConfig(Config):
   weight_decay: float = 0.01
   schedule: str = "constant"
   warmup_steps: int = 0
+  # "hand": the batched step with hand-derived gradients (toy/fast.py), the default;
+  # "autodiff": the one-model reference step vmapped (toy/train.py). Equal up to float
+  # rounding; a sweep training against an attack other than gorton uses autodiff.
+  gradients: str = "hand"
   # The core loop: seeds' base, segments, saves, chunks; held-out evaluation.
   base_seed: int = 0
   log_every: int = 500
@@ -157,6 +162,8 @@ def _validate(cfg: SweepConfig) -> None:
         f"{cfg.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
   check(cfg.schedule in SCHEDULES, "schedule",
         f"{cfg.schedule!r} is not one of {', '.join(SCHEDULES)}")
+  check(cfg.gradients in GRADIENTS, "gradients",
+        f"{cfg.gradients!r} is not one of {', '.join(GRADIENTS)}")
   check(isinstance(cfg.signed, bool), "signed", "must be true or false")
   for field, known in (("figures", FIGURES), ("reports", REPORTS)):
     check_choices(field, getattr(cfg, field), known, at_least_one=False)

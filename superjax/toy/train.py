@@ -152,11 +152,12 @@ def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
   updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
   new = state.replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state)
   if cfg.snapshots:
-    new = new.replace(snapshots=_record(cfg, new.snapshots, new.params["W"], step + 1))
+    new = new.replace(snapshots=record_snapshot(cfg, new.snapshots, new.params["W"], step + 1))
   return new, loss
 
 
-def _record(cfg: SweepConfig, snapshots: jax.Array, W: jax.Array, count: jax.Array) -> jax.Array:
+def record_snapshot(cfg: SweepConfig, snapshots: jax.Array, W: jax.Array,
+                    count: jax.Array) -> jax.Array:
   """Writes W into its slot when `count` optimiser steps are one of the snapshot steps."""
   steps = jnp.asarray(snapshot_steps(cfg))
   slot = jnp.clip(jnp.searchsorted(steps, count), 0, len(steps) - 1)
@@ -218,12 +219,33 @@ def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict
 
 def program(cfg: SweepConfig, model: str) -> Program:
   """The core loop's view of one model kind: init, step and finish for ONE run."""
+  from superjax.toy import fast  # fast builds on this module
   step = lambda state, hp, t, data: _with_loss(train_step(cfg, model, state, hp, t))
-  runs = lambda states, hps, t, data: _with_loss(step_runs(cfg, model, states, hps, t))
+  batched = (fast.step_runs if cfg.gradients == "hand" and fast.supports(cfg, model)
+             else step_runs)
+  runs = lambda states, hps, t, data: _with_loss(batched(cfg, model, states, hps, t))
   return Program(name=model,
                  init=lambda key, hp, data: init_state(cfg, model, key, hp),
                  step=step, step_runs=runs,
-                 finish=lambda state, hp, data: finish(cfg, model, state, hp))
+                 finish=lambda state, hp, data: finish(cfg, model, state, hp),
+                 bytes_per_run=bytes_per_run(cfg))
+
+
+# (batch, n) float32 arrays alive at once in a step (inputs, pre-activations, errors,
+# their gradients), doubled by adversarial training; and in the held-out evaluation.
+_STEP_ARRAYS, _EVAL_ARRAYS = 8, 6
+
+
+def bytes_per_run(cfg: SweepConfig) -> int:
+  """A rough upper estimate of one run's device memory: its state (parameters, two AdamW
+  moments, snapshots) and the larger of a step's and the evaluation's arrays."""
+  weights = 2 * cfg.m * cfg.n + cfg.n
+  state = 3 * weights + cfg.snapshots * cfg.m * cfg.n
+  step = _STEP_ARRAYS * cfg.batch * cfg.n * (1 if cfg.train_attack == "none" else 2)
+  evaluation = _EVAL_ARRAYS * cfg.eval_batch * cfg.n * (1 + len(cfg.eval_attacks))
+  if "analytic" in cfg.eval_attacks:  # n candidate directions per input, 128 inputs at once
+    evaluation += attacks.ANALYTIC_GROUP * cfg.n * cfg.n
+  return 4 * (state + max(step, evaluation))
 
 
 def _with_loss(out: tuple[TrainState, jax.Array]) -> tuple[TrainState, dict[str, jax.Array]]:

@@ -61,7 +61,7 @@ def test_schedules_scale_the_learning_rate():
     assert float(-last["w"]) == pytest.approx(0.5 * at_end, abs=0.01), schedule
 
 
-def test_step_runs_fast_path_equals_each_run_stepped_alone():
+def test_step_runs_drawing_once_per_seed_equals_each_run_stepped_alone():
   # 8 runs of 2 seeds: more runs than seeds x devices, so the draw-once-per-seed path runs.
   cfg = SweepConfig(name="x", n=6, m=3, batch=32, density=(1.0, 0.5, 0.2, 0.05), seeds=2,
                     importance=(0.9,))

@@ -1,0 +1,145 @@
+"""The batched step with hand-derived gradients (toy/fast.py) against the one-model
+reference step (autodiff through train.train_step) and against numpy."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from superjax import SweepConfig
+from superjax.core import loop
+from superjax.core.errors import SuperjaxError
+from superjax.toy import attacks, fast, train
+from superjax.toy.grid import Grid
+from superjax.toy.models import MODELS
+
+
+def _grid(cfg, model):
+  hps = jax.tree.map(jnp.asarray, Grid(cfg).hparams())
+  states = jax.vmap(lambda k, hp: train.init_state(cfg, model, k, hp))(
+      loop.run_keys(cfg.base_seed, hps.seed), hps)
+  return states, hps
+
+
+def _config(model, n, m, attack="none", **extra):
+  return SweepConfig(name="x", models=(model,), n=n, m=m, batch=48, density=(1.0, 0.3, 0.05),
+                     importance=(0.9,), seeds=2, train_attack=attack,
+                     alpha=(0.25, 1.0) if attack != "none" else (1.0,),
+                     signed=model == "abs", snapshots=3, steps=20, **extra)
+
+
+# (n, m) = (9, 4) takes the contraction path, (2, 1) the unrolled small-model path.
+@pytest.mark.parametrize("model,attack,shape", itertools.product(
+    sorted(MODELS), ["none", "gorton"], [(9, 4), (2, 1)]))
+def test_fast_step_equals_reference_step(model, attack, shape):
+  cfg = _config(model, *shape, attack)
+  assert fast._is_small({"W": jnp.zeros((1, shape[1], shape[0]))}) == (shape == (2, 1))
+  states, hps = _grid(cfg, model)
+  reference = jax.jit(lambda s, h, t: train.step_runs(cfg, model, s, h, t))
+  hand = jax.jit(lambda s, h, t: fast.step_runs(cfg, model, s, h, t))
+  a, b = states, states
+  for t in range(4):
+    a, loss_a = reference(a, hps, jnp.int32(t))
+    b, loss_b = hand(b, hps, jnp.int32(t))
+    np.testing.assert_allclose(loss_b, loss_a, rtol=2e-6, atol=1e-7)
+  for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+    np.testing.assert_allclose(y, x, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("correlation", ["correlated", "anticorrelated"])
+def test_fast_step_equals_reference_with_feature_sets(correlation):
+  cfg = SweepConfig(name="x", models=("relu",), n=6, m=2, batch=32, set_size=3,
+                    correlation=(correlation, "independent"), density=(0.2,), seeds=3)
+  states, hps = _grid(cfg, "relu")
+  a, loss_a = train.step_runs(cfg, "relu", states, hps, jnp.int32(5))
+  b, loss_b = fast.step_runs(cfg, "relu", states, hps, jnp.int32(5))
+  np.testing.assert_allclose(loss_b, loss_a, rtol=2e-6)
+  np.testing.assert_allclose(b.params["W"], a.params["W"], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("model,attack", itertools.product(sorted(MODELS), ["none", "gorton"]))
+def test_hand_gradients_equal_autodiff(model, attack):
+  """The gradients themselves (before AdamW, which would hide their scale), to 1e-6."""
+  cfg = _config(model, 9, 4, attack)
+  states, hps = _grid(cfg, model)
+  step = jnp.int32(2)
+  x = jax.vmap(lambda hp: train.sample(cfg, hp, train.batch_key(cfg, hp.seed, step),
+                                       cfg.batch))(hps)
+  loss, grads = fast.loss_and_grads(cfg, model, states.params, hps, x, step)
+
+  def reference(params, hp, x):
+    importance = train.feature_importance(cfg.n, hp)
+    if attack == "none":
+      return train.loss_fn(model, params, x, importance)
+    key = jax.random.fold_in(train.batch_key(cfg, hp.seed, step), 1)
+    x_adv = jax.lax.stop_gradient(attacks.attack_batch(
+        attack, model, params, x, importance, attacks.batch_eps(x, cfg.attack_eps, False), key))
+    return train.adversarial_loss_fn(model, params, x, x_adv, importance, hp.alpha)
+
+  want_loss, want = jax.vmap(jax.value_and_grad(reference))(states.params, hps, x)
+  np.testing.assert_allclose(loss, want_loss, rtol=1e-6)
+  for name in want:
+    scale = float(jnp.max(jnp.abs(want[name])))
+    np.testing.assert_allclose(grads[name], want[name], atol=1e-6 * scale, err_msg=name)
+
+
+def test_hand_gradients_of_relu_model_match_numpy():
+  """The tied ReLU model's gradients written out in numpy (float64), one run."""
+  rng = np.random.default_rng(0)
+  n, m, B = 5, 2, 40
+  W = rng.normal(size=(m, n))
+  b = rng.normal(size=n) * 0.1
+  x = rng.uniform(size=(B, n)) * (rng.uniform(size=(B, n)) < 0.5)
+  importance = 0.7 ** np.arange(n)
+  z = x @ W.T @ W + b
+  dz = -2 / B * importance * (x - np.maximum(z, 0)) * (z > 0)
+  want_W = (x @ W.T).T @ dz + (dz @ W.T).T @ x
+  params = {"W": jnp.asarray(W[None], jnp.float32), "b": jnp.asarray(b[None], jnp.float32)}
+  blocks = [(jnp.asarray(x[None], jnp.float32),) * 2 + (jnp.full((1, B), 1 / B),)]
+  loss, grads = fast._loss_and_grads("relu", params, blocks, jnp.asarray(importance[None],
+                                                                           jnp.float32))
+  np.testing.assert_allclose(loss[0], np.mean(np.sum(importance * (x - np.maximum(z, 0)) ** 2,
+                                                     axis=1)), rtol=1e-5)
+  np.testing.assert_allclose(grads["W"][0], want_W, rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(grads["b"][0], dz.sum(0), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("spec", ["rbn,rmn->rbm", "rbm,rmn->rbn", "rbm,rbn->rmn",
+                                  "rbn,rbm->rnm", "rbm,rnm->rbn", "rbn,rnm->rbm"])
+def test_unrolled_product_equals_einsum(spec):
+  rng = np.random.default_rng(1)
+  sizes = {"r": 3, "b": 5, "m": 2, "n": 3}
+  left, right = spec.split("->")[0].split(",")
+  a = rng.normal(size=[sizes[c] for c in left]).astype(np.float32)
+  b = rng.normal(size=[sizes[c] for c in right]).astype(np.float32)
+  np.testing.assert_allclose(fast._product(spec, jnp.asarray(a), jnp.asarray(b), small=True),
+                             np.einsum(spec, a, b), rtol=1e-5, atol=1e-6)
+
+
+def test_gorton_noise_is_the_reference_attacks_noise():
+  cfg = SweepConfig(name="x", n=4, m=2, batch=8, train_attack="gorton", alpha=(0.5,))
+  seed, step = jnp.int32(1), jnp.int32(7)
+  keys = jax.random.split(jax.random.fold_in(train.batch_key(cfg, seed, step), 1), cfg.batch)
+  want = jax.vmap(lambda k: jax.random.normal(k, (cfg.n,)))(keys)
+  np.testing.assert_array_equal(fast._gorton_noise(cfg, seed, step), want)
+
+
+def test_program_takes_the_fast_path_unless_told_otherwise(monkeypatch):
+  calls = []
+  monkeypatch.setattr(fast, "step_runs", lambda *a: calls.append("hand") or train.step_runs(*a))
+  cfg = _config("relu", 4, 2)
+  states, hps = _grid(cfg, "relu")
+  train.program(cfg, "relu").step_runs(states, hps, jnp.int32(0), None)
+  assert calls == ["hand"]
+  autodiff = SweepConfig(**dict(cfg.to_dict(), gradients="autodiff"))
+  train.program(autodiff, "relu").step_runs(states, hps, jnp.int32(0), None)
+  pgd = SweepConfig(**dict(cfg.to_dict(), train_attack="pgd"))
+  train.program(pgd, "relu").step_runs(states, hps, jnp.int32(0), None)
+  assert calls == ["hand"]
+
+
+def test_gradients_setting_is_validated():
+  with pytest.raises(SuperjaxError, match="gradients"):
+    SweepConfig(name="x", gradients="numeric")
