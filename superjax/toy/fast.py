@@ -196,10 +196,9 @@ def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x
 
 
 def _per_run(cfg: SweepConfig, hps: HParams, draw, step: jax.Array):
-  """`draw(cfg, seeds, step)` for every run: once per seed and gathered when the runs
-  outnumber the seeds each device would draw for, else once per run (see
-  train.step_runs)."""
-  if cfg.seeds * jax.device_count() >= hps.seed.shape[0]:
+  """`draw(cfg, seeds, step)` for every run: once per seed and gathered, or once per run,
+  by train.draws_once_per_seed."""
+  if not train.draws_once_per_seed(cfg, hps.seed.shape[0]):
     return draw(cfg, hps.seed, step)
   return jax.tree.map(lambda a: a[hps.seed], draw(cfg, jnp.arange(cfg.seeds), step))
 

@@ -164,6 +164,12 @@ def record_snapshot(cfg: SweepConfig, snapshots: jax.Array, W: jax.Array,
   return jnp.where(steps[slot] == count, snapshots.at[slot].set(W), snapshots)
 
 
+def draws_once_per_seed(cfg: SweepConfig, runs: int) -> bool:
+  """Whether a step of `runs` runs draws its random numbers once per seed and shares them
+  (runs outnumber the seeds every device would draw for) rather than once per run."""
+  return cfg.seeds * jax.device_count() < runs
+
+
 def step_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
               step: jax.Array) -> tuple[TrainState, jax.Array]:
   """`train_step` for many runs at once (leading axis R), drawing each step's random
@@ -175,7 +181,7 @@ def step_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
   on a device are no more than the seeds every device would draw for, it draws per run.
   """
   step_one = functools.partial(train_step, cfg, model)
-  if cfg.seeds * jax.device_count() >= hps.seed.shape[0]:
+  if not draws_once_per_seed(cfg, hps.seed.shape[0]):
     return jax.vmap(step_one, in_axes=(0, 0, None))(states, hps, step)
   drawn = jax.vmap(draw_batch, in_axes=(None, 0, None))(cfg, jnp.arange(cfg.seeds), step)
   return jax.vmap(step_one, in_axes=(0, 0, None, 0))(
