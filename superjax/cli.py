@@ -1,4 +1,4 @@
-"""Command line: `superjax list | run | plot | report | bench | convert-resnet18`.
+"""Command line: `superjax list | run | plot | report | scorecard | bench | convert-resnet18`.
 
 Parses, dispatches, reports errors."""
 
@@ -10,6 +10,10 @@ from pathlib import Path
 
 from superjax.core import host
 from superjax.core.errors import SuperjaxError
+
+
+# Where `superjax scorecard --markdown` writes when it is given no path.
+_REPRODUCTION = Path("docs/REPRODUCTION.md")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +47,16 @@ def _parser() -> argparse.ArgumentParser:
                      ("report", "print the summary numbers of a finished run")):
     cmd = sub.add_parser(name, help=text)
     cmd.add_argument("run_dir", type=Path)
+  card = sub.add_parser("scorecard", help="check the papers' claims against finished run "
+                        "directories (default: checkpoints/<sweep> for every claim)")
+  card.add_argument("run_dirs", nargs="*", type=Path, metavar="RUN_DIR",
+                    help="finished run directories to read (default: ROOT/<sweep> of every "
+                    "claim)")
+  card.add_argument("--root", type=Path, metavar="DIR",
+                    help="where each claim's run directory is looked for (default: checkpoints)")
+  card.add_argument("--markdown", nargs="?", type=Path, const=_REPRODUCTION, metavar="PATH",
+                    help=f"also write the scorecard as Markdown to PATH (default "
+                    f"{_REPRODUCTION}); name RUN_DIRs before this option")
   convert = sub.add_parser("convert-resnet18", help="convert a madrylab or torchvision "
                            "ResNet18 checkpoint into a converted-model directory (needs torch)")
   convert.add_argument("checkpoint", type=Path, metavar="CKPT", help="the PyTorch .pt/.pth file")
@@ -99,6 +113,24 @@ def _run(args) -> None:
     _figures(dataset, run_dir)
 
 
+def _scorecard(run_dirs: list[Path], root: Path | None, markdown: Path | None) -> None:
+  from superjax.core import rundir, scorecard
+  if run_dirs and root is not None:
+    raise SuperjaxError("give run directories or --root, not both")
+  if markdown is not None and markdown.is_dir():
+    raise SuperjaxError(f"--markdown {markdown}: is a directory; name a .md file")
+  rows, notes = scorecard.evaluate(scorecard.all_claims(), run_dirs, root)
+  print(scorecard.render_text(rows, notes))
+  if markdown is not None:
+    try:
+      markdown.parent.mkdir(parents=True, exist_ok=True)
+      rundir.write_atomic(markdown, scorecard.render_markdown(rows, notes))
+    except OSError as e:
+      raise SuperjaxError(f"--markdown {markdown}: cannot write there "
+                          f"({e.strerror or type(e).__name__})") from None
+    print(f"wrote {markdown}")
+
+
 def _convert_resnet18(checkpoint: Path, out: Path) -> None:
   from superjax.vision import convert
   done = convert.convert_resnet18(checkpoint, out)
@@ -117,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
       _list()
     elif args.command == "run":
       _run(args)
+    elif args.command == "scorecard":
+      _scorecard(args.run_dirs, args.root, args.markdown)
     elif args.command == "bench":
       _bench(args.configs)
     elif args.command == "convert-resnet18":

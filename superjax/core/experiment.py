@@ -43,6 +43,8 @@ class Experiment:
     report: dataset -> text, from saved results.
     figures: dataset -> {name: matplotlib Figure}, from saved results.
     tiny: () -> a config that runs in seconds (examples and the contract test).
+    claims: the papers' claims its sweeps test (core.scorecard.Claim), for
+      `superjax scorecard`.
   """
 
   name: str
@@ -53,6 +55,7 @@ class Experiment:
   figures: Callable[[xr.Dataset], dict]
   tiny: Callable[[], Config]
   unit: str = "model-steps"  # one step of one run
+  claims: tuple = ()
 
 
 # name -> "module:attribute" of its Experiment, imported when first needed.

@@ -12,12 +12,13 @@
   robustness.py  vulnerability statistics and re-attacks of saved weights
   run.py         a sweep through the core loop -> results.py, the labeled dataset
   report.py, figures.py   the numbers and the papers' figures, from saved results
+  claims.py      the papers' claims these sweeps test, for `superjax scorecard`
   bench.py       throughput of whole runs
 """
 
 from superjax.core.experiment import Experiment
-from superjax.toy import config, figures, report, run
+from superjax.toy import claims, config, figures, report, run
 
 EXPERIMENT = Experiment(name="toy", config=config.SweepConfig, run=run.run,
                         work=run.total_steps, report=report.render, figures=figures.draw,
-                        tiny=config.tiny)
+                        tiny=config.tiny, claims=claims.CLAIMS)

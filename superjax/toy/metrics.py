@@ -69,25 +69,59 @@ def geometry(W: jax.Array) -> dict[str, jax.Array]:
 STICKY_FRACTIONS = (1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3)
 
 
+def sticky_class(D, min_dimensionality: float = 0.3, tolerance: float = 0.01) -> np.ndarray:
+  """For each D_i, the index into STICKY_FRACTIONS of the fraction it lies within
+  `tolerance` of; -1 for a feature off every line or not represented
+  (D_i < min_dimensionality) (numpy, same shape as D)."""
+  D = np.asarray(D, np.float64)
+  distance = np.abs(D[..., None] - np.asarray(STICKY_FRACTIONS))
+  nearest = np.argmin(distance, axis=-1)
+  on_line = (np.min(distance, axis=-1) <= tolerance) & (D >= min_dimensionality)
+  return np.where(on_line, nearest, -1)
+
+
 def sticky_share(D, min_dimensionality: float = 0.3, tolerance: float = 0.01) -> tuple[float, int]:
   """Share of represented features (D_i >= min_dimensionality) whose D_i lies within
   `tolerance` of a sticky fraction, and how many features that share is over (numpy)."""
   D = np.asarray(D).ravel()
   D = D[D >= min_dimensionality]
-  near = np.min(np.abs(D[:, None] - np.asarray(STICKY_FRACTIONS)[None, :]), axis=1) <= tolerance
+  near = sticky_class(D, min_dimensionality, tolerance) >= 0
   return (float(near.mean()) if D.size else float("nan")), int(D.size)
 
 
-def configuration(W, threshold: float = 0.5, antipodal_cos: float = -0.9) -> str:
-  """A name for a small model's arrangement: how many features it represents
-  (||W_i|| > threshold) and how many of them form antipodal pairs (numpy)."""
+def arrangement(W, threshold: float = 0.5, antipodal_cos: float = -0.9) -> tuple[int, int]:
+  """A small model's arrangement: how many features it represents (||W_i|| > threshold)
+  and how many antipodal pairs (cosine < antipodal_cos) they form (numpy)."""
   W = np.asarray(W, np.float64)
   norm = np.linalg.norm(W, axis=0)
   on = np.flatnonzero(norm > threshold)
   unit = W[:, on] / norm[on]
   cos = unit.T @ unit
-  pairs = int(np.sum(np.triu(cos < antipodal_cos, k=1)))
-  return f"{len(on)} features, {pairs} antipodal pair{'s' if pairs != 1 else ''}"
+  return len(on), int(np.sum(np.triu(cos < antipodal_cos, k=1)))
+
+
+def configuration(W, threshold: float = 0.5, antipodal_cos: float = -0.9) -> str:
+  """A name for a small model's arrangement (see `arrangement`)."""
+  count, pairs = arrangement(W, threshold, antipodal_cos)
+  return f"{count} features, {pairs} antipodal pair{'s' if pairs != 1 else ''}"
+
+
+class NeuronKinds(NamedTuple):
+  """A layer's neurons by how many features they read (see neuron_polysemanticity)."""
+  mean: float  # mean participation ratio of the live neurons (NaN if none lives)
+  monosemantic: int
+  polysemantic: int
+  dead: int
+
+
+def neuron_kinds(pr, polysemantic: float = 1.5) -> NeuronKinds:
+  """Counts neurons from their participation ratios `pr` (m,): dead (0), monosemantic
+  (< `polysemantic`) and polysemantic (numpy)."""
+  pr = np.asarray(pr, np.float64)
+  alive = pr > 0
+  return NeuronKinds(float(pr[alive].mean()) if alive.any() else float("nan"),
+                     int(np.sum(alive & (pr < polysemantic))), int(np.sum(pr >= polysemantic)),
+                     int(np.sum(~alive)))
 
 
 def set_cosines(W, set_size: int) -> tuple[float, float]:
@@ -123,6 +157,12 @@ def feature_sides(W, W_out, b, threshold: float = 0.5) -> np.ndarray:
   rises = [np.maximum(np.diag(lone_feature_preactivation(W, W_out, b, sign)), 0.0)
            - np.maximum(b, 0.0) for sign in (1, -1)]
   return np.stack(rises, axis=1) >= threshold
+
+
+def side_counts(W, W_out, b, threshold: float = 0.5) -> tuple[int, int, int]:
+  """How many features an abs model computes on both signs, on one, and on neither."""
+  count = feature_sides(W, W_out, b, threshold).sum(axis=1)
+  return int(np.sum(count == 2)), int(np.sum(count == 1)), int(np.sum(count == 0))
 
 
 def lone_feature_preactivation(W, W_out, b, sign: int) -> np.ndarray:

@@ -160,10 +160,9 @@ def polysemanticity(dataset: xr.Dataset) -> list[str]:
   lines = ["neurons (best seed): mean participation ratio of input weights (1 = monosemantic),"
            " monosemantic (< 1.5) / polysemantic (>= 1.5) / dead"]
   for model, density, best in _best_per_density(dataset):
-    pr = best["neuron_polysemanticity"].values
-    alive = pr > 0
-    lines.append(f"  {model} density {density:7.4f}: mean {pr[alive].mean():5.2f}   "
-                 f"{np.sum(alive & (pr < 1.5)):3d} / {np.sum(pr >= 1.5):3d} / {np.sum(~alive):3d}")
+    kinds = metrics.neuron_kinds(best["neuron_polysemanticity"].values)
+    lines.append(f"  {model} density {density:7.4f}: mean {kinds.mean:5.2f}   "
+                 f"{kinds.monosemantic:3d} / {kinds.polysemantic:3d} / {kinds.dead:3d}")
   return lines
 
 
@@ -190,12 +189,17 @@ def sides(dataset: xr.Dataset) -> list[str]:
   lines = [("features computed on both signs / one sign / neither (best seed; output rises"
             " >= 0.5 at x_i = +-1 alone), and the best loss / baseline of a one-sided output:")]
   for model, density, best in _best_per_density(dataset):
-    count = metrics.feature_sides(best["W"].values, best["W_out"].values,
-                                  best["b"].values).sum(axis=1)
-    lines.append(f"  {model} density {density:7.4f}: {np.sum(count == 2):4d} / "
-                 f"{np.sum(count == 1):4d} / {np.sum(count == 0):4d}   one-sided best "
+    both, one, neither = metrics.side_counts(best["W"].values, best["W_out"].values,
+                                             best["b"].values)
+    lines.append(f"  {model} density {density:7.4f}: {both:4d} / {one:4d} / {neither:4d}"
+                 f"   one-sided best "
                  f"{float(theory.abs_one_sided_ratio(density)):.3f}")
   return lines
+
+
+def loss_over_baseline(ds: xr.Dataset) -> xr.DataArray:
+  """Held-out loss over the best constant output's loss (same dims as `loss`)."""
+  return ds["loss"] / ds["baseline_loss"]
 
 
 def baseline_ratio(dataset: xr.Dataset) -> list[str]:
@@ -204,7 +208,7 @@ def baseline_ratio(dataset: xr.Dataset) -> list[str]:
   for model, density, best in _best_per_density(dataset):
     loss, base = float(best["loss"]), float(best["baseline_loss"])
     lines.append(f"  {model} density {density:7.4f}: loss {loss:.3e}  baseline {base:.3e}  "
-                 f"ratio {loss / base:.3f}")
+                 f"ratio {float(loss_over_baseline(best)):.3f}")
   return lines
 
 
@@ -216,12 +220,37 @@ def _at_alpha(ds: xr.Dataset, alpha: float) -> xr.Dataset:
   return ds.sel(alpha=alpha) if "alpha" in ds.dims else ds
 
 
+def relative_vulnerability(dataset: xr.Dataset, attack: str) -> tuple[xr.Dataset, xr.DataArray]:
+  """The best seed per (density, alpha), and its vulnerability under `attack` relative to
+  the densest model with the same alpha (dims density[, alpha])."""
+  best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
+  return best, robustness.relative_to_densest(best["vulnerability"].sel(attack=attack))
+
+
+def sparsest_third(best: xr.Dataset) -> np.ndarray:
+  """Indices of the sparsest third of the densities (at least one)."""
+  return np.argsort(best.density.values)[: max(1, best.sizes["density"] // 3)]
+
+
+def fewer_features(best: xr.Dataset, clean: float, robust: float) -> xr.DataArray:
+  """1 - features/dim at alpha=robust over that at alpha=clean, per density: how much
+  less superposition adversarial training leaves (best seed per cell)."""
+  fpd = best["features_per_dim"]
+  return 1 - fpd.sel(alpha=robust) / fpd.sel(alpha=clean)
+
+
+def interference_ratio(best: xr.Dataset, clean: float, robust: float) -> xr.DataArray:
+  """Mean off-diagonal interference (W_i . W_j)^2 at alpha=clean over that at
+  alpha=robust, per density (best seed per cell)."""
+  inter = best["loss"].copy(data=robustness.interference(best["W"].values))
+  return inter.sel(alpha=clean) / inter.sel(alpha=robust)
+
+
 def adversarial(dataset: xr.Dataset) -> list[str]:
   """Vulnerability against superposition, clean vs adversarially trained (best seed)."""
   cfg = config_of(dataset)
   attack = cfg.eval_attacks[0]
-  best = results.first_of_other_axes(results.best_seed(dataset), ("density", "alpha"))
-  vuln = robustness.relative_to_densest(best["vulnerability"].sel(attack=attack))
+  best, vuln = relative_vulnerability(dataset, attack)
   again = robustness.relative_to_densest(results.first_of_other_axes(results.best_seed(
       dataset.assign(reattack=robustness.reattack(dataset, attack))), ("density", "alpha"))["reattack"])
   alphas = _alphas(dataset)
@@ -244,15 +273,12 @@ def adversarial(dataset: xr.Dataset) -> list[str]:
                  f"{spearman(fpd, v):.2f} (re-attack {spearman(fpd, r):.2f})")
   if len(alphas) > 1:
     clean, robust = max(alphas), min(alphas)
-    fpd_c = _at_alpha(best["features_per_dim"], clean).values
-    fpd_r = _at_alpha(best["features_per_dim"], robust).values
-    third = np.argsort(best.density.values)[: max(1, len(fpd_c) // 3)]
-    fewer = 1 - fpd_r[third] / fpd_c[third]
+    third = sparsest_third(best)
+    fewer = fewer_features(best, clean, robust).values[third]
     lines.append(f"  sparsest third of densities: alpha={robust:g} has fewer features/dim than "
                  f"alpha={clean:g} at {np.sum(fewer > 0)} of {len(third)} densities, "
                  f"{fewer.mean():.1%} fewer on average")
-    inter = best["loss"].copy(data=robustness.interference(best["W"].values))
-    ratio = _at_alpha(inter, clean) / _at_alpha(inter, robust)
+    ratio = interference_ratio(best, clean, robust)
     lines.append(f"  mean off-diagonal interference (W_i . W_j)^2, non-robust / robust: "
                  f"median over densities {float(np.median(ratio)):.2f}x, sparsest third "
                  f"{float(np.mean(ratio.values[third])):.2f}x")

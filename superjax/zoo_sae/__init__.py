@@ -12,11 +12,12 @@ measured on held-out images, clean and attacked:
 
   config.py   ZooSAEConfig    run.py   the zoo pass, measurements, the SAE passes
   tokens.py   activation tokens of stages    report.py, figures.py   from saved results
+  claims.py   the preprint's Figures 5 and 6 as claims, for `superjax scorecard`
 """
 
 from superjax.core.experiment import Experiment
-from superjax.zoo_sae import config, figures, report, run
+from superjax.zoo_sae import claims, config, figures, report, run
 
 EXPERIMENT = Experiment(name="zoo_sae", config=config.ZooSAEConfig, run=run.run,
                         work=run.total_steps, report=report.render,
-                        figures=figures.draw, tiny=config.tiny)
+                        figures=figures.draw, tiny=config.tiny, claims=claims.CLAIMS)

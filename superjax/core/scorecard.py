@@ -1,0 +1,331 @@
+"""The papers' claims, checked against finished run directories.
+
+A family lists the claims its sweeps can test in its `claims.py` as `CLAIMS`, a tuple of
+`Claim`s; its Experiment carries them. The scorecard finds each claim's run directory,
+measures the claim from the saved results alone, and renders one table (terminal and
+Markdown). A claim whose run is missing names the command that makes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shlex
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from superjax.core import experiment, rundir, sweeps
+from superjax.core.config import PRESENTATION_FIELDS, Config
+from superjax.core.errors import SuperjaxError
+
+VERDICTS = ("holds", "partly", "does not hold")
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+  """What a finished run says about one claim.
+
+  Attributes:
+    measured: our number(s) with their seed spread, as short text.
+    verdict: one of VERDICTS.
+    reason: why that verdict, in a few words.
+  """
+
+  measured: str
+  verdict: str
+  reason: str
+
+  def __post_init__(self):
+    if self.verdict not in VERDICTS:
+      raise ValueError(f"verdict {self.verdict!r} is not one of {VERDICTS}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+  """One claim of a paper and how a sweep's results test it.
+
+  Attributes:
+    key: short unique id, "<paper>.<what>", e.g. "elhage.phase_n2m1".
+    paper: "Elhage et al. 2022", "Gorton & Lewis 2025" or "Hänni et al. 2024".
+    where: the figure, section or theorem, e.g. "Fig. 7".
+    states: what the paper states, with its number where it gives one.
+    sweep: the sweep whose run directory holds the evidence.
+    measure: saved results -> Finding.
+  """
+
+  key: str
+  paper: str
+  where: str
+  states: str
+  sweep: str
+  measure: Callable[[xr.Dataset], Finding]
+
+
+# What a row shows when its run gave no finding.
+MISSING, UNFINISHED, ERROR = "not run", "unfinished", "error"
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+  """One line of the scorecard: a claim, the run directory read for it, and the outcome.
+
+  Attributes:
+    claim: the claim.
+    run_dir: where its evidence was looked for.
+    command: the `superjax run` command that made the run (or would make it).
+    finding: what the run says, or None when there is no finding.
+    problem: why there is no finding (missing run, unfinished run, measuring failed).
+    status: the finding's verdict, or MISSING, UNFINISHED or ERROR.
+  """
+
+  claim: Claim
+  run_dir: Path
+  command: str
+  finding: Finding | None = None
+  problem: str = ""
+  status: str = MISSING
+
+
+def seed_range(values, fmt: str = ".2f", unit: str = "") -> str:
+  """"lo to hi over N seeds" for per-seed values (NaNs dropped), each followed by `unit`;
+  "1 seed" for one."""
+  values = np.asarray(values, np.float64).ravel()
+  values = values[np.isfinite(values)]
+  if values.size == 0:
+    return "no finite seed"
+  if values.size == 1:
+    return "1 seed"
+  return f"{values.min():{fmt}}{unit} to {values.max():{fmt}}{unit} over {values.size} seeds"
+
+
+def all_claims() -> list[Claim]:
+  """Every registered experiment's claims, in registry order; keys are unique."""
+  found, keys = [], set()
+  for name in experiment.names():
+    for claim in getattr(experiment.get(name), "claims", ()):
+      if claim.key in keys:
+        raise SuperjaxError(f"two claims share the key {claim.key!r}")
+      keys.add(claim.key)
+      found.append(claim)
+  return found
+
+
+# --- the command column ----------------------------------------------------------------
+
+
+def _number(x) -> str:
+  """The shortest text that `--set` reads back as exactly x."""
+  if isinstance(x, bool):
+    return "true" if x else "false"
+  if isinstance(x, (int, np.integer)):
+    return str(int(x))
+  short = f"{float(x):g}"
+  return short if float(short) == float(x) else repr(float(x))
+
+
+def _spaced(values: tuple) -> str | None:
+  """values as linspace/logspace/geomspace(start,stop,num) where that rebuilds them exactly
+  (as `--set` parses it), else None."""
+  if len(values) < 3 or not all(isinstance(v, (int, float)) for v in values):
+    return None
+  first, last, num = float(values[0]), float(values[-1]), len(values)
+  candidates = [("linspace", first, last), ("geomspace", first, last)]
+  if first > 0 and last > 0:
+    candidates.append(("logspace", float(np.log10(first)), float(np.log10(last))))
+  for fn, start, stop in candidates:
+    if fn == "geomspace" and (first <= 0 or last <= 0):
+      continue
+    if getattr(np, fn)(start, stop, num).tolist() == [float(v) for v in values]:
+      return f"{fn}({_number(start)},{_number(stop)},{num})"
+  return None
+
+
+def set_value(value) -> str:
+  """A config value as `--set key=VALUE` reads it back."""
+  if isinstance(value, (tuple, list)):
+    return _spaced(tuple(value)) or ",".join(
+        str(v) if isinstance(v, str) else _number(v) for v in value)
+  if isinstance(value, (bool, int, float)):
+    return _number(value)
+  return str(value)
+
+
+def overrides(cfg: Config, default: Config) -> list[str]:
+  """`key=value` for every computed field where `cfg` differs from `default` (fields that
+  only change presentation, such as the description, are left out)."""
+  ours = json.loads(json.dumps(cfg.to_dict()))
+  theirs = json.loads(json.dumps(default.to_dict()))
+  return [f"{f.name}={set_value(getattr(cfg, f.name))}" for f in dataclasses.fields(cfg)
+          if f.name not in PRESENTATION_FIELDS and ours.get(f.name) != theirs.get(f.name)]
+
+
+def command(sweep: str, cfg: Config | None = None, run_dir: Path | None = None) -> str:
+  """The `superjax run` command that makes `cfg` from the shipped sweep `sweep` (its
+  fields that differ as --set) into `run_dir` (--out unless it is the default)."""
+  parts = ["superjax", "run", sweep]
+  if cfg is not None:
+    try:
+      default = sweeps.load(sweep)
+    except SuperjaxError:  # no shipped sweep of that name: every field would be a guess
+      default = None
+    if default is not None and type(default) is type(cfg):
+      for assignment in overrides(cfg, default):
+        parts += ["--set", shlex.quote(assignment)]
+  name = cfg.name if cfg is not None else sweep
+  if run_dir is not None and Path(run_dir).resolve() != (rundir.DEFAULT_ROOT / name).resolve():
+    parts += ["--out", shlex.quote(str(run_dir))]
+  return " ".join(parts)
+
+
+# --- finding and measuring runs --------------------------------------------------------
+
+
+def measure(claim: Claim, dataset: xr.Dataset, run_dir: Path, command_text: str) -> Row:
+  """The claim measured on `dataset`; an exception becomes an ERROR row, not a crash."""
+  try:
+    finding = claim.measure(dataset)
+    if not isinstance(finding, Finding):
+      raise TypeError(f"measure returned {type(finding).__name__}, not a Finding")
+  except Exception as e:  # a claim is code over saved results: any failure is its own
+    first = (str(e).splitlines() or [""])[0][:160]
+    return Row(claim, run_dir, command_text, problem=f"{type(e).__name__}: {first}",
+               status=ERROR)
+  return Row(claim, run_dir, command_text, finding=finding, status=finding.verdict)
+
+
+def _stored_config(run_dir: Path, sweep: str) -> Config | None:
+  """The config an unfinished run directory was started with, if it reads."""
+  try:
+    default = sweeps.load(sweep)
+    return type(default).from_dict(json.loads((run_dir / rundir.CONFIG_FILE).read_text()))
+  except (SuperjaxError, OSError, ValueError, TypeError):
+    return None
+
+
+def _absent(claim: Claim, run_dir: Path) -> Row:
+  """The row of a claim whose run directory holds no finished run."""
+  if (run_dir / rundir.CONFIG_FILE).exists():
+    text = command(claim.sweep, _stored_config(run_dir, claim.sweep), run_dir)
+    return Row(claim, run_dir, text, status=UNFINISHED,
+               problem=f"{run_dir} holds an unfinished run; the command resumes it")
+  text = command(claim.sweep, None, run_dir)
+  return Row(claim, run_dir, text, status=MISSING, problem=f"no finished run in {run_dir}")
+
+
+def evaluate(claims: list[Claim], run_dirs: list[Path] | None = None,
+             root: Path | None = None) -> tuple[list[Row], list[str]]:
+  """Rows of the scorecard, and notes on run directories no claim reads.
+
+  With `run_dirs`, each must be a finished run directory (else SuperjaxError); every claim
+  about its sweep is measured on it. Without, each claim reads `root`/<its sweep>
+  (default checkpoints/), and a missing or unfinished run gives a row naming its command.
+  """
+  rows, notes = [], []
+  if run_dirs:
+    for path in run_dirs:
+      dataset = rundir.load(path)
+      sweep = dataset.attrs.get("sweep", "")
+      mine = [c for c in claims if c.sweep == sweep]
+      if not mine:
+        notes.append(f"{path}: no claim reads sweep {sweep!r}")
+        continue
+      text = command(sweep, experiment.config_of(dataset), Path(path))
+      rows += [measure(claim, dataset, Path(path), text) for claim in mine]
+    return rows, notes
+  root = Path(root) if root is not None else rundir.DEFAULT_ROOT
+  loaded: dict[str, tuple[xr.Dataset, str]] = {}
+  for claim in claims:
+    run_dir = root / claim.sweep
+    if not rundir.is_finished(run_dir):
+      rows.append(_absent(claim, run_dir))
+      continue
+    if claim.sweep not in loaded:
+      try:
+        dataset = rundir.load(run_dir)
+        loaded[claim.sweep] = (dataset, command(claim.sweep, experiment.config_of(dataset),
+                                                run_dir))
+      except SuperjaxError as e:
+        loaded[claim.sweep] = (None, str(e))
+    dataset, text = loaded[claim.sweep]
+    if dataset is None:  # results that do not read: say so on the claim's line
+      rows.append(Row(claim, run_dir, command(claim.sweep, None, run_dir), problem=text,
+                      status=ERROR))
+    else:
+      rows.append(measure(claim, dataset, run_dir, text))
+  return rows, notes
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+def tally(rows: list[Row]) -> str:
+  """"N claims: a hold, b partly, ..." over the statuses that occur."""
+  counts = {status: sum(r.status == status for r in rows)
+            for status in VERDICTS + (MISSING, UNFINISHED, ERROR)}
+  words = {"holds": "hold", "partly": "partly", "does not hold": "do not hold",
+           MISSING: "not run", UNFINISHED: "unfinished", ERROR: "errors"}
+  parts = [f"{count} {words[status]}" for status, count in counts.items() if count]
+  return f"{len(rows)} claim{'s' if len(rows) != 1 else ''}: " + ", ".join(parts)
+
+
+def _measured(row: Row) -> str:
+  return row.finding.measured if row.finding else "-"
+
+
+def _why(row: Row) -> str:
+  return row.finding.reason if row.finding else row.problem
+
+
+def by_paper(rows: list[Row]) -> list[Row]:
+  """Rows grouped by paper (papers in order of first appearance), otherwise in order."""
+  papers = list(dict.fromkeys(row.claim.paper for row in rows))
+  return sorted(rows, key=lambda row: papers.index(row.claim.paper))
+
+
+def render_text(rows: list[Row], notes: list[str] = (), width: int = 100) -> str:
+  """The scorecard for a terminal: a block per claim, grouped by paper."""
+  rows = by_paper(rows)
+  lines = [tally(rows)]
+  paper = None
+  for row in rows:
+    if row.claim.paper != paper:
+      paper = row.claim.paper
+      lines += ["", paper]
+    lines.append(f"  [{row.status}] {row.claim.key} ({row.claim.where})")
+    for label, text in (("paper", row.claim.states), ("measured", _measured(row)),
+                        ("why", _why(row))):
+      lines += textwrap.wrap(text, width, initial_indent=f"    {label + ':':<10}",
+                             subsequent_indent=" " * 14, break_on_hyphens=False,
+                             break_long_words=False) or [f"    {label}:"]
+    lines.append(f"    {'command:':<10}{row.command}")  # one line, to copy whole
+  lines += [""] + list(notes) if notes else []
+  return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+  """Text safe inside a Markdown table cell."""
+  return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def render_markdown(rows: list[Row], notes: list[str] = ()) -> str:
+  """The scorecard as a Markdown document with one table row per claim."""
+  rows = by_paper(rows)
+  lines = ["# Reproduction scorecard", "",
+           "Each claim of the papers, what the paper states, what our finished runs measure "
+           "(with the spread over seeds), and whether the claim holds. Rebuild this page with "
+           "`superjax scorecard --markdown` after new runs; a claim without a run names the "
+           "command that makes it.", "",
+           f"{tally(rows)}.", "",
+           "| paper | where | the paper states | we measure | verdict | why | command |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+  for row in rows:
+    cells = (row.claim.paper, row.claim.where, row.claim.states, _measured(row),
+             f"**{row.status}**", _why(row), f"`{row.command}`")
+    lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+  if notes:
+    lines += [""] + [f"- {_cell(note)}" for note in notes]
+  return "\n".join(lines) + "\n"
