@@ -12,6 +12,7 @@ _experiment.register("toy", "superjax.toy:EXPERIMENT")
 _experiment.register("zoo_sae", "superjax.zoo_sae:EXPERIMENT")
 _experiment.register("uand", "superjax.uand:EXPERIMENT")
 _experiment.register("toy_sae", "superjax.toy_sae:EXPERIMENT")
+_experiment.register("deep_circuits", "superjax.deep_circuits:EXPERIMENT")
 
 from superjax.api import config, figures, list_sweeps, report, run
 from superjax.core.rundir import load

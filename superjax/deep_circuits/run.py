@@ -1,0 +1,91 @@
+"""Runs the depth study: the epsilon of every layer of stacked U-AND layers computing a
+sparse boolean circuit, with and without error-correction layers between them.
+
+One pass of the core loop per width m (its shapes are static); its runs are every (p,
+seed), and its steps the circuit's layers (superjax.deep_circuits.network), with state
+under state/network_m<m>. Each finished width is kept in pieces/ of the run directory; a
+killed run skips finished widths and resumes the unfinished one at its last saved layer.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from superjax.core import loop, rundir
+from superjax.core.progress import Progress
+from superjax.deep_circuits import network
+from superjax.deep_circuits.config import DeepCircuitsConfig
+
+_DESCRIPTIONS = {
+    "max_error": "max over test inputs and the layer's n features of |readout - true value| "
+                 "(readout: uncorrected = U-AND readouts of the stack without correction; "
+                 "corrected = U-AND readouts of the stack with correction layers, before this "
+                 "layer's correction; cleaned = output of this layer's correction)",
+    "mean_error": "mean over test inputs and features of |readout - true value|",
+    "diverged": "the uncorrected readouts turned non-finite (the run is frozen there)",
+}
+
+
+def runs(cfg: DeepCircuitsConfig) -> tuple[np.ndarray, np.ndarray]:
+  """(runs,) p and seed of every run of a pass, p-major."""
+  p, seed = np.meshgrid(np.asarray(cfg.p, np.float32), np.arange(cfg.seeds), indexing="ij")
+  return p.ravel(), seed.ravel().astype(np.int32)
+
+
+def work(cfg: DeepCircuitsConfig) -> int:
+  """Layers of the study: one circuit layer of one run (both networks)."""
+  return len(cfg.m) * len(cfg.p) * cfg.seeds * cfg.depth
+
+
+def pass_name(m: int) -> str:
+  return f"network_m{m}"
+
+
+def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path,
+                  progress: Progress) -> tuple[xr.Dataset, dict]:
+  """Both networks at width m for every (p, seed), as a dataset with an `m` axis."""
+  c = network.Network(n=cfg.n, s=cfg.s, m=m, active=cfg.active, test_inputs=cfg.test_inputs)
+  p, seed = runs(cfg)
+  schedule = loop.Schedule(steps=cfg.depth, log_every=1,
+                           checkpoint_every=cfg.checkpoint_every)
+  trained = loop.Pass(network.program(c, pass_name(m)), loop.run_keys(cfg.base_seed, seed),
+                      {"p": p}, schedule, run_dir,
+                      meta={"config": cfg.computed_part()}).train(progress)
+  shape = (len(cfg.p), cfg.seeds, cfg.depth)
+  stat = lambda name, kind: trained.history[f"{name}_{kind}"].reshape(shape)
+  dims = ("readout", "m", "p", "seed", "layer")
+  data = {kind + "_error": (dims, np.stack([stat(r, kind) for r in network.READOUTS])[:, None]
+                            .astype(np.float32))
+          for kind in ("max", "mean")}
+  data["diverged"] = (("m", "p", "seed"), trained.diverged.reshape(shape[:2])[None])
+  coords = {"readout": list(network.READOUTS), "m": [m], "p": list(cfg.p),
+            "seed": np.arange(cfg.seeds), "layer": np.arange(1, cfg.depth + 1)}
+  return xr.Dataset(data, coords=coords), trained.timings()
+
+
+def run(cfg: DeepCircuitsConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
+  """Measures every width (resuming finished widths from pieces/, an unfinished one from
+  its pass's state)."""
+  parts, timings = [], {}
+  per_width = len(cfg.p) * cfg.seeds * cfg.depth
+  for m in cfg.m:
+    name = f"m{m:07d}"
+    part = rundir.load_piece(run_dir, name)
+    if part is not None:
+      progress.skip(per_width)
+      loop.say(f"m={m} was already measured")
+    else:
+      t0 = time.perf_counter()
+      part, pass_timings = measure_width(cfg, m, run_dir, progress)
+      rundir.save_piece(run_dir, name, part)
+      timings[f"m={m}"] = dict(pass_timings, seconds=round(time.perf_counter() - t0, 3))
+    parts.append(part)
+  ds = xr.concat(parts, dim="m", data_vars="minimal", coords="minimal", join="exact")
+  ds["diverged"] = ds["diverged"].astype(bool)
+  for name, text in _DESCRIPTIONS.items():
+    ds[name].attrs["description"] = text
+  return ds, timings
