@@ -39,7 +39,10 @@ def _saved_steps(run_dir: Path, name: str) -> list[int]:
   return [int(p.name) for p in (run_dir / "state" / name).glob("runs_*/*") if p.name.isdigit()]
 
 
-@pytest.fixture(scope="module", params=NAMES)
+# One xdist group per experiment: each experiment's three runs share its reference, and
+# different experiments run on different workers.
+@pytest.fixture(scope="module", params=[
+    pytest.param(name, marks=pytest.mark.xdist_group(f"contract_{name}")) for name in NAMES])
 def reference(request, tmp_path_factory):
   """(experiment name, its tiny sweep file, an uninterrupted run of it)."""
   name = request.param

@@ -1,6 +1,7 @@
-"""Depth and error correction in superposition (Hänni et al. 2024, Theorems 6 and 8): the
-error of stacked U-AND layers computing a sparse boolean circuit, layer by layer, with and
-without error-correction layers between them.
+"""Depth and error correction in superposition (Hänni et al. 2024, the error correction of
+Theorem 8; Theorem 6's single layer computing a whole circuit is not built): the error of
+stacked U-AND layers computing a sparse boolean circuit, layer by layer, with and without
+error-correction layers between them.
 
   config.py   DeepCircuitsConfig: n features per layer, s active, depth, widths m, p, seeds
   circuit.py  the sparse boolean circuit (random comparator layers) and its exact values

@@ -1,1 +1,1 @@
-"""Depth and error correction in superposition: Hänni et al. 2024, Theorems 6 and 8."""
+"""Depth and error correction in superposition: Hänni et al. 2024, Theorem 8's error correction."""

@@ -1,8 +1,9 @@
 """Hänni et al. 2024 depth: stacked U-AND layers with and without error correction.
 
 Reproduces: the motivation and the claim of the paper's error-correction construction
-(Theorems 6 and 8): errors of linear readouts compound when U-AND layers are stacked, and
-stay bounded when error-correction layers alternate with them. The circuit is a random
+(Theorem 8; Theorem 6's single layer for a whole circuit is not built): errors of linear
+readouts compound when U-AND layers are stacked, and stay bounded when error-correction
+layers alternate with them. The circuit is a random
 comparator network of depth 12 on n = 32 boolean features, exactly s = 2 active: each layer
 pairs the previous layer's features at random and outputs AND and OR of every pair (so
 every layer keeps exactly 2 active). Each circuit layer is one U-AND layer of m neurons
