@@ -8,11 +8,12 @@ compute every pairwise AND of n sparse boolean features.
   circuit.py        ONE trained circuit's step: the Program the core loop vmaps over seeds
   measure.py        every construction's errors at every width, for one seed
   run.py            the study: cells, trained passes, pieces; report.py, figures.py
+  claims.py         the paper's claims these sweeps test, for `superjax scorecard`
 """
 
 from superjax.core.experiment import Experiment
-from superjax.uand import config, figures, report, run
+from superjax.uand import claims, config, figures, report, run
 
 EXPERIMENT = Experiment(name="uand", config=config.UAndConfig, run=run.run, work=run.work,
                         report=report.render, figures=figures.draw, tiny=config.tiny,
-                        unit="cells")
+                        unit="cells", claims=claims.CLAIMS)

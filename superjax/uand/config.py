@@ -18,7 +18,10 @@ class UAndConfig(Config):
   Grid: constructions x inputs x s x n x m x seeds, and p for `uand`. n is the number of
   boolean features, m the hidden width of the layer computing their pairwise ANDs. Inputs
   have s active features (exactly, or at most s with active="at_most"). Superposed inputs
-  live in d0 = min(n, ceil(d0_scale * n**d0_exponent)) dimensions.
+  live in d0 = min(n, ceil(d0_scale * n**d0_exponent)) dimensions (uncapped with
+  d0_at_most_n=False: random directions in d0 > n dimensions still interfere). A U-AND neuron reads
+  each feature with probability c * n**(-p_exponent) for each coefficient c in `p` (with
+  p_exponent = 0, the default, p holds the probabilities themselves).
   """
 
   EXPERIMENT = "uand"
@@ -35,11 +38,15 @@ class UAndConfig(Config):
   active: str = "exact"
   m: tuple[int, ...] = tuple(2 ** k for k in range(5, 15))
   p: tuple[float, ...] = (0.1, 0.2)
+  # The paper's construction lets a neuron read fewer features as n grows (p ~ n^(-1/4) or
+  # n^(-1/2)) so the interference each neuron sums stays bounded.
+  p_exponent: float = 0.0
   seeds: int = 3
   target: float = 0.25  # max error below which a width counts as enough
   test_inputs: int = 32
   d0_scale: float = 0.5
   d0_exponent: float = 1.0
+  d0_at_most_n: bool = True
   # Random MLP: matched readouts (superjax.uand.readout.matched, in whitened form) at
   # widths up to fitted_max_m, for n <= fitted_max_n (the fit costs n^2 m^2 / 2 per seed).
   fitted_max_m: int = 2048
@@ -77,9 +84,17 @@ class UAndConfig(Config):
     for v in self.m:
       check(1 <= v <= 65536, "m", f"{v} is outside the allowed range [1, 65536]")
     check(len(self.p) > 0 and len(set(self.p)) == len(self.p), "p", "needs distinct values")
+    check(isinstance(self.p_exponent, (int, float)) and 0.0 <= self.p_exponent <= 1.0,
+          "p_exponent", f"{self.p_exponent} is outside the allowed range [0, 1]")
     for v in self.p:
-      check(isinstance(v, (int, float)) and 0.0 < v <= 1.0, "p",
-            f"{v} is outside the allowed range (0, 1]")
+      check(isinstance(v, (int, float)) and 0.0 < v, "p", f"{v} must be > 0")
+      if self.p_exponent == 0:
+        check(v <= 1.0, "p", f"{v} is outside the allowed range (0, 1]")
+      else:
+        # The rule is never clipped: every n must give a probability.
+        check(v * min(self.n) ** -self.p_exponent <= 1.0, "p",
+              f"{v} * n**-{self.p_exponent:g} = {v * min(self.n) ** -self.p_exponent:.3g} "
+              f"exceeds 1 at n = {min(self.n)}")
     for field, low in (("seeds", 1), ("test_inputs", 1), ("fitted_max_m", 1),
                        ("fitted_max_n", 0), ("fit_inputs", 1), ("positives", 1),
                        ("trained_max_n", 0), ("train_steps", 1), ("train_batch", 1),
@@ -90,8 +105,15 @@ class UAndConfig(Config):
       v = getattr(self, field)
       check(isinstance(v, (int, float)) and low < v <= high, field,
             f"{v} is outside the allowed range ({low:g}, {high:g}]")
+    check(isinstance(self.d0_at_most_n, bool), "d0_at_most_n",
+          f"{self.d0_at_most_n!r} must be true or false")
     for field in ("ridge", "lr"):
       check_positive(self, field)
+
+  def p_at(self, n: int) -> tuple[float, ...]:
+    """Each U-AND neuron's probability of reading a feature at n: c * n**(-p_exponent) for
+    every c in p."""
+    return tuple(float(c * n ** -self.p_exponent) for c in self.p)
 
 
 def tiny() -> UAndConfig:

@@ -43,6 +43,11 @@ def error_vs_width(ds: xr.Dataset, cfg: UAndConfig) -> Figure:
         ax.fill_between(w, err[ok].min(axis=1), err[ok].max(axis=1), alpha=0.2, lw=0,
                         color=_COLOURS[str(name)])
       ax.axhline(cfg.target, color="k", lw=0.6, ls="--")
+      if inputs == "superposed" and "input_max_error" in ds:
+        # The features' own read error: no readout of the layer goes below it.
+        floor = float(ds["input_max_error"].sel(inputs=inputs, n=n).mean())
+        ax.axhline(floor, color="#c44e52", lw=0.6, ls=":",
+                   label="inputs' own error" if c == 0 else None)
       ax.set_xscale("log", base=2)
       ax.set_ylim(0, 1.5)
       if r == 0:

@@ -82,6 +82,19 @@ def embedding(key: jax.Array, n: int, d0: int) -> jax.Array:
   return E / jnp.linalg.norm(E, axis=0, keepdims=True)
 
 
-def superposed_dims(n: int, scale: float, exponent: float) -> int:
-  """d0 = min(n, ceil(scale * n**exponent)): the input width of the superposed setting."""
-  return int(min(n, int(np.ceil(scale * n ** exponent - 1e-9))))
+def superposed_dims(n: int, scale: float, exponent: float, at_most_n: bool = True) -> int:
+  """d0 = ceil(scale * n**exponent), capped at n unless `at_most_n` is False: the input
+  width of the superposed setting."""
+  d0 = int(np.ceil(scale * n ** exponent - 1e-9))
+  return int(min(n, d0)) if at_most_n else d0
+
+
+def input_errors(E: jax.Array, f: jax.Array) -> jax.Array:
+  """Max |e_i . (E f) - f_i| over inputs and features: how well the identity readouts
+  r_i = e_i read the superposed features themselves, the floor under any readout of a
+  layer that sees only E f.
+
+  Args:
+    E: (d0, n) unit columns. f: (N, n) boolean features.
+  """
+  return jnp.max(jnp.abs((f @ E.T) @ E - f))

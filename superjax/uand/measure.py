@@ -28,6 +28,7 @@ from superjax.uand.constructions import (
 from superjax.uand.inputs import (
   INPUTS,
   embedding,
+  input_errors,
   pair_count,
   pair_index,
   pair_targets,
@@ -39,7 +40,8 @@ from superjax.uand.inputs import (
 
 def d0_of(cfg: UAndConfig, n: int, inputs: str) -> int | None:
   """Input dimensions of the setting: None for basis inputs (the features themselves)."""
-  return None if inputs == "basis" else superposed_dims(n, cfg.d0_scale, cfg.d0_exponent)
+  return (None if inputs == "basis"
+          else superposed_dims(n, cfg.d0_scale, cfg.d0_exponent, cfg.d0_at_most_n))
 
 
 def features_in(cfg: UAndConfig, key: jax.Array, n: int, inputs: str):
@@ -62,6 +64,14 @@ def test_inputs(cfg: UAndConfig, key: jax.Array, n: int, s: int) -> jax.Array:
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def input_error(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array) -> jax.Array:
+  """Max error of the identity readouts r_i = e_i of the seed's superposed features on its
+  test inputs (0 for basis inputs)."""
+  E, _ = features_in(cfg, key, n, inputs)
+  return jnp.float32(0.0) if E is None else input_errors(E, test_inputs(cfg, key, n, s))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def naive(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array) -> jax.Array:
   """(len(m) + 1, 2) max and mean error of the naive layer cut to each grid width (pairs
   past the width have no neuron and read 0), and at its own width n(n-1)/2."""
@@ -80,7 +90,7 @@ def naive(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array) -> jax.A
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def uand(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array, p: jax.Array):
   """(len(m), 2) max and mean error of U-AND at every grid width, and the mean number of
-  features a neuron reads."""
+  features a neuron reads. p: the probability itself (UAndConfig.p_at(n))."""
   E, embed = features_in(cfg, key, n, inputs)
   f = test_inputs(cfg, key, n, s)
   W, b = uand_weights(jax.random.fold_in(key, UAND), n, max(cfg.m), p)

@@ -58,7 +58,8 @@ def render(dataset: xr.Dataset) -> str:
   lines = [f"{cfg.name}: U-AND of n features, s active ({cfg.active}); {cfg.seeds} seeds, "
            f"{cfg.test_inputs} test inputs each, every pair; target max error {cfg.target:g}",
            "superposed inputs: d0 = " + ", ".join(
-               f"{int(a)} (n={int(b)})" for a, b in zip(dataset.d0.values, n)), ""]
+               f"{int(a)} (n={int(b)})" for a, b in zip(dataset.d0.values, n))]
+  lines += _setting_lines(dataset, cfg) + [""]
   for s in dataset.s.values:
     sub = dataset.sel(s=s)
     for inputs in dataset.inputs.values:
@@ -95,6 +96,22 @@ def render(dataset: xr.Dataset) -> str:
       lines.append("")
     lines += _trained_lines(sub)
   return "\n".join(lines).rstrip()
+
+
+def _setting_lines(ds: xr.Dataset, cfg) -> list[str]:
+  """The p rule's probabilities, and how well the superposed features read themselves."""
+  lines = []
+  if cfg.p_exponent > 0 and "p_value" in ds:
+    lines.append(f"U-AND p = c * n^-{cfg.p_exponent:g}: " + "; ".join(
+        f"c={c:g}: " + ", ".join(f"{float(v):.3f}" for v in ds["p_value"].sel(p=c).values)
+        for c in ds.p.values) + " (over n)")
+  if "superposed" in ds.inputs.values and "input_max_error" in ds:
+    err = ds["input_max_error"].sel(inputs="superposed").isel(s=0).mean("seed").values
+    lines.append("superposed features read by r_i = e_i (max error, seed mean; a floor for "
+                 "any readout): " + ", ".join(
+                     f"{float(v):.2f} (n={int(k)}, d0/n={int(d) / k:.1f})"
+                     for v, k, d in zip(err, ds.n.values, ds.d0.values)))
+  return lines
 
 
 def _trained_lines(ds: xr.Dataset) -> list[str]:

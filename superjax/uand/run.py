@@ -43,6 +43,9 @@ _DESCRIPTIONS = {
                     "p; naive: n(n-1)/2 when exact enough; NaN: no tested width is enough)",
     "naive_width": "n(n-1)/2, the naive construction's neuron count",
     "d0": "input dimensions of the superposed setting",
+    "p_value": "probability that a U-AND neuron reads a feature at n: p * n**(-p_exponent)",
+    "input_max_error": "max over test inputs and features of |e_i . (E f) - f_i|: the "
+                       "identity readouts of the superposed features themselves (0: basis)",
 }
 
 
@@ -87,9 +90,12 @@ def measure_n(cfg: UAndConfig, n: int, run_dir: Path, progress: Progress,
   reads = full(C, I, S, M, N)
   naive_err = full(I, S, N, 2)
   uand_err = full(I, S, len(cfg.p), M, N, 2)
+  input_err = full(I, S, N)
   for si, s in enumerate(cfg.s):
     for ii, inputs in enumerate(cfg.inputs):
       keys = measure.seed_keys(cfg, n, s, inputs)
+      input_err[ii, si] = np.asarray(jax.vmap(
+          functools.partial(measure.input_error, cfg, n, s, inputs))(keys))
       for ci, construction in enumerate(cfg.constructions):
         t0 = time.perf_counter()
         if construction == "naive":
@@ -100,7 +106,8 @@ def measure_n(cfg: UAndConfig, n: int, run_dir: Path, progress: Progress,
         elif construction == "uand":
           fn = jax.vmap(jax.vmap(functools.partial(measure.uand, cfg, n, s, inputs), (0, None)),
                         (None, 0))
-          out, per_neuron = fn(keys, jnp.asarray(cfg.p, jnp.float32))  # (p, seed, m, 2), (p, seed)
+          p = jnp.asarray(cfg.p_at(n), jnp.float32)
+          out, per_neuron = fn(keys, p)  # (p, seed, m, 2), (p, seed)
           out = np.asarray(out).transpose(0, 2, 1, 3)
           uand_err[ii, si] = out
           # At each width the p with the lowest max error, averaged over seeds.
@@ -139,6 +146,8 @@ def measure_n(cfg: UAndConfig, n: int, run_dir: Path, progress: Progress,
       "naive_max_error": (("inputs", "s", "n", "seed"), naive_err[:, :, None, :, 0]),
       "uand_max_error": (("inputs", "s", "n", "p", "m", "seed"), uand_err[:, :, None, ..., 0]),
       "uand_mean_error": (("inputs", "s", "n", "p", "m", "seed"), uand_err[:, :, None, ..., 1]),
+      "p_value": (("n", "p"), np.asarray([cfg.p_at(n)], np.float32)),
+      "input_max_error": (("inputs", "s", "n", "seed"), input_err[:, :, None]),
   }
   return xr.Dataset(data, coords=coords)
 
@@ -161,8 +170,8 @@ def _width_needed(cfg: UAndConfig, ds: xr.Dataset) -> xr.DataArray:
 def _assemble(cfg: UAndConfig, parts: list[xr.Dataset]) -> xr.Dataset:
   ds = xr.concat(parts, dim="n", data_vars="minimal", coords="minimal", join="exact")
   ds["naive_width"] = ("n", np.asarray([pair_count(n) for n in cfg.n], np.int64))
-  ds["d0"] = ("n", np.asarray([superposed_dims(n, cfg.d0_scale, cfg.d0_exponent)
-                               for n in cfg.n], np.int64))
+  ds["d0"] = ("n", np.asarray([superposed_dims(n, cfg.d0_scale, cfg.d0_exponent,
+                                               cfg.d0_at_most_n) for n in cfg.n], np.int64))
   ds["width_needed"] = _width_needed(cfg, ds)
   for name, text in _DESCRIPTIONS.items():
     ds[name].attrs["description"] = text
