@@ -568,7 +568,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("elhage.adversarial_training", ELHAGE, "relationship to adversarial robustness",
           "Adversarial training reduces superposition, but attacks had to be unreasonably "
           "large (80% of the input L2 norm) to eliminate it.",
-          "gorton_adversarial_training", elhage_adversarial_training),
+          "elhage_adversarial_training", elhage_adversarial_training),
     Claim("gorton.fig2a_plateau", GORTON, "Fig. 2A",
           "Features per dimension rise as features get sparser (density 1 to 0.1, n=100, "
           "m=20), with a temporary plateau at antipodal superposition (~2).",
