@@ -44,3 +44,23 @@ def tiny_config():
   """The toy family's tiny sweep, shorter still: trains in a second or two."""
   from superjax.toy.config import tiny
   return tiny().replace(name="tiny", density=(1.0, 0.1), steps=200, figures=(), reports=())
+
+
+@pytest.fixture
+def every_input():
+  """(n, s, at_most=False) -> every boolean input with exactly (or at most) s of n
+  features on, (count, n) float32: the brute-force inputs of the U-AND and circuit tests."""
+  import itertools
+
+  import numpy as np
+
+  def inputs(n, s, at_most=False):
+    rows = []
+    for k in range(s + 1) if at_most else (s,):
+      for active in itertools.combinations(range(n), k):
+        x = np.zeros(n, np.float32)
+        x[list(active)] = 1
+        rows.append(x)
+    return np.stack(rows)
+
+  return inputs

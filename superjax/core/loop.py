@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from superjax.core import distributed, host
+from superjax.core import distributed, host, rundir
 from superjax.core.checkpoint import CheckpointError, Checkpoints, abstract_of
 from superjax.core.progress import Progress
 from superjax.core.rundir import STATE_DIR
@@ -113,6 +113,26 @@ def say(message: str) -> None:
   """A line for the user on stderr (the primary process's only)."""
   if distributed.is_primary():
     print(message, file=sys.stderr, flush=True)
+
+
+def piece(run_dir: Path, name: str, measure: Callable[[], Any], progress: Progress,
+          work: int, label: str) -> tuple[Any, float | None]:
+  """A measurement that is not training, kept in the run directory's pieces/: the saved
+  piece `name` if a previous run finished it (its `work` units counted as done), else
+  `measure()`, saved as that piece.
+
+  Returns:
+    the dataset and the seconds measuring took (None when it was loaded).
+  """
+  part = rundir.load_piece(run_dir, name)
+  if part is not None:
+    progress.skip(work)
+    say(f"{label} was already measured")
+    return part, None
+  t0 = time.perf_counter()
+  part = measure()
+  rundir.save_piece(run_dir, name, part)
+  return part, round(time.perf_counter() - t0, 3)
 
 
 def run_keys(base_seed: int, seeds) -> jax.Array:

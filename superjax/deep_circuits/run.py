@@ -9,13 +9,12 @@ killed run skips finished widths and resumes the unfinished one at its last save
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from superjax.core import loop, rundir
+from superjax.core import loop
 from superjax.core.progress import Progress
 from superjax.deep_circuits import network
 from superjax.deep_circuits.config import DeepCircuitsConfig
@@ -73,16 +72,16 @@ def run(cfg: DeepCircuitsConfig, run_dir: Path, progress: Progress) -> tuple[xr.
   parts, timings = [], {}
   per_width = len(cfg.p) * cfg.seeds * cfg.depth
   for m in cfg.m:
-    name = f"m{m:07d}"
-    part = rundir.load_piece(run_dir, name)
-    if part is not None:
-      progress.skip(per_width)
-      loop.say(f"m={m} was already measured")
-    else:
-      t0 = time.perf_counter()
-      part, pass_timings = measure_width(cfg, m, run_dir, progress)
-      rundir.save_piece(run_dir, name, part)
-      timings[f"m={m}"] = dict(pass_timings, seconds=round(time.perf_counter() - t0, 3))
+    pass_timings = {}
+
+    def measure(m=m, pass_timings=pass_timings):
+      part, seconds = measure_width(cfg, m, run_dir, progress)
+      pass_timings.update(seconds)
+      return part
+
+    part, seconds = loop.piece(run_dir, f"m{m:07d}", measure, progress, per_width, f"m={m}")
+    if seconds is not None:
+      timings[f"m={m}"] = dict(pass_timings, seconds=seconds)
     parts.append(part)
   ds = xr.concat(parts, dim="m", data_vars="minimal", coords="minimal", join="exact")
   ds["diverged"] = ds["diverged"].astype(bool)

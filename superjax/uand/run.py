@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from superjax.core import loop, rundir
+from superjax.core import loop
 from superjax.core.progress import Progress
 from superjax.uand import circuit, measure
 from superjax.uand.config import UAndConfig
@@ -184,15 +184,10 @@ def run(cfg: UAndConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset,
   per_n = len(cfg.s) * len(cfg.inputs) * len(cfg.constructions)
   parts, timings = [], {}
   for n in cfg.n:
-    name = f"n{n:05d}"
-    part = rundir.load_piece(run_dir, name)
-    if part is not None:
-      progress.skip(per_n)
-      loop.say(f"n={n} was already measured")
-    else:
-      t0 = time.perf_counter()
-      part = measure_n(cfg, n, run_dir, progress, timings)
-      rundir.save_piece(run_dir, name, part)
-      timings[f"n={n}"] = round(time.perf_counter() - t0, 3)
+    part, seconds = loop.piece(run_dir, f"n{n:05d}",
+                               lambda n=n: measure_n(cfg, n, run_dir, progress, timings),
+                               progress, per_n, f"n={n}")
+    if seconds is not None:
+      timings[f"n={n}"] = seconds
     parts.append(part)
   return _assemble(cfg, parts), timings

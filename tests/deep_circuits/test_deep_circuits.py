@@ -1,7 +1,6 @@
 """The depth study's circuit, layers and measurements, against plain python and numpy over
 every input of small cases."""
 
-import itertools
 
 import jax
 import jax.numpy as jnp
@@ -12,17 +11,6 @@ import xarray as xr
 from superjax.core.config import ConfigError
 from superjax.deep_circuits import circuit, claims, layers, network
 from superjax.deep_circuits.config import DeepCircuitsConfig
-
-
-def _all_inputs(n, s):
-  """Every input with at most s of n features on, (sum_k C(n, k), n)."""
-  rows = []
-  for k in range(s + 1):
-    for active in itertools.combinations(range(n), k):
-      x = np.zeros(n, np.float32)
-      x[list(active)] = 1
-      rows.append(x)
-  return np.stack(rows)
 
 
 def _python_layer(w, x):
@@ -50,9 +38,9 @@ def test_every_layer_is_a_comparator_layer():
     assert all(sorted(g) == [0.0, 1.0] for g in pairs.values())
 
 
-def test_circuit_matches_plain_logic_on_every_input_and_keeps_the_count():
+def test_circuit_matches_plain_logic_on_every_input_and_keeps_the_count(every_input):
   n, s, depth = 6, 3, 5
-  x = _all_inputs(n, s)
+  x = every_input(n, s, at_most=True)
   f, rows = jnp.asarray(x), [list(r) for r in x]
   for w in _wirings(jax.random.key(0), n, depth):
     f = circuit.evaluate(w, f)
@@ -61,9 +49,9 @@ def test_circuit_matches_plain_logic_on_every_input_and_keeps_the_count():
     np.testing.assert_array_equal(np.asarray(f).sum(axis=1), x.sum(axis=1))
 
 
-def test_naive_layers_are_exact_through_depth():
+def test_naive_layers_are_exact_through_depth(every_input):
   n, s = 6, 3
-  x = jnp.asarray(_all_inputs(n, s))
+  x = jnp.asarray(every_input(n, s, at_most=True))
   truth = v = x
   for w in _wirings(jax.random.key(1), n, 6):
     truth, v = circuit.evaluate(w, truth), layers.naive_step(w, v)
@@ -91,9 +79,9 @@ def _numpy_uand_step(W, w, v, s, p):
 
 
 @pytest.mark.parametrize("s", [2, 3])
-def test_uand_layer_readouts_match_numpy_on_every_input(s):
+def test_uand_layer_readouts_match_numpy_on_every_input(s, every_input):
   n, m, p = 6, 96, 0.4
-  x = _all_inputs(n, s)
+  x = every_input(n, s, at_most=True)
   key = jax.random.key(7)
   w = circuit.wiring(jax.random.fold_in(key, 0), n)
   W = layers.uand_layer_weights(jax.random.fold_in(key, 1), n, m, jnp.float32(p))

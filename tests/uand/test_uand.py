@@ -1,7 +1,6 @@
 """U-AND constructions, epsilon-linear readouts, trained circuits and the uand_scaling sweep,
 against numpy and brute force over every input."""
 
-import itertools
 import json
 
 import jax
@@ -19,25 +18,15 @@ from superjax.uand.config import UAndConfig
 from superjax.uand.report import bootstrap_slope, fit_slope
 
 
-def _all_inputs(n, s):
-  """Every input with exactly s of n features on, (C(n, s), n)."""
-  rows = []
-  for active in itertools.combinations(range(n), s):
-    x = np.zeros(n, np.float32)
-    x[list(active)] = 1
-    rows.append(x)
-  return np.stack(rows)
-
-
 def _np_pairs(x):
   n = x.shape[1]
   return np.stack([x[:, i] * x[:, j] for i in range(n) for j in range(i + 1, n)], axis=1)
 
 
 @pytest.mark.parametrize("s", [2, 3, 5])
-def test_naive_is_exact_on_every_input(s):
+def test_naive_is_exact_on_every_input(s, every_input):
   n = 7
-  x = _all_inputs(n, s)
+  x = every_input(n, s)
   W, b = uand.naive_weights(n)
   acts = np.asarray(uand.layer(W, b, jnp.asarray(x)))
   np.testing.assert_array_equal(acts, _np_pairs(x))
@@ -78,9 +67,9 @@ def test_uand_readout_on_a_hand_checkable_layer():
     assert float(means[k]) == pytest.approx(err.mean(), rel=1e-6)
 
 
-def test_epsilon_measure_against_brute_force_over_all_inputs():
+def test_epsilon_measure_against_brute_force_over_all_inputs(every_input):
   n, m = 6, 10
-  x = _all_inputs(n, 2)
+  x = every_input(n, 2)
   rng = np.random.default_rng(0)
   W, b = rng.normal(size=(m, n)).astype(np.float32), rng.normal(size=m).astype(np.float32)
   R = rng.normal(size=(15, m)).astype(np.float32) * 0.1

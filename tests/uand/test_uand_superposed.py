@@ -1,7 +1,6 @@
 """U-AND with superposed inputs, the p rule, the bootstrap interval and the U-AND claims,
 against brute force over every input and plain numpy."""
 
-import itertools
 
 import jax
 import jax.numpy as jnp
@@ -17,23 +16,14 @@ from superjax.uand.config import UAndConfig
 from superjax.uand.report import bootstrap_slope
 
 
-def _all_inputs(n, s):
-  rows = []
-  for active in itertools.combinations(range(n), s):
-    x = np.zeros(n, np.float32)
-    x[list(active)] = 1
-    rows.append(x)
-  return np.stack(rows)
-
-
 @pytest.mark.parametrize("s", [2, 3])
-def test_superposed_uand_errors_against_loops_over_every_input(s):
+def test_superposed_uand_errors_against_loops_over_every_input(s, every_input):
   """Every input with s of 6 features on, stored in d0 = 4 dimensions: the layer's U-AND
   readouts computed neuron by neuron in numpy give the code's max and mean errors."""
   n, d0, m, p = 6, 4, 40, 0.5
   E = np.asarray(boolean.embedding(jax.random.key(0), n, d0), np.float64)
   W = np.asarray(uand.uand_weights(jax.random.key(1), n, m, jnp.float32(p))[0], np.float64)
-  f = _all_inputs(n, s)
+  f = every_input(n, s)
   pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
   widths = (10, 25, 40)
   # The layer sees only E f; neuron k's weights are the sum of its subset's directions.
