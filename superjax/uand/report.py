@@ -56,9 +56,12 @@ def render(dataset: xr.Dataset) -> str:
   cfg = config_of(dataset)
   n = dataset.n.values.astype(float)
   lines = [f"{cfg.name}: U-AND of n features, s active ({cfg.active}); {cfg.seeds} seeds, "
-           f"{cfg.test_inputs} test inputs each, every pair; target max error {cfg.target:g}",
-           "superposed inputs: d0 = " + ", ".join(
-               f"{int(a)} (n={int(b)})" for a, b in zip(dataset.d0.values, n))]
+           f"{cfg.test_inputs} test inputs each, every pair; target max error {cfg.target:g}"]
+  if "superposed" in dataset.inputs.values:
+    lines.append("superposed inputs: d0 = " + ", ".join(
+        f"{int(a)} (n={int(b)})" for a, b in zip(dataset.d0.values, n))
+        + ("; d0 >= n: the features interfere but are not compressed"
+           if np.any(dataset.d0.values >= n) else ""))
   lines += _setting_lines(dataset, cfg) + [""]
   for s in dataset.s.values:
     sub = dataset.sel(s=s)

@@ -15,11 +15,14 @@ width, ~ n^2 m^2 / 2 multiply-adds per width; at n = 128, m = 8,192 that is minu
 seed on 2 CPU cores, and n = 256 (4x the pairs) would not fit a 10-minute run.
 
 Command:   superjax run uand_random_mlp
-Runtime:   not yet measured at these defaults: n = 16 and 32 took ~10 min on 2 shared
-           CPU cores with other jobs running; n = 64 and 128 were still running.
-Measured so far: width needed 91, 128, 128 (n = 16) and 256, 362, 362 (n = 32) per seed.
-           A one-seed probe at n = 128 (m up to 8,192, 8,192 fit inputs) reached max error
-           0.267 at m = 2,048 and 0.196 at 2,896: width needed 2,896 there.
+Runtime:   about 28 min on 2 CPU cores shared with three other jobs (measured: n = 16 and
+           32 in ~10 min, n = 64 and 128 in 17.6 min).
+Measured:  width needed (geometric mean over 3 seeds) 114, 323, 813, 1,448 at n = 16, 32,
+           64, 128 (naive: 120, 496, 2,016, 8,128): fitted slope 1.23 [1.00, 1.50] (95%
+           bootstrap over seeds). A random layer does represent every pairwise AND, with
+           a width growing a little faster than n at these sizes: below the naive
+           n(n-1)/2, steeper than U-AND on basis inputs (uand_scaling: slope 0.18, though
+           U-AND is the wider of the two up to n = 128).
 """
 
 from superjax.uand.config import UAndConfig
