@@ -24,16 +24,6 @@ host.setup()
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-  """Each test file runs on one worker (its module fixtures, such as the SAE study, run
-  once), except where a test names its own group: the contract test groups by experiment,
-  so its experiments spread over the workers instead of queueing on one."""
-  for item in items:
-    if item.get_closest_marker("xdist_group") is None:
-      item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
 def pytest_sessionfinish(session):
   if not hasattr(session.config, "workerinput"):  # the controller, or a run without xdist
     shutil.rmtree(CACHE, ignore_errors=True)

@@ -367,7 +367,8 @@ def vulnerability(dataset: xr.Dataset) -> Figure:
   axes[2].set_title("vulnerability against superposition")
   axes[0].legend(frameon=False)
   fig.suptitle(f"{dataset.attrs['sweep']}: n={dataset.sizes['feature']}, "
-               f"m={dataset.sizes['hidden']}, eps = {cfg.attack_eps} x mean ||x||")
+               f"m={dataset.sizes['hidden']}, eps = {cfg.attack_eps} x "
+               f"{'each input' if cfg.per_sample_eps else 'mean'} ||x||")
   fig.tight_layout()
   return fig
 

@@ -54,7 +54,8 @@ _DESCRIPTIONS = {
                               "(sum_i W_ki^2)^2 / sum_i W_ki^4: 1 = monosemantic",
     "W_snapshot": "W after `snapshot` optimiser steps",
     "adv_loss": "E[L(x + delta)] on the held-out samples, delta from `attack` with "
-                "||delta|| <= attack_eps x mean ||x||, loss against the clean target",
+                "||delta|| <= attack_eps x mean ||x|| (each input's ||x|| with per_sample_eps), "
+                "loss against the clean target",
     "loss_increase": "E[L(x + delta)] - E[L(x)] (raw; shrinks with sparser inputs)",
     "vulnerability": "(E[L(x + delta)] - E[L(x)]) / E[||x||^2]: loss increase per unit of "
                      "input energy",
