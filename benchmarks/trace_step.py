@@ -35,7 +35,8 @@ def main() -> None:
   import numpy as np
 
   from superjax.core import loop
-  from superjax.toy import bench, train
+  from superjax.toy import bench
+  from superjax.toy import program as toy_program
   from superjax.toy.config import SweepConfig
   from superjax.toy.grid import Grid
 
@@ -45,7 +46,7 @@ def main() -> None:
   cfg = SweepConfig(name="trace", models=("relu",), batch=1024, gradients=args.gradients,
                     **settings)
   hps = Grid(cfg).hparams()
-  program = train.program(cfg, "relu")
+  program = toy_program.program(cfg, "relu")
   compiled = loop._Compiled(program)
   with tempfile.TemporaryDirectory() as tmp:
     chunk = next(loop._chunks(compiled, loop.Pass(

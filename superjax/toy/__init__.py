@@ -4,8 +4,9 @@
   grid.py        named axes -> flat traced per-run hyperparameters
   data.py        sparse (and correlated) synthetic features
   models.py      linear, ReLU-output, privileged-basis and abs models for ONE input
-  train.py       loss, optimiser, ONE run's step and evaluation; the core loop's Program
+  train.py       loss, optimiser, ONE run's step and evaluation
   fast.py        the same step for a whole chunk of runs, gradients derived by hand
+  program.py     the core loop's Program: train.py's run, fast.py's chunk step where allowed
   attacks.py     L2 attacks on one model and input (analytic, gradient, PGD, random)
   metrics.py     feature geometry of W; motifs of computation in superposition
   theory.py      closed forms and candidate solutions (phase diagrams, baselines)

@@ -14,7 +14,7 @@ import xarray as xr
 
 from superjax.core import loop
 from superjax.core.progress import Progress
-from superjax.toy import results, train
+from superjax.toy import program, results
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import Grid
 
@@ -36,7 +36,7 @@ def run(cfg: SweepConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset
   keys = loop.run_keys(cfg.base_seed, hps.seed)
   outputs, timings = {}, {}
   for model in cfg.models:
-    trained = loop.Pass(train.program(cfg, model), keys, hps, schedule(cfg), run_dir,
+    trained = loop.Pass(program.program(cfg, model), keys, hps, schedule(cfg), run_dir,
                         meta={"config": cfg.computed_part()}).train(progress)
     outputs[model] = dict(trained.outputs, diverged=trained.diverged,
                           loss_history=trained.history["loss"])

@@ -1,5 +1,5 @@
-"""Training of ONE toy model: loss, optimiser, a step, evaluation, and the `Program` the
-core loop vmaps over a sweep's runs.
+"""Training of ONE toy model: loss, optimiser, a step, evaluation, and what its results
+keep (superjax.toy.program hands them to the core loop, which vmaps them over runs).
 
 Nothing here knows about grids or devices. Random streams are explicit: a run's key is
 `fold_in(key(base_seed), seed)`; its init, training data and evaluation data come from
@@ -17,7 +17,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from superjax.core.loop import Program
 from superjax.toy import attacks, data, metrics
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import HParams
@@ -223,20 +222,6 @@ def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict
   return out
 
 
-def program(cfg: SweepConfig, model: str) -> Program:
-  """The core loop's view of one model kind: init, step and finish for ONE run."""
-  from superjax.toy import fast  # fast builds on this module
-  step = lambda state, hp, t, data: _with_loss(train_step(cfg, model, state, hp, t))
-  batched = (fast.step_runs if cfg.gradients == "hand" and fast.supports(cfg, model)
-             else step_runs)
-  runs = lambda states, hps, t, data: _with_loss(batched(cfg, model, states, hps, t))
-  return Program(name=model,
-                 init=lambda key, hp, data: init_state(cfg, model, key, hp),
-                 step=step, step_runs=runs,
-                 finish=lambda state, hp, data: finish(cfg, model, state, hp),
-                 bytes_per_run=bytes_per_run(cfg))
-
-
 # (batch, n) float32 arrays alive at once in a step (inputs, pre-activations, errors,
 # their gradients), doubled by adversarial training; and in the held-out evaluation.
 _STEP_ARRAYS, _EVAL_ARRAYS = 8, 6
@@ -252,10 +237,6 @@ def bytes_per_run(cfg: SweepConfig) -> int:
   if "analytic" in cfg.eval_attacks:  # n candidate directions per input, 128 inputs at once
     evaluation += attacks.ANALYTIC_GROUP * cfg.n * cfg.n
   return 4 * (state + max(step, evaluation))
-
-
-def _with_loss(out: tuple[TrainState, jax.Array]) -> tuple[TrainState, dict[str, jax.Array]]:
-  return out[0], {"loss": out[1]}
 
 
 def train(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:

@@ -32,6 +32,7 @@ from superjax.sae import train as sae_train
 from superjax.sae.kinds import KINDS
 from superjax.sae.model import SAEHParams, Settings
 from superjax.toy import attacks
+from superjax.toy import program as toy_program
 from superjax.toy import run as toy_run
 from superjax.toy import train as toy_train
 from superjax.toy.config import SweepConfig
@@ -141,7 +142,7 @@ def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
   toy_cfg = cfg.toy_sweep()
   grid = Grid(toy_cfg)
   hps = grid.hparams()
-  toy_pass = loop.Pass(toy_train.program(toy_cfg, TOY_MODEL),
+  toy_pass = loop.Pass(toy_program.program(toy_cfg, TOY_MODEL),
                        loop.run_keys(toy_cfg.base_seed, hps.seed), hps,
                        toy_run.schedule(toy_cfg), run_dir, meta={"config": cfg.computed_part()})
   trained = toy_pass.train(progress)

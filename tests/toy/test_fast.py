@@ -12,6 +12,7 @@ from superjax import SweepConfig
 from superjax.core import loop
 from superjax.core.errors import SuperjaxError
 from superjax.toy import attacks, fast, train
+from superjax.toy import program as toy_program
 from superjax.toy.grid import Grid
 from superjax.toy.models import MODELS
 
@@ -132,12 +133,12 @@ def test_program_takes_the_fast_path_unless_told_otherwise(monkeypatch):
   monkeypatch.setattr(fast, "step_runs", lambda *a: calls.append("hand") or train.step_runs(*a))
   cfg = _config("relu", 4, 2)
   states, hps = _grid(cfg, "relu")
-  train.program(cfg, "relu").step_runs(states, hps, jnp.int32(0), None)
+  toy_program.program(cfg, "relu").step_runs(states, hps, jnp.int32(0), None)
   assert calls == ["hand"]
   autodiff = SweepConfig(**dict(cfg.to_dict(), gradients="autodiff"))
-  train.program(autodiff, "relu").step_runs(states, hps, jnp.int32(0), None)
+  toy_program.program(autodiff, "relu").step_runs(states, hps, jnp.int32(0), None)
   pgd = SweepConfig(**dict(cfg.to_dict(), train_attack="pgd"))
-  train.program(pgd, "relu").step_runs(states, hps, jnp.int32(0), None)
+  toy_program.program(pgd, "relu").step_runs(states, hps, jnp.int32(0), None)
   assert calls == ["hand"]
 
 
