@@ -1,12 +1,14 @@
 """Strict JAX for tests: implicit rank promotion is an error. One compilation cache for
 the whole session, kept out of the user's own."""
 
+import itertools
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import jax
+import numpy as np
 import pytest
 
 # One compilation cache for the session: every xdist worker, its in-process runs and its
@@ -40,9 +42,6 @@ def tiny_config():
 def every_input():
   """(n, s, at_most=False) -> every boolean input with exactly (or at most) s of n
   features on, (count, n) float32: the brute-force inputs of the U-AND and circuit tests."""
-  import itertools
-
-  import numpy as np
 
   def inputs(n, s, at_most=False):
     rows = []

@@ -44,9 +44,10 @@ def pass_name(m: int) -> str:
   return f"network_m{m}"
 
 
-def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path,
-                  progress: Progress) -> tuple[xr.Dataset, dict]:
-  """Both networks at width m for every (p, seed), as a dataset with an `m` axis."""
+def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path, progress: Progress,
+                  timings: dict) -> xr.Dataset:
+  """Both networks at width m for every (p, seed), as a dataset with an `m` axis; the
+  pass's timings go into `timings`."""
   c = network.Network(n=cfg.n, s=cfg.s, m=m, active=cfg.active, test_inputs=cfg.test_inputs)
   p, seed = runs(cfg)
   schedule = loop.Schedule(steps=cfg.depth, log_every=1,
@@ -63,7 +64,8 @@ def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path,
   data["diverged"] = (("m", "p", "seed"), trained.diverged.reshape(shape[:2])[None])
   coords = {"readout": list(network.READOUTS), "m": [m], "p": list(cfg.p),
             "seed": np.arange(cfg.seeds), "layer": np.arange(1, cfg.depth + 1)}
-  return xr.Dataset(data, coords=coords), trained.timings()
+  timings[pass_name(m)] = trained.timings()
+  return xr.Dataset(data, coords=coords)
 
 
 def run(cfg: DeepCircuitsConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
@@ -72,16 +74,11 @@ def run(cfg: DeepCircuitsConfig, run_dir: Path, progress: Progress) -> tuple[xr.
   parts, timings = [], {}
   per_width = len(cfg.p) * cfg.seeds * cfg.depth
   for m in cfg.m:
-    pass_timings = {}
-
-    def measure(m=m, pass_timings=pass_timings):
-      part, seconds = measure_width(cfg, m, run_dir, progress)
-      pass_timings.update(seconds)
-      return part
-
-    part, seconds = loop.piece(run_dir, f"m{m:07d}", measure, progress, per_width, f"m={m}")
+    part, seconds = loop.piece(run_dir, f"m{m:07d}",
+                               lambda m=m: measure_width(cfg, m, run_dir, progress, timings),
+                               progress, per_width, f"m={m}")
     if seconds is not None:
-      timings[f"m={m}"] = dict(pass_timings, seconds=seconds)
+      timings[f"m={m}"] = seconds
     parts.append(part)
   ds = xr.concat(parts, dim="m", data_vars="minimal", coords="minimal", join="exact")
   ds["diverged"] = ds["diverged"].astype(bool)

@@ -71,8 +71,8 @@ def superposed_sqrt(ds: xr.Dataset) -> Finding:
   if low <= SQRT_SLOPE and compressed:
     return Finding(measured, "holds", "interval at or below 1/2 with d0 < n")
   if low <= SQRT_SLOPE:
-    return Finding(measured, "partly", "no steeper than sqrt(n), but only with d0 > n: at "
-                   "d0 < n the inputs' own read error exceeds the target up to n = 512")
+    return Finding(measured, "partly", "no steeper than sqrt(n), but measured with d0 >= n "
+                   "(features interfere, not compressed)")
   if high < SUBLINEAR_SLOPE:
     return Finding(measured, "partly", "sub-linear, but steeper than sqrt(n)")
   return Finding(measured, "does not hold", "not sub-linear at the measured n")
