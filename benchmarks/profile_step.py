@@ -50,8 +50,12 @@ def prefixes(cfg: SweepConfig, path: str):
   """name -> f(states, hps, t) returning something that depends on every piece so far."""
   model = "relu"
 
+  def step_keys(hps, t):  # the keys the loop hands step t of each run
+    return jax.vmap(lambda s: train.seed_step_key(cfg, s, t))(hps.seed)
+
   def xs(hps, t):
-    drawn = jax.vmap(train.draw_batch, in_axes=(None, 0, None))(cfg, jnp.arange(cfg.seeds), t)
+    seed_keys = jax.vmap(lambda s: train.seed_step_key(cfg, s, t))(jnp.arange(cfg.seeds))
+    drawn = jax.vmap(lambda k: train.draw_batch(cfg, k))(seed_keys)
     u = drawn[0][hps.seed]
     density = jax.vmap(lambda hp: train.feature_density(cfg.n, hp))(hps)
     return drawn, jax.vmap(lambda u, p: data.features_from_uniforms((u, None), p))(u, density)
@@ -64,11 +68,11 @@ def prefixes(cfg: SweepConfig, path: str):
 
   importance = lambda hp: train.feature_importance(cfg.n, hp)
 
-  def reference_loss(params, hp, x, t, key_data):
+  def reference_loss(params, hp, x, step_key):
     imp = importance(hp)
     if cfg.train_attack == "none":
       return train.loss_fn(model, params, x, imp)
-    key = jax.random.fold_in(train.batch_key(cfg, hp.seed, t), 1)
+    key = train.attack_key(step_key)
     x_adv = jax.lax.stop_gradient(attacks.attack_batch(
         cfg.train_attack, model, params, x, imp,
         attacks.batch_eps(x, cfg.attack_eps, cfg.per_sample_eps), key))
@@ -77,28 +81,27 @@ def prefixes(cfg: SweepConfig, path: str):
   def forward(states, hps, t):
     _, x = xs(hps, t)
     if path == "reference":
-      return jax.vmap(reference_loss, in_axes=(0, 0, 0, None, 0))(
-          states.params, hps, x, t, states.key).sum()
-    return fast.loss_and_grads(cfg, model, states.params, hps, x, t, grads=False).sum()
+      return jax.vmap(reference_loss)(states.params, hps, x, step_keys(hps, t)).sum()
+    return fast.loss_and_grads(cfg, model, states.params, hps, x, step_keys(hps, t), t,
+                               grads=False).sum()
 
   def backward(states, hps, t):
     _, x = xs(hps, t)
     if path == "reference":
-      grads = jax.vmap(jax.grad(reference_loss), in_axes=(0, 0, 0, None, 0))(
-          states.params, hps, x, t, states.key)
+      grads = jax.vmap(jax.grad(reference_loss))(states.params, hps, x, step_keys(hps, t))
     else:
-      _, grads = fast.loss_and_grads(cfg, model, states.params, hps, x, t)
+      _, grads = fast.loss_and_grads(cfg, model, states.params, hps, x, step_keys(hps, t), t)
     return sum(g.sum() for g in jax.tree.leaves(grads))
 
   step = fast.step_runs if path == "fast" else train.step_runs
 
   def optimise(states, hps, t):
-    new, loss = step(cfg, model, states, hps, t)
+    new, loss = step(cfg, model, states, hps, step_keys(hps, t), t)
     return new.params["W"].sum() + loss.sum()
 
   def guard(states, hps, t):
-    new, loss = step(cfg, model, states, hps, t)
-    ok = loop._finite(new, loss)
+    new, loss = step(cfg, model, states, hps, step_keys(hps, t), t)
+    ok = loop._finite_metrics({"loss": loss})
     new = loop._where_runs(ok, new, states)
     return new.params["W"].sum() + loss.sum()
 
@@ -123,7 +126,7 @@ def time_prefix(f, states, hps, steps: int, repeats: int = 3) -> float:
 def profile(name: str, adversarial: bool, steps: int) -> dict:
   cfg = config(name, adversarial)
   hps = jax.tree.map(jnp.asarray, Grid(cfg).hparams())
-  keys = loop.run_keys(cfg.base_seed, hps.seed)
+  keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
   states = jax.vmap(lambda k, hp: train.init_state(cfg, "relu", k, hp))(keys, hps)
   out = {"config": name, "adversarial": adversarial, "runs": cfg.run_count}
   for path in ("reference", "fast"):

@@ -35,7 +35,7 @@ def main() -> None:
   import numpy as np
 
   from superjax.core import loop
-  from superjax.toy import bench
+  from superjax.toy import bench, train
   from superjax.toy import program as toy_program
   from superjax.toy.config import SweepConfig
   from superjax.toy.grid import Grid
@@ -47,15 +47,21 @@ def main() -> None:
                     **settings)
   hps = Grid(cfg).hparams()
   program = toy_program.program(cfg, "relu")
-  compiled = loop._Compiled(program)
+  programs = loop._Programs(program)
+  keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
   with tempfile.TemporaryDirectory() as tmp:
-    chunk = next(loop._chunks(compiled, loop.Pass(
-        program, loop.run_keys(0, hps.seed), hps, loop.Schedule(STEPS, STEPS, STEPS), tmp)))
-    states = compiled.init(chunk.keys, chunk.hps, None)
-    diverged = jax.device_put(np.zeros(chunk.padded, bool), compiled.runs)
-    jax.block_until_ready(compiled.segment(states, diverged, chunk.hps, None, 0, STEPS))
+    pass_ = loop.Pass(program, keys, hps, loop.Schedule(STEPS, STEPS, STEPS), tmp)
+    chunk = next(pass_._chunks(programs, pass_.runs))
+
+    def fresh():  # a fresh state each time: the segment donates the one it gets
+      states = programs.init(chunk.keys, chunk.hps, None)
+      return states, jax.device_put(np.zeros(chunk.padded, bool), programs.runs)
+
+    jax.block_until_ready(programs.segment(*fresh(), chunk.hps, chunk.keys, None, 0, STEPS))
+    states, diverged = jax.block_until_ready(fresh())
     jax.profiler.start_trace(tmp + "/trace")
-    jax.block_until_ready(compiled.segment(states, diverged, chunk.hps, None, 0, STEPS))
+    jax.block_until_ready(programs.segment(states, diverged, chunk.hps, chunk.keys, None, 0,
+                                           STEPS))
     jax.profiler.stop_trace()
     trace = sorted(Path(tmp, "trace").rglob("*.trace.json.gz"))[-1]
     events = json.load(gzip.open(trace))["traceEvents"]

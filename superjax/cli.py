@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from superjax.core import host
+from superjax.core import host, preemption
 from superjax.core.errors import SuperjaxError
 
 
@@ -100,7 +100,7 @@ def _run(args) -> None:
   elif args.num_processes is not None or args.process_id is not None:
     raise SuperjaxError("--num-processes and --process-id need --coordinator HOST:PORT "
                         "(or --distributed on a cluster that names it)")
-  cfg = config.apply_overrides(sweeps.load(args.sweep), args.overrides)
+  cfg = sweeps.load(args.sweep).with_overrides(args.overrides)
   run_dir = args.out or rundir.DEFAULT_ROOT / cfg.name
   dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
   if not distributed.is_primary():
@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         _figures(dataset, args.run_dir)
       else:
         print(experiment.of_dataset(dataset).report(dataset))
+  except preemption.Stopped as e:
+    print(f"superjax: {e}", file=sys.stderr)
+    return 128 + e.signum  # as a shell reports a process ended by that signal
   except SuperjaxError as e:
     print(f"superjax: error: {e}", file=sys.stderr)
     return 2

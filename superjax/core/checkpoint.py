@@ -6,6 +6,7 @@ at any moment leaves either a whole step or one that restore ignores.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,27 @@ class Checkpoints:
     return sorted(self._manager.all_steps())
 
   def save(self, step: int, tree: Any, meta: dict) -> None:
-    self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(tree), meta=ocp.args.JsonSave(meta)))
+    """Starts writing `step` (orbax finishes it in the background; `close` waits). A
+    write that fails (a full disk) raises CheckpointError; the steps before it stay."""
+    with self._writing(step):
+      self._manager.save(step, args=ocp.args.Composite(
+          state=ocp.args.StandardSave(tree), meta=ocp.args.JsonSave(meta)))
+
+  @contextlib.contextmanager
+  def _writing(self, step: int | None):
+    try:
+      yield
+    except Exception as e:  # orbax wraps the OSError of a failed write in its own types
+      cause = _os_error(e)
+      if cause is None:
+        raise
+      kept = [s for s in self.steps() if s != step]
+      keeps = (f"the checkpoint of step {kept[-1]} is kept" if kept
+               else "no earlier checkpoint exists")
+      raise CheckpointError(
+          f"could not write a checkpoint in {self.directory} "
+          f"({cause.strerror or type(cause).__name__}); {keeps}: make room and rerun the "
+          "same command to resume") from None
 
   def restore_latest(self, abstract: Any, expected_meta: dict) -> tuple[int, Any] | None:
     """Newest readable step whose metadata matches, or None when there is no step.
@@ -68,12 +88,31 @@ class Checkpoints:
     return None
 
   def close(self) -> None:
-    self._manager.wait_until_finished()
-    self._manager.close()
+    """Waits for the writes in flight (raising CheckpointError if one failed)."""
+    try:
+      with self._writing(None):
+        self._manager.wait_until_finished()
+    finally:
+      self._manager.close()
+
+
+def _os_error(e: BaseException) -> OSError | None:
+  """The OSError behind `e` (itself, or along its causes), if any."""
+  seen = set()
+  while e is not None and id(e) not in seen:
+    if isinstance(e, OSError):
+      return e
+    seen.add(id(e))
+    e = e.__cause__ or e.__context__
+  return None
 
 
 def abstract_of(tree: Any) -> Any:
   """Shape/dtype (and, for device arrays, sharding) skeleton of a pytree: the restore
   target orbax needs, so restored arrays land sharded as the live ones are."""
-  return jax.tree.map(lambda a: jax.ShapeDtypeStruct(
-      a.shape, a.dtype, sharding=a.sharding if isinstance(a, jax.Array) else None), tree)
+  def one(a):
+    if isinstance(a, jax.ShapeDtypeStruct):
+      return a
+    return jax.ShapeDtypeStruct(a.shape, a.dtype,
+                                sharding=a.sharding if isinstance(a, jax.Array) else None)
+  return jax.tree.map(one, tree)

@@ -134,6 +134,8 @@ def apply_overrides(cfg: Config, assignments: list[str]) -> Config:
 def with_values(cfg: Config, values: dict[str, Any]) -> Config:
   """`cfg` with fields set from Python values (lists, numbers, or `--set` strings such as
   "logspace(-3,0,30)" for a numeric field)."""
+  if hasattr(cfg, "with_values"):  # a config with keys beyond its fields (a model's axes)
+    return cfg.with_values(values)
   fields = {f.name: f for f in dataclasses.fields(cfg)}
   _check_keys(type(cfg), values)
   changes = {}

@@ -13,9 +13,11 @@ write results and manifest atomically on the primary process, and label the resu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import importlib
+import importlib.metadata
 import json
 import time
 from collections.abc import Callable
@@ -23,11 +25,10 @@ from pathlib import Path
 
 import xarray as xr
 
-from superjax.core import distributed, rundir
+from superjax.core import distributed, preemption, rundir
 from superjax.core.config import Config
 from superjax.core.errors import SuperjaxError
-from superjax.core.loop import say
-from superjax.core.progress import Progress
+from superjax.core.progress import Progress, say
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +61,10 @@ class Experiment:
 
 # name -> "module:attribute" of its Experiment, imported when first needed.
 _REGISTERED: dict[str, str] = {}
+# Installed packages register families under this entry-point group, e.g. in their
+# pyproject.toml: [project.entry-points."superjax.experiments"] mine = "mypkg:EXPERIMENT"
+ENTRY_POINTS = "superjax.experiments"
+_entry_points_read = False
 
 
 def register(name: str, where: str) -> None:
@@ -67,11 +72,21 @@ def register(name: str, where: str) -> None:
   _REGISTERED[name] = where
 
 
+def _read_entry_points() -> None:
+  global _entry_points_read
+  if not _entry_points_read:
+    _entry_points_read = True
+    for point in importlib.metadata.entry_points(group=ENTRY_POINTS):
+      _REGISTERED.setdefault(point.name, point.value)
+
+
 def names() -> list[str]:
+  _read_entry_points()
   return list(_REGISTERED)
 
 
 def get(name: str) -> Experiment:
+  _read_entry_points()
   if name not in _REGISTERED:
     raise SuperjaxError(f"unknown experiment {name!r}; known: {', '.join(_REGISTERED)}")
   module, attribute = _REGISTERED[name].split(":")
@@ -81,6 +96,7 @@ def get(name: str) -> Experiment:
 def of_config(cfg) -> Experiment:
   """The experiment that runs `cfg`."""
   name = getattr(type(cfg), "EXPERIMENT", "")
+  _read_entry_points()
   if not isinstance(cfg, Config) or name not in _REGISTERED:
     raise SuperjaxError(f"CONFIG is a {type(cfg).__name__}, not the config of any experiment "
                         f"({', '.join(_REGISTERED)})")
@@ -94,6 +110,7 @@ _UNNAMED = "toy"
 def of_dataset(dataset: xr.Dataset) -> Experiment:
   """The experiment that made `dataset`."""
   name = dataset.attrs.get("experiment", _UNNAMED)
+  _read_entry_points()
   if name not in _REGISTERED:
     raise SuperjaxError(f"results name an experiment {name!r} this superjax does not know "
                         f"({', '.join(_REGISTERED)}); rerun the sweep to make them anew")
@@ -116,8 +133,18 @@ def run(cfg: Config, run_dir: str | Path, fresh: bool = False,
   one) and saves its results; returns them."""
   experiment = of_config(cfg)
   run_dir = Path(run_dir)
-  # One process checks and prepares the directory; the others share its verdict.
-  distributed.on_primary(str(run_dir), lambda: rundir.prepare(cfg, run_dir, fresh))
+  with contextlib.ExitStack() as stack:
+    # The primary process holds the directory's lock, checks and prepares it; the others
+    # share its verdict. SIGTERM and SIGINT then stop training at a saved step.
+    distributed.on_primary(str(run_dir), lambda: stack.enter_context(rundir.locked(run_dir)))
+    distributed.on_primary(str(run_dir), lambda: rundir.prepare(cfg, run_dir, fresh))
+    stack.enter_context(preemption.signals_caught())
+    return _run(experiment, cfg, run_dir, show_progress)
+
+
+def _run(experiment: Experiment, cfg: Config, run_dir: Path, show_progress: bool) -> xr.Dataset:
+  if distributed.is_primary():
+    rundir.set_aside_damaged_results(run_dir)
   if distributed.agree(rundir.is_finished(run_dir)):
     say(f"{run_dir} already holds the finished run; loading its results")
     return rundir.load(run_dir)

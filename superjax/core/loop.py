@@ -1,28 +1,31 @@
 """The segment loop: any family's runs trained as one vmapped, sharded, checkpointed program.
 
-A family describes the training of ONE run with pure functions (a `Program`):
+A family (or a user's own model file) describes the training of ONE run with pure
+functions, a `Program`:
 
-  init(key, hp, data) -> state              a fresh run
-  step(state, hp, t, data) -> state, metrics  step t (metrics: scalars, "loss" among them)
-  finish(state, hp, data) -> measurements   what the results keep of a trained run
+  init(key, hp, data) -> state                      a fresh run; key: the run's key
+  step(state, hp, key, t, data) -> state, metrics   step t; key: the run's key of step t
+  finish(state, hp, key, data) -> measurements      what the results keep of a trained run
 
 `hp` is the run's hyperparameters (a pytree of scalars: traced, so a grid compiles once
-per shape), `key` its PRNG key, `data` arrays every run reads (training activations, an
-image set; replicated on every device, never copied per run). A `Pass` is one program
-over a run's runs, with its training state under state/<name> in the run directory;
-`Pass.train` does the rest:
+per shape); the loop hands every function its key (`core.keys`: the run's key, and
+`step_key(run_key, t)` for step t), so a family only names sub-streams with
+`keys.named`; `data` holds arrays every run reads (training activations, an image set),
+replicated on every device, never copied per run; `metrics` are per-run scalars, any
+names. A `Pass` is one program over a run directory's runs, its training state under
+state/<name>; `Pass.train` does the rest:
 
-- vmaps the functions over a flat axis of runs, `chunk_size` runs at a time (by default
-  as many as fit in half the devices' free memory, where the program says what a run
-  needs; a resumed pass keeps the chunks it started with);
-- shards a chunk's runs over every device of every process on one mesh axis, padded to a
-  multiple of the device count by repeating the last run (the padding is dropped again);
-- trains in `lax.scan` segments of `log_every` steps, keeping each metric's mean per
-  segment and run;
-- flags a run whose loss or state turns non-finite and freezes it at its last finite
-  state, so a diverging run never spoils the others;
-- saves the chunk's whole state with orbax every `checkpoint_every` steps and at the end,
-  and resumes from the newest readable checkpoint on a rerun;
+- splits the runs into chunks that fit in memory (core.chunks), pads each to the device
+  count, shards its runs over every device of every process on one mesh axis;
+- vmaps the functions over the chunk's runs and trains in `lax.scan` segments of
+  `log_every` steps, the state donated from segment to segment, each metric's mean per
+  segment kept on the device until the next checkpoint;
+- flags a run whose metrics turn non-finite and freezes it at its last finite state (a
+  state that turns non-finite while every metric stays finite is caught at the end of
+  its segment), so a diverging run never spoils the others;
+- saves the chunk with orbax every `checkpoint_every` steps, at the end, and when a
+  SIGTERM or SIGINT arrives (core.preemption); resumes from the newest readable
+  checkpoint, restoring into shapes alone (no `init` is run);
 - reports progress in model-steps with an ETA.
 
 A run's random draws depend on its key and step alone, so results depend neither on the
@@ -32,7 +35,6 @@ chunking, the device count, nor the step a run resumed from.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,9 +45,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from superjax.core import distributed, host, rundir
+from superjax.core import chunks, distributed, preemption
+from superjax.core import keys as keys_lib
 from superjax.core.checkpoint import CheckpointError, Checkpoints, abstract_of
-from superjax.core.progress import Progress
+from superjax.core.progress import Progress, say
 from superjax.core.rundir import STATE_DIR
 
 RUNS_AXIS = "runs"
@@ -58,16 +61,15 @@ class Program:
   Attributes:
     name: names the pass in messages and its folder of training state (state/<name>).
     init: (key, hp, data) -> state.
-    step: (state, hp, t, data) -> (state, metrics); metrics holds "loss".
-    finish: (state, hp, data) -> dict of per-run arrays; None keeps nothing.
-    step_runs: optional fast path (states, hps, t, data) -> (states, metrics) for all
-      runs of a chunk at once (leading run axis); it must equal `step` vmapped.
+    step: (state, hp, key, t, data) -> (state, metrics): per-run scalar metrics.
+    finish: (state, hp, key, data) -> dict of per-run arrays; None keeps nothing.
+    step_runs: optional fast path (states, hps, keys, t, data) -> (states, metrics) for
+      all runs of a chunk at once (leading run axis; keys are the runs' step keys); it
+      must equal `step` vmapped.
     threaded: the step is dominated by large products (convolutions, wide matmuls) that
       XLA already spreads over every core of one CPU device; on a CPU host the runs are
       then sharded over one device per process instead of one per core (which would make
       the two devices' thread pools compete: 1.75x slower on the digits zoo, 2 cores).
-    bytes_per_run: what one run holds on its device during a step (state, batch,
-      activations, gradients), roughly; sizes the default chunks. None: one chunk.
   """
 
   name: str
@@ -76,7 +78,6 @@ class Program:
   finish: Callable[..., dict[str, jax.Array]] | None = None
   step_runs: Callable[..., tuple[Any, dict[str, jax.Array]]] | None = None
   threaded: bool = False
-  bytes_per_run: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,44 +110,23 @@ class Trained:
     return {"compile_seconds": self.compile_seconds, "train_seconds": self.seconds}
 
 
-def say(message: str) -> None:
-  """A line for the user on stderr (the primary process's only)."""
-  if distributed.is_primary():
-    print(message, file=sys.stderr, flush=True)
+def _finite_metrics(metrics: dict[str, jax.Array]) -> jax.Array | bool:
+  """(runs,) whether every metric of each run is finite."""
+  ok = True
+  for value in metrics.values():
+    ok = ok & jnp.all(jnp.isfinite(value.reshape(value.shape[0], -1)), axis=1)
+  return ok
 
 
-def piece(run_dir: Path, name: str, measure: Callable[[], Any], progress: Progress,
-          work: int, label: str) -> tuple[Any, float | None]:
-  """A measurement that is not training, kept in the run directory's pieces/: the saved
-  piece `name` if a previous run finished it (its `work` units counted as done), else
-  `measure()`, saved as that piece.
+def _finite_state(state) -> jax.Array:
+  """(runs,) whether every floating leaf of each run's state is finite.
 
-  Returns:
-    the dataset and the seconds measuring took (None when it was loaded).
-  """
-  part = rundir.load_piece(run_dir, name)
-  if part is not None:
-    progress.skip(work)
-    say(f"{label} was already measured")
-    return part, None
-  t0 = time.perf_counter()
-  part = measure()
-  rundir.save_piece(run_dir, name, part)
-  return part, round(time.perf_counter() - t0, 3)
-
-
-def run_keys(base_seed: int, seeds) -> jax.Array:
-  """(runs,) keys fold_in(key(base_seed), seed): runs that share a seed share their key,
-  so they differ only in their hyperparameters."""
-  return jax.vmap(lambda seed: jax.random.fold_in(jax.random.key(base_seed), seed))(
-      jnp.asarray(seeds))
-
-
-def _finite(state, loss: jax.Array) -> jax.Array:
-  """(runs,) whether each run's loss and every floating leaf of its state are finite."""
+  One reduction over the leaves side by side: a reduction per leaf made XLA take 2.4x as
+  long to compile the digits zoo's segment (17.6 -> 41.9 s), and inside the step it would
+  copy the state every step, so the loop calls this once per segment."""
   leaves = [leaf.reshape(leaf.shape[0], -1) for leaf in jax.tree.leaves(state)
             if jnp.issubdtype(leaf.dtype, jnp.inexact)]
-  return jnp.isfinite(loss) & jnp.all(jnp.isfinite(jnp.concatenate(leaves, axis=1)), axis=1)
+  return jnp.all(jnp.isfinite(jnp.concatenate(leaves, axis=1)), axis=1)
 
 
 def _where_runs(keep: jax.Array, new, old):
@@ -156,8 +136,12 @@ def _where_runs(keep: jax.Array, new, old):
   return jax.tree.map(pick, new, old)
 
 
-class _Compiled:
-  """The jitted functions of one program on the current mesh, compiled once per shape."""
+def _shapes(*trees) -> tuple:
+  return tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(trees))
+
+
+class _Programs:
+  """A program's jitted functions on the current mesh, compiled once per shape."""
 
   def __init__(self, program: Program):
     self.program = program
@@ -177,27 +161,60 @@ class _Compiled:
     self._cache: dict = {}
     self.compile_seconds = 0.0
 
-  def _compiled(self, key, build, *args):
+  def local_devices(self) -> list:
+    return [d for d in self.devices if d.process_index == jax.process_index()]
+
+  def _executable(self, name: str, fn: Callable, args: tuple, in_shardings, out_shardings,
+                  donate: tuple = ()):
+    """`fn` compiled for the shapes of `args` (arrays or ShapeDtypeStructs), cached."""
+    key = (name, _shapes(args))
     if key not in self._cache:
       t0 = time.perf_counter()
-      self._cache[key] = build().lower(*args).compile()
+      self._cache[key] = jax.jit(fn, in_shardings=in_shardings, out_shardings=out_shardings,
+                                 donate_argnums=donate).lower(*args).compile()
       self.compile_seconds += time.perf_counter() - t0
-    return self._cache[key](*args)
+    return self._cache[key]
 
-  def _step_runs(self, states, hps, t, data):
-    if self.program.step_runs is not None:
-      return self.program.step_runs(states, hps, t, data)
-    return jax.vmap(self.program.step, in_axes=(0, 0, None, None))(states, hps, t, data)
+  # ONE run's functions, vmapped over a chunk's runs (keys are raw key data).
 
   def _init_runs(self, keys, hps, data):
     one = lambda key, hp: self.program.init(jax.random.wrap_key_data(key), hp, data)
     return jax.vmap(one)(keys, hps)
 
+  def _step_runs(self, states, hps, keys, t, data):
+    step_keys = jax.vmap(lambda k: keys_lib.step_key(jax.random.wrap_key_data(k), t))(keys)
+    if self.program.step_runs is not None:
+      return self.program.step_runs(states, hps, step_keys, t, data)
+    return jax.vmap(self.program.step, in_axes=(0, 0, 0, None, None))(
+        states, hps, step_keys, t, data)
+
+  def _segment(self, length: int):
+    def run(states, diverged, hps, keys, data, start):
+      def body(carry, t):
+        states, diverged = carry
+        new, metrics = self._step_runs(states, hps, keys, t, data)
+        ok = _finite_metrics(metrics)
+        states = _where_runs(ok & ~diverged, new, states)
+        return (states, diverged | ~ok), metrics
+
+      (states, diverged), metrics = jax.lax.scan(body, (states, diverged),
+                                                 start + jnp.arange(length))
+      # A state gone non-finite while every metric stayed finite is caught here, once per
+      # segment: the run is flagged and frozen from the segment's end.
+      diverged = diverged | ~_finite_state(states)
+      return states, diverged, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+    return run
+
+  def _finish_runs(self, states, hps, keys, data):
+    one = lambda s, h, k: self.program.finish(s, h, jax.random.wrap_key_data(k), data)
+    return jax.vmap(one)(states, hps, keys)
+
+  # Compiled entry points.
+
   def init(self, keys, hps, data):
-    def build():
-      return jax.jit(self._init_runs, in_shardings=(self.runs, self.runs, self.replicated),
-                     out_shardings=self.runs)
-    return self._compiled(("init", keys.shape), build, keys, hps, data)
+    args = (keys, hps, data)
+    return self._executable("init", self._init_runs, args,
+                            (self.runs, self.runs, self.replicated), self.runs)(*args)
 
   def abstract_states(self, keys, hps, data):
     """Shapes, dtypes and shardings of the states `init` makes, computing nothing."""
@@ -205,133 +222,59 @@ class _Compiled:
     return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=self.runs),
                         shapes)
 
-  def segment(self, states, diverged, hps, data, start: int, length: int):
-    """`length` guarded steps from `start`: (states, diverged, per-run metric means)."""
+  def segment_executable(self, states, diverged, hps, keys, data, length: int):
+    args = (states, diverged, hps, keys, data, jax.ShapeDtypeStruct((), jnp.int32))
+    return self._executable(f"segment{length}", self._segment(length), args,
+                            (self.runs, self.runs, self.runs, self.runs, self.replicated, None),
+                            self.runs, donate=(0, 1))
 
-    def run(states, diverged, hps, data, start):
-      def body(carry, t):
-        states, diverged = carry
-        new, metrics = self._step_runs(states, hps, t, data)
-        ok = _finite(new, metrics["loss"])
-        states = _where_runs(ok & ~diverged, new, states)
-        return (states, diverged | ~ok), metrics
+  def segment(self, states, diverged, hps, keys, data, start: int, length: int):
+    """`length` guarded steps from `start`: (states, diverged, per-run metric means). The
+    states and flags passed in are donated: use only the ones returned."""
+    run = self.segment_executable(states, diverged, hps, keys, data, length)
+    return run(states, diverged, hps, keys, data, jnp.int32(start))
 
-      (states, diverged), metrics = jax.lax.scan(body, (states, diverged),
-                                                 start + jnp.arange(length))
-      return states, diverged, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+  def finish_executable(self, states, hps, keys, data):
+    args = (states, hps, keys, data)
+    return self._executable("finish", self._finish_runs, args,
+                            (self.runs, self.runs, self.runs, self.replicated), self.runs)
 
-    def build():
-      return jax.jit(run, in_shardings=(self.runs, self.runs, self.runs, self.replicated, None),
-                     out_shardings=self.runs)
-    return self._compiled(("segment", length, _shapes(hps)), build, states, diverged, hps,
-                          data, jnp.int32(start))
+  def finish(self, states, hps, keys, data):
+    return self.finish_executable(states, hps, keys, data)(states, hps, keys, data)
 
-  def finish(self, states, hps, data):
-    def build():
-      return jax.jit(lambda s, h, d: jax.vmap(self.program.finish, in_axes=(0, 0, None))(s, h, d),
-                     in_shardings=(self.runs, self.runs, self.replicated),
-                     out_shardings=self.runs)
-    return self._compiled(("finish", _shapes(hps)), build, states, hps, data)
-
-  def metric_names(self, states, hps, data) -> list[str]:
-    _, metrics = jax.eval_shape(self._step_runs, states, hps, jnp.int32(0), data)
+  def metric_names(self, states, hps, keys, data) -> list[str]:
+    _, metrics = jax.eval_shape(self._step_runs, states, hps, keys, jnp.int32(0), data)
     return sorted(metrics)
 
-
-def _shapes(hps) -> tuple:
-  return tuple(a.shape for a in jax.tree.leaves(hps))
-
-
-@dataclasses.dataclass
-class _Chunk:
-  """`chunk_size` consecutive runs of a pass, padded and sharded, with their folder of
-  checkpoints and the metadata a checkpoint must match to be resumed."""
-
-  start: int
-  stop: int
-  padded: int
-  keys: jax.Array
-  hps: Any
-  directory: Path
-  meta: dict
-
-  @property
-  def runs(self) -> int:
-    return self.stop - self.start
+  def bytes_per_device(self, keys, hps, data, schedule: Schedule) -> int:
+    """One device's memory for a segment and for finish over `keys`' runs, as XLA's
+    analysis of the compiled programs counts it."""
+    states = self.abstract_states(keys, hps, data)
+    diverged = jax.ShapeDtypeStruct(keys.shape[:1], bool, sharding=self.runs)
+    compiled = [self.segment_executable(states, diverged, hps, keys, data,
+                                        min(schedule.log_every, schedule.steps))]
+    if self.program.finish is not None:
+      compiled.append(self.finish_executable(states, hps, keys, data))
+    need = 0
+    for executable in compiled:
+      m = executable.memory_analysis()
+      need = max(need, m.argument_size_in_bytes + m.output_size_in_bytes
+                 + m.temp_size_in_bytes - m.alias_size_in_bytes)
+    return need
 
 
-# Share of the devices' free memory the default chunks may fill: the rest is XLA's
-# workspace, the metric history and whatever the estimate of a run's bytes missed.
-MEMORY_SHARE = 0.5
-
-
-def chunk_size(compiled: _Compiled, pass_: Pass) -> int:
-  """Runs per chunk: the schedule's, else those of chunks already on disk (a resumed pass
-  must find its checkpoints), else as many as fit in MEMORY_SHARE of every device's free
-  memory, a multiple of the device count."""
-  runs = int(np.shape(pass_.keys)[0])
-  if pass_.schedule.chunk_size:
-    return min(pass_.schedule.chunk_size, runs)
-  started = sorted(pass_.state_dir.glob("runs_*_*")) if pass_.state_dir.is_dir() else []
-  if started:
-    first, last = (int(x) for x in started[0].name.split("_")[1:3])
-    return last - first
-  need = compiled.program.bytes_per_run
-  if not need:
-    return runs
-  local = [d for d in compiled.devices if d.process_index == jax.process_index()]
-  fit = distributed.smallest(int(MEMORY_SHARE * host.free_device_bytes(local) // need))
-  return min(runs, max(1, fit) * compiled.size)
-
-
-def _chunks(compiled: _Compiled, pass_: Pass):
-  key_data = np.asarray(jax.random.key_data(pass_.keys))
-  hps, meta = pass_.hps, pass_.meta
-  size = chunk_size(compiled, pass_)
-  for start in range(0, key_data.shape[0], size):
-    stop = min(start + size, key_data.shape[0])
-    padded = (stop - start) + (-(stop - start) % compiled.size)
-    yield _Chunk(start, stop, padded,
-                 keys=_pad_and_shard(key_data[start:stop], padded, compiled.runs),
-                 hps=_pad_and_shard(jax.tree.map(lambda a: np.asarray(a)[start:stop], hps),
-                                    padded, compiled.runs),
-                 directory=pass_.state_dir / f"runs_{start:07d}_{stop:07d}",
-                 meta=dict(meta or {}, program=compiled.program.name, chunk=[start, stop],
-                           padded_runs=padded))
-
-
-def _pad_and_shard(tree, count: int, sharding: NamedSharding):
-  """Pads the leading run axis to `count` by repeating the last run, then shards it."""
-  def one(a):
-    a = np.asarray(a)
-    a = np.concatenate([a, np.repeat(a[-1:], count - a.shape[0], axis=0)])
-    return distributed.shard(a, sharding)
-  return jax.tree.map(one, tree)
-
-
-def _replicated(data: Any, compiled: _Compiled) -> Any:
-  """`data` on every device of the program's mesh (each process gives its full copy)."""
-  return None if data is None else jax.tree.map(
-      lambda a: distributed.shard(np.asarray(a), compiled.replicated), data)
-
-
-def _saved_tree(compiled: _Compiled, chunk: _Chunk, states, data, schedule: Schedule) -> dict:
-  """What a checkpoint holds, fresh: the states, divergence flags and metric history."""
-  segments = len(schedule.segment_ends())
-  history = {m: np.full((segments, chunk.padded), np.nan, np.float32)
-             for m in compiled.metric_names(states, chunk.hps, data)}
-  return {"state": states, "diverged": distributed.shard(np.zeros(chunk.padded, bool),
-                                                         compiled.runs),
-          "history": history}
+def _data_bytes(data) -> int:
+  return sum(int(np.asarray(a).nbytes) for a in jax.tree.leaves(data))
 
 
 @dataclasses.dataclass(frozen=True)
 class Pass:
-  """One training pass of a run: a program over its runs, and where its state lives.
+  """One training pass of a run directory: a program over its runs, and where its state
+  lives.
 
   Attributes:
     program: the family's functions for one run.
-    keys: (runs,) PRNG keys, one per run.
+    keys: (runs,) PRNG keys, one per run (core.keys.run_keys).
     hps: per-run hyperparameters, a pytree of arrays with a leading run axis.
     schedule: steps, segment length, checkpoint interval, chunk size.
     run_dir: the run directory; the pass's training state is state/<program.name> in it,
@@ -353,36 +296,61 @@ class Pass:
   def state_dir(self) -> Path:
     return Path(self.run_dir) / STATE_DIR / self.program.name
 
+  @property
+  def runs(self) -> int:
+    return int(np.shape(self.keys)[0])
+
+  def chunk_size(self, programs: _Programs, data) -> int:
+    """Runs per chunk: the schedule's, else those of chunks already on disk (a resumed
+    pass must find its checkpoints), else as many as fit in memory (core.chunks)."""
+    if self.schedule.chunk_size:
+      return min(self.schedule.chunk_size, self.runs)
+    started = chunks.started_size(self.state_dir)
+    if started:
+      return started
+    whole = next(self._chunks(programs, self.runs))
+    need = programs.bytes_per_device(whole.keys, whole.hps, data, self.schedule)
+    return chunks.fitting_size(self.runs, programs.local_devices(), programs.size, need,
+                               _data_bytes(data))
+
+  def _chunks(self, programs: _Programs, size: int):
+    meta = dict(self.meta or {}, program=self.program.name)
+    return chunks.split(np.asarray(jax.random.key_data(self.keys)), self.hps, size,
+                        programs.size, programs.runs, self.state_dir, meta)
+
   def train(self, progress: Progress | None = None) -> Trained:
     """Trains every run (resuming where the pass holds checkpoints); progress counts
     model-steps (one step of one run). Returns finish's measurements, the metric history
     and divergence flags, runs first."""
     t0 = time.perf_counter()
-    compiled = _Compiled(self.program)
-    data = _replicated(self.data, compiled)
-    parts = [_train_chunk(compiled, chunk, data, self.schedule, progress)
-             for chunk in _chunks(compiled, self)]
+    programs = _Programs(self.program)
+    data = _replicated(self.data, programs)
+    size = self.chunk_size(programs, data)
+    parts = [_ChunkTraining(programs, chunk, data, self.schedule, progress).run()
+             for chunk in self._chunks(programs, size)]
     join = lambda name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}
     return Trained(outputs=join("outputs"), history=join("history"),
                    diverged=np.concatenate([p["diverged"] for p in parts]),
                    segment_ends=self.schedule.segment_ends(),
-                   compile_seconds=round(compiled.compile_seconds, 3),
+                   compile_seconds=round(programs.compile_seconds, 3),
                    seconds=round(time.perf_counter() - t0, 3))
 
   def final_states(self):
     """The saved final states of the finished pass, read back from its checkpoints (runs
     first, as numpy arrays): how a second pass reads the first without keeping it in
     memory."""
-    compiled = _Compiled(self.program)
-    data = _replicated(self.data, compiled)
+    programs = _Programs(self.program)
+    data = _replicated(self.data, programs)
+    size = chunks.started_size(self.state_dir)
+    if size is None:
+      raise CheckpointError(f"{self.state_dir} holds no {self.program.name} pass; rerun the "
+                            "same command to train it")
     parts = []
-    for chunk in _chunks(compiled, self):
-      target = _saved_tree(compiled, chunk,
-                           compiled.abstract_states(chunk.keys, chunk.hps, data), data,
-                           self.schedule)
+    for chunk in self._chunks(programs, size):
+      training = _ChunkTraining(programs, chunk, data, self.schedule, None)
       checkpoints = Checkpoints(chunk.directory)
       try:
-        restored = checkpoints.restore_latest(abstract_of(target), chunk.meta)
+        restored = checkpoints.restore_latest(abstract_of(training.abstract()), chunk.meta)
       finally:
         checkpoints.close()
       if restored is None or restored[0] != self.schedule.steps:
@@ -393,47 +361,127 @@ class Pass:
     return jax.tree.map(lambda *a: np.concatenate(a), *parts)
 
 
-def _train_chunk(compiled: _Compiled, chunk: _Chunk, data, schedule: Schedule,
-                 progress: Progress | None) -> dict:
-  name, runs, hps = compiled.program.name, chunk.runs, chunk.hps
-  tree = _saved_tree(compiled, chunk, compiled.init(chunk.keys, hps, data), data, schedule)
-  checkpoints = Checkpoints(chunk.directory)
-  step = 0
-  try:
-    restored = checkpoints.restore_latest(abstract_of(tree), chunk.meta)
-    if restored is not None:
-      step, tree = restored
-      tree["history"] = {m: np.asarray(v) for m, v in tree["history"].items()}
-      if progress is not None:
-        progress.skip(step * runs)
-      if step < schedule.steps:
-        say(f"resumed from step {step} of {schedule.steps} ({name}, runs "
-            f"{chunk.start}..{chunk.stop - 1})")
-    states, diverged, history = tree["state"], tree["diverged"], tree["history"]
-    saved = step
-    flagged = int(np.sum(distributed.gather(diverged)[:runs]))
-    while step < schedule.steps:
-      length = min(schedule.log_every, schedule.steps - step)
-      states, diverged, means = compiled.segment(states, diverged, hps, data, step, length)
+def _replicated(data: Any, programs: _Programs) -> Any:
+  """`data` on every device of the program's mesh (each process gives its full copy)."""
+  return None if data is None else jax.tree.map(
+      lambda a: distributed.shard(np.asarray(a), programs.replicated), data)
+
+
+class _ChunkTraining:
+  """One chunk of a pass trained from its newest checkpoint (or from `init`) to the end:
+  `start` restores or initialises, `train` runs the segments, `save` checkpoints, `outputs`
+  measures; `run` does all four."""
+
+  def __init__(self, programs: _Programs, chunk: chunks.Chunk, data, schedule: Schedule,
+               progress: Progress | None):
+    self.programs, self.chunk, self.data = programs, chunk, data
+    self.schedule, self.progress = schedule, progress
+    self.name = programs.program.name
+    self.segments = len(schedule.segment_ends())
+
+  def abstract(self) -> dict:
+    """The shapes of what a checkpoint holds: states, divergence flags, metric history."""
+    c = self.chunk
+    states = self.programs.abstract_states(c.keys, c.hps, self.data)
+    names = self.programs.metric_names(states, c.hps, c.keys, self.data)
+    return {"state": states,
+            "diverged": jax.ShapeDtypeStruct((c.padded,), bool, sharding=self.programs.runs),
+            "history": {m: np.zeros((self.segments, c.padded), np.float32) for m in names}}
+
+  def start(self, checkpoints: Checkpoints) -> None:
+    """The newest readable checkpoint, or a fresh start."""
+    c = self.chunk
+    abstract = self.abstract()
+    restored = checkpoints.restore_latest(abstract_of(abstract), c.meta)
+    if restored is None:
+      self.step = 0
+      self.states = self.programs.init(c.keys, c.hps, self.data)
+      self.diverged = distributed.shard(np.zeros(c.padded, bool), self.programs.runs)
+      self.history = {m: np.full(a.shape, np.nan, np.float32)
+                      for m, a in abstract["history"].items()}
+      return
+    self.step, tree = restored
+    self.states, self.diverged = tree["state"], tree["diverged"]
+    self.history = {m: np.asarray(v) for m, v in tree["history"].items()}
+    if self.progress is not None:
+      self.progress.skip(self.step * c.runs)
+    if self.step < self.schedule.steps:
+      say(f"resumed from step {self.step} of {self.schedule.steps} ({self.name}, runs "
+          f"{c.start}..{c.stop - 1})")
+
+  def _collect(self, pending: list) -> None:
+    """Moves the metric means of finished segments from the device into the history, and
+    warns of runs newly flagged as diverged."""
+    flagged = int(np.sum(self.history_diverged))
+    for index, means in pending:
       for metric, value in means.items():
-        history[metric][step // schedule.log_every] = distributed.gather(value)
-      step += length
-      now = int(np.sum(distributed.gather(diverged)[:runs]))
-      if now > flagged:
-        say(f"warning: {now - flagged} run(s) of {name} hit a non-finite loss by step {step};"
-            " they are frozen at their last finite state and flagged `diverged`")
-        flagged = now
-      if progress is not None:
-        progress.update(length * runs, note=f"{name} step {step}/{schedule.steps}")
-      if step - saved >= schedule.checkpoint_every or step == schedule.steps:
-        checkpoints.save(step, {"state": states, "diverged": diverged, "history": history},
-                         chunk.meta)
-        saved = step
-  finally:
-    checkpoints.close()
-  outputs = {}
-  if compiled.program.finish is not None:
-    outputs = {k: distributed.gather(v)[:runs]
-               for k, v in compiled.finish(states, hps, data).items()}
-  return {"outputs": outputs, "history": {m: v.T[:runs] for m, v in history.items()},
-          "diverged": distributed.gather(diverged)[:runs]}
+        self.history[metric][index] = distributed.gather(value)
+    pending.clear()
+    self.history_diverged = distributed.gather(self.diverged)[:self.chunk.runs]
+    now = int(np.sum(self.history_diverged))
+    if now > flagged:
+      say(f"warning: {now - flagged} run(s) of {self.name} hit a non-finite metric or state "
+          f"by step {self.step}; they are frozen at their last finite state and flagged "
+          "`diverged`")
+
+  def save(self, checkpoints: Checkpoints, pending: list) -> None:
+    self._collect(pending)
+    checkpoints.save(self.step, {"state": self.states, "diverged": self.diverged,
+                                 "history": self.history}, self.chunk.meta)
+    self.saved = self.step
+
+  def train(self, checkpoints: Checkpoints) -> None:
+    """The segments from the current step to the end. Segments are queued one ahead:
+    while segment k runs, the host waits only for segment k-1's metric means (to count
+    progress); metrics reach the host at checkpoints."""
+    c, schedule = self.chunk, self.schedule
+    self.saved = self.step
+    self.history_diverged = distributed.gather(self.diverged)[:c.runs]
+    pending, previous = [], None
+    while self.step < schedule.steps:
+      length = min(schedule.log_every, schedule.steps - self.step)
+      self.states, self.diverged, means = self.programs.segment(
+          self.states, self.diverged, c.hps, c.keys, self.data, self.step, length)
+      pending.append((self.step // schedule.log_every, means))
+      self.step += length
+      if previous is not None:
+        self._count(*previous)
+      previous = (means, length)
+      due = self.step - self.saved >= schedule.checkpoint_every or self.step == schedule.steps
+      signum = distributed.agree(preemption.requested() is not None)
+      if due or signum:
+        self._count(*previous)
+        previous = None
+        self.save(checkpoints, pending)
+      if signum:
+        signal = preemption.requested() or 15
+        raise preemption.Stopped(
+            f"stopped by {preemption.name(signal)} at step {self.step} of {schedule.steps} "
+            f"({self.name}, runs {c.start}..{c.stop - 1}); the state is saved: rerun the "
+            "same command to resume", signal)
+    if previous is not None:
+      self._count(*previous)
+
+  def _count(self, means, length: int) -> None:
+    jax.block_until_ready(means)
+    if self.progress is not None:
+      self.progress.update(length * self.chunk.runs,
+                           note=f"{self.name} step {self.step}/{self.schedule.steps}")
+
+  def outputs(self) -> dict:
+    c = self.chunk
+    outputs = {}
+    if self.programs.program.finish is not None:
+      outputs = {k: distributed.gather(v)[:c.runs]
+                 for k, v in self.programs.finish(self.states, c.hps, c.keys, self.data).items()}
+    return {"outputs": outputs, "history": {m: v.T[:c.runs] for m, v in self.history.items()},
+            "diverged": distributed.gather(self.diverged)[:c.runs]}
+
+  def run(self) -> dict:
+    checkpoints = Checkpoints(self.chunk.directory)
+    try:
+      self.start(checkpoints)
+      self.train(checkpoints)
+    finally:
+      checkpoints.close()
+    return self.outputs()

@@ -10,7 +10,13 @@ import html
 import sys
 import time
 
-from superjax.core import host
+from superjax.core import distributed, host
+
+
+def say(message: str) -> None:
+  """A line for the user on stderr (the primary process's only)."""
+  if distributed.is_primary():
+    print(message, file=sys.stderr, flush=True)
 
 
 def _clock(seconds: float) -> str:

@@ -7,6 +7,7 @@
   manifest.json   config, package versions, device and timings
   report.txt      the report printed at the end
   figures/        PNG and PDF of every figure
+  .lock           held by the process running in it (a second one is refused)
 
 Files are written through a temporary name and renamed, so a crash never leaves half a
 file; training state is orbax's, which does the same per checkpoint step.
@@ -14,11 +15,15 @@ file; training state is orbax's, which does the same per checkpoint step.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import json
 import os
 import platform
+import socket
 import sys
+import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +34,7 @@ import xarray as xr
 from superjax.core import distributed
 from superjax.core.config import PRESENTATION_FIELDS, ConfigError
 from superjax.core.errors import SuperjaxError
+from superjax.core.progress import Progress, say
 
 # Where a run directory goes when none is named: checkpoints/<sweep name>.
 DEFAULT_ROOT = Path("checkpoints")
@@ -39,6 +45,7 @@ REPORT_FILE = "report.txt"
 FIGURES_DIR = "figures"
 STATE_DIR = "state"
 PIECES_DIR = "pieces"
+LOCK_FILE = ".lock"
 
 
 def prepare(cfg, run_dir: Path, fresh: bool) -> None:
@@ -70,12 +77,16 @@ def _prepare(cfg, run_dir: Path, fresh: bool) -> None:
     if fresh:
       stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
       moved = run_dir.with_name(f"{run_dir.name}.previous-{stamp}")
-      run_dir.rename(moved)
+      moved.mkdir()
+      for entry in run_dir.iterdir():  # the lock stays: this process holds it
+        if entry.name != LOCK_FILE:
+          entry.rename(moved / entry.name)
       print(f"moved the previous run to {moved}", file=sys.stderr, flush=True)
     elif problem:
       raise ConfigError(f"{run_dir}: {problem}; pass --fresh to start anew "
                         "(the old run is kept beside it) or --out to choose another directory")
-  elif run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+  elif run_dir.exists() and (not run_dir.is_dir()
+                             or any(p.name != LOCK_FILE for p in run_dir.iterdir())):
     raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
   run_dir.mkdir(parents=True, exist_ok=True)
   write_atomic(config_file, json.dumps(current, indent=2))
@@ -120,9 +131,17 @@ def manifest(cfg, timings: dict, started: datetime.datetime) -> dict:
 
 
 def save(dataset: xr.Dataset, run_dir: Path, manifest_data: dict) -> None:
+  """Writes results and manifest; a failed write (a full disk) is one line, and the
+  trained state it would have been built from stays."""
   run_dir = Path(run_dir)
-  write_atomic(run_dir / RESULTS_FILE, lambda tmp: dataset.to_netcdf(tmp, engine="h5netcdf"))
-  write_atomic(run_dir / MANIFEST_FILE, json.dumps(manifest_data, indent=2))
+  try:
+    write_atomic(run_dir / RESULTS_FILE,
+                 lambda tmp: dataset.to_netcdf(tmp, engine="h5netcdf"))
+    write_atomic(run_dir / MANIFEST_FILE, json.dumps(manifest_data, indent=2))
+  except OSError as e:
+    raise SuperjaxError(f"could not write the results in {run_dir} "
+                        f"({e.strerror or type(e).__name__}); the trained state is kept: "
+                        "make room and rerun the same command to write them") from None
 
 
 def read_dataset(path: Path) -> xr.Dataset:
@@ -142,8 +161,8 @@ def load(run_dir: str | Path) -> xr.Dataset:
   try:
     dataset = read_dataset(path)
   except Exception as e:
-    raise SuperjaxError(f"{path} is unreadable ({type(e).__name__}); rerun the sweep "
-                        "into a new --out") from None
+    raise SuperjaxError(f"{path} is unreadable ({type(e).__name__}); rerun the same "
+                        "`superjax run` command to rebuild it from the saved state") from None
   if "diverged" in dataset:  # netCDF stores booleans as integers
     dataset["diverged"] = dataset["diverged"].astype(bool)
   return dataset
@@ -162,3 +181,70 @@ def save_piece(run_dir: Path, name: str, dataset: xr.Dataset) -> None:
     path = Path(run_dir) / PIECES_DIR / f"{name}.nc"
     path.parent.mkdir(exist_ok=True)
     write_atomic(path, lambda tmp: dataset.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def piece(run_dir: Path, name: str, measure: Callable[[], xr.Dataset], progress: Progress,
+          work: int, label: str) -> tuple[xr.Dataset, float | None]:
+  """A measurement that is not training, kept in pieces/: the saved piece `name` if a
+  previous run finished it (its `work` units counted as done), else `measure()`, saved.
+
+  Returns:
+    the dataset and the seconds measuring took (None when it was loaded).
+  """
+  part = load_piece(run_dir, name)
+  if part is not None:
+    progress.skip(work)
+    say(f"{label} was already measured")
+    return part, None
+  t0 = time.perf_counter()
+  part = measure()
+  save_piece(run_dir, name, part)
+  return part, round(time.perf_counter() - t0, 3)
+
+
+@contextlib.contextmanager
+def locked(run_dir: Path):
+  """Holds the run directory's lock for the block: a second process that asks for it is
+  refused in one line naming the holder. The lock is the kernel's (flock), so it dies with
+  its process: a lock left by a killed run is simply taken over."""
+  run_dir = Path(run_dir)
+  if run_dir.exists() and not run_dir.is_dir():
+    raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
+  try:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(run_dir / LOCK_FILE, "a+")
+  except OSError as e:
+    raise SuperjaxError(f"{run_dir}: cannot write the run directory there "
+                        f"({e.strerror or type(e).__name__}); choose another --out") from None
+  try:
+    try:
+      fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+      handle.seek(0)
+      holder = handle.read().strip() or "another process"
+      raise SuperjaxError(f"{run_dir} is in use by {holder}; wait for it to finish or choose "
+                          "another --out") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"process {os.getpid()} on {socket.gethostname()} since "
+                 f"{datetime.datetime.now().isoformat(timespec='seconds')}\n")
+    handle.flush()
+    yield
+  finally:
+    handle.close()  # releases the lock
+
+
+def set_aside_damaged_results(run_dir: Path) -> bool:
+  """If results.nc exists but cannot be read, moves it to results.nc.damaged (so the run
+  rebuilds it from its saved state) and says so; whether it did."""
+  path = Path(run_dir) / RESULTS_FILE
+  if not path.exists():
+    return False
+  try:
+    read_dataset(path)
+    return False
+  except Exception as e:  # any reader error means the file is damaged
+    path.replace(path.with_name(RESULTS_FILE + ".damaged"))
+    say(f"{path} is unreadable ({type(e).__name__}); rebuilding it from the saved training "
+        f"state (the damaged file is kept as {RESULTS_FILE}.damaged)")
+    return True

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from superjax.core import loop
+from superjax.core import keys, loop, rundir
 from superjax.core.progress import Progress
 from superjax.deep_circuits import network
 from superjax.deep_circuits.config import DeepCircuitsConfig
@@ -52,7 +52,7 @@ def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path, progress: Prog
   p, seed = runs(cfg)
   schedule = loop.Schedule(steps=cfg.depth, log_every=1,
                            checkpoint_every=cfg.checkpoint_every)
-  trained = loop.Pass(network.program(c, pass_name(m)), loop.run_keys(cfg.base_seed, seed),
+  trained = loop.Pass(network.program(c, pass_name(m)), keys.run_keys(cfg.base_seed, seed),
                       {"p": p}, schedule, run_dir,
                       meta={"config": cfg.computed_part()}).train(progress)
   shape = (len(cfg.p), cfg.seeds, cfg.depth)
@@ -74,7 +74,7 @@ def run(cfg: DeepCircuitsConfig, run_dir: Path, progress: Progress) -> tuple[xr.
   parts, timings = [], {}
   per_width = len(cfg.p) * cfg.seeds * cfg.depth
   for m in cfg.m:
-    part, seconds = loop.piece(run_dir, f"m{m:07d}",
+    part, seconds = rundir.piece(run_dir, f"m{m:07d}",
                                lambda m=m: measure_width(cfg, m, run_dir, progress, timings),
                                progress, per_width, f"m={m}")
     if seconds is not None:

@@ -9,15 +9,20 @@ import jax.numpy as jnp
 from superjax.sae.model import SAE, encode, reconstruct, standardize
 
 
-def evaluate(sae: SAE, acts: jax.Array, chunk: int = 4096) -> dict[str, jax.Array]:
-  """Reconstruction and sparsity of one SAE on a set of inputs, in the standardised space.
+def evaluate_source(sae: SAE, acts: jax.Array, source: jax.Array,
+                    chunk: int = 4096) -> dict[str, jax.Array]:
+  """Reconstruction and sparsity of one SAE on one source's inputs, in the standardised
+  space.
 
-  The inputs are read `chunk` at a time, accumulating sums, so the (N, L) latents never
-  exist at once: an ImageNet stage gives millions of tokens.
+  The inputs are read `chunk` at a time straight out of `acts`, accumulating sums, so the
+  (N, L) latents never exist at once (an ImageNet stage gives millions of tokens), and
+  under `jax.vmap` over runs with a traced `source` each run copies one chunk per step
+  rather than gathering its whole (N, d) source up front.
 
   Args:
     sae: one SAE.
-    acts: (N, d) raw activations.
+    acts: (sources, N, d) raw activations.
+    source: () int index of the source to measure on; may be traced.
     chunk: inputs per piece (static).
 
   Returns:
@@ -25,14 +30,17 @@ def evaluate(sae: SAE, acts: jax.Array, chunk: int = 4096) -> dict[str, jax.Arra
     explained_variance (1 - nmse), l0 (mean active latents per input), dead (latents
     that never fire on these inputs) and dead_fraction (dead / L).
   """
-  n, d = acts.shape
+  _, n, d = acts.shape
   chunk = min(chunk, n)
   pieces = -(-n // chunk)
-  padded = jnp.pad(acts, ((0, pieces * chunk - n), (0, 0))).reshape(pieces, chunk, d)
-  valid = (jnp.arange(pieces * chunk) < n).reshape(pieces, chunk)
 
   def add(totals, piece):
-    raw, keep = piece
+    # The last piece is moved back to end at row n (dynamic_slice would clamp it there
+    # anyway) rather than padding `acts`; rows an earlier piece has counted are masked.
+    first = piece * chunk
+    start = jnp.minimum(first, n - chunk)
+    raw = jax.lax.dynamic_slice(acts, (source, start, 0), (1, chunk, d))[0]
+    keep = start + jnp.arange(chunk) >= first
     x = standardize(sae, raw)
     z = encode(sae, raw)
     w = keep[:, None].astype(x.dtype)
@@ -46,7 +54,7 @@ def evaluate(sae: SAE, acts: jax.Array, chunk: int = 4096) -> dict[str, jax.Arra
   latents = sae.params["W_enc"].shape[0]
   zeros = {"sse": jnp.zeros(()), "sum": jnp.zeros(d), "sum_sq": jnp.zeros(d),
            "active": jnp.zeros(()), "fired": jnp.zeros(latents, bool)}
-  t, _ = jax.lax.scan(add, zeros, (padded, valid))
+  t, _ = jax.lax.scan(add, zeros, jnp.arange(pieces))
   # sum (x - mean x)^2 = sum x^2 - (sum x)^2 / N, per dimension.
   deviation = jnp.sum(t["sum_sq"] - t["sum"] ** 2 / n)
   fraction_unexplained = t["sse"] / deviation
@@ -54,3 +62,8 @@ def evaluate(sae: SAE, acts: jax.Array, chunk: int = 4096) -> dict[str, jax.Arra
   return {"mse": t["sse"] / (n * d), "nmse": fraction_unexplained,
           "explained_variance": 1.0 - fraction_unexplained,
           "l0": t["active"] / n, "dead": dead, "dead_fraction": dead / latents}
+
+
+def evaluate(sae: SAE, acts: jax.Array, chunk: int = 4096) -> dict[str, jax.Array]:
+  """evaluate_source on a single source: acts (N, d) raw activations."""
+  return evaluate_source(sae, acts[None], 0, chunk)

@@ -142,10 +142,13 @@ def hparams(settings: Settings, k=None, penalty=(5.0,), lr=(5e-4,), source=(0,),
 class SAE:
   """One trained SAE with its standardisation (a leading run axis when stacked)."""
 
-  params: Params  # W_enc (L, d), b_enc (L,), W_dec (L, d), b_dec (d,)
+  params: Params  # W_enc (L, d), b_enc (L,), W_dec (L, d), b_dec (d,): trained
   mean: jax.Array  # (d,) subtracted from raw activations
   scale: jax.Array  # (d,) divides them after
   k: jax.Array  # () int32 active latents (kinds controlled by k)
+  # The kind's untrained arrays (Kind.init_buffers), e.g. BatchTopK's threshold; the
+  # optimiser only ever sees `params`.
+  buffers: Params = flax.struct.field(default_factory=dict)
   settings: Settings = flax.struct.field(pytree_node=False, default=Settings())
 
 
@@ -188,7 +191,8 @@ def encode(sae: SAE, acts: jax.Array) -> jax.Array:
   Returns:
     (..., L) latent activations; L0 of input i is `jnp.sum(z[i] > 0)`.
   """
-  return KINDS[sae.settings.kind].encode(sae.params, standardize(sae, acts), sae.k, sae.settings)
+  return KINDS[sae.settings.kind].encode(sae.params, sae.buffers, standardize(sae, acts), sae.k,
+                                         sae.settings)
 
 
 def reconstruct(sae: SAE, z: jax.Array) -> jax.Array:

@@ -18,29 +18,43 @@ _ABOVE_INF = 0x7F800001  # one past the bit pattern of +inf
 
 def kth_largest(values: jax.Array, count: jax.Array) -> jax.Array:
   """The count-th largest entry of non-negative `values` (any shape; all entries count),
-  exactly; 0 when count exceeds the entries. `count` may be traced."""
+  exactly; 0 when count exceeds the entries. `count` may be traced.
+
+  Entries are counted in int32, exact up to 2^31 entries. A float32 count is exact only
+  up to 2^24 (and `count` itself rounds when compared as a float32), and BatchTopK counts
+  over batch x latents, 2^24 entries in a shipped config: there a float32 count of
+  2^24 + 1 compares equal to 2^24 and picks the wrong entry.
+  """
   bits = jax.lax.bitcast_convert_type(values.astype(jnp.float32), jnp.int32)
+  count = jnp.asarray(count, jnp.int32)
 
   def body(_, bounds):
     # Invariant: at least `count` entries are >= lo, fewer than `count` are >= hi.
     lo, hi = bounds
     mid = lo + (hi - lo) // 2
-    # Counting in float32 vectorises better on CPU than summing booleans as integers.
-    enough = jnp.sum(jnp.where(bits >= mid, 1.0, 0.0)) >= count
+    enough = jnp.sum(bits >= mid, dtype=jnp.int32) >= count
     return jnp.where(enough, mid, lo), jnp.where(enough, hi, mid)
 
   lo, _ = jax.lax.fori_loop(0, _BISECTIONS, body, (jnp.int32(0), jnp.int32(_ABOVE_INF)))
   return jax.lax.bitcast_convert_type(lo, jnp.float32)
 
 
-def keep_at_least(z: jax.Array, threshold: jax.Array) -> jax.Array:
-  """Non-negative z with entries below `threshold` (broadcast) or at 0 zeroed."""
-  return jnp.where((z >= threshold) & (z > 0), z, 0.0)
+def keep_above(z: jax.Array, threshold: jax.Array) -> jax.Array:
+  """z with entries not strictly above `threshold` (broadcast) zeroed.
+
+  The one rule of kinds whose latents pass a threshold (BatchTopK in training and at
+  evaluation): a latent equal to the threshold is dropped, as in JumpReLU's H(z - theta).
+  For non-negative z and threshold >= 0 zeros stay dropped.
+  """
+  return jnp.where(z > threshold, z, 0.0)
 
 
 def top_k_rows(z: jax.Array, k: jax.Array) -> jax.Array:
   """(..., L) non-negative activations with only each row's k largest kept (ties at the
-  k-th are all kept); `k` may be traced."""
+  k-th are all kept, so a row may keep more than k; zeros are never kept); `k` may be
+  traced."""
   flat = z.reshape(-1, z.shape[-1])
   threshold = jax.vmap(kth_largest, in_axes=(0, None))(flat, k)
-  return keep_at_least(flat, threshold[:, None]).reshape(z.shape)
+  # TopK has no stored threshold, so keeping ties here cannot disagree with evaluation.
+  kept = jnp.where((flat >= threshold[:, None]) & (flat > 0), flat, 0.0)
+  return kept.reshape(z.shape)

@@ -165,18 +165,18 @@ def _unit_rows(v: jax.Array) -> jax.Array:
   return v / jnp.where(norm > 0, norm, 1.0)
 
 
-def _gorton_noise(cfg: SweepConfig, seed: jax.Array, step: jax.Array) -> jax.Array:
-  """The standard normals behind the gorton attack of `step`'s batch, (batch, n): the
-  per-input keys `attacks.attack_batch` splits from the step's key, drawn for one seed."""
-  key = jax.random.fold_in(train.batch_key(cfg, seed, step), 1)
-  keys = jax.random.split(key, cfg.batch)
+def _gorton_noise(cfg: SweepConfig, key: jax.Array) -> jax.Array:
+  """The standard normals behind the gorton attack of a step's batch, (batch, n), given
+  the step's key: the per-input keys `attacks.attack_batch` splits from its attack key."""
+  keys = jax.random.split(train.attack_key(key), cfg.batch)
   return jax.vmap(lambda k: jax.random.normal(k, (cfg.n,)))(keys)
 
 
 def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x: jax.Array,
-                   step: jax.Array, grads: bool = True):
+                   step_keys: jax.Array, step: jax.Array, grads: bool = True):
   """Per-run training loss (clean, or alpha-weighted clean + attacked) and, with
-  `grads`, its gradients, for inputs x (R, batch, n) drawn for `step`."""
+  `grads`, its gradients, for inputs x (R, batch, n) drawn for `step` (whose keys per run
+  are `step_keys`)."""
   importance = jax.vmap(lambda hp: train.feature_importance(cfg.n, hp))(hps)
   t = jnp.abs(x) if MODELS[model].target == "abs" else x
   runs, batch = x.shape[:2]
@@ -184,7 +184,7 @@ def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x
   if cfg.train_attack == "none":
     blocks = [(x, t, clean_weights)]
   else:
-    noise = _per_run(cfg, hps, jax.vmap(_gorton_noise, in_axes=(None, 0, None)), step)
+    noise = train.per_seed(cfg, hps, step_keys, step, lambda k: _gorton_noise(cfg, k))
     eps = jax.vmap(attacks.batch_eps, in_axes=(0, None, None))(
         x, cfg.attack_eps, cfg.per_sample_eps)[..., None]
     grad = _input_grads(model, params, x + attacks.NOISE_SCALE * eps * noise, t, importance)
@@ -195,23 +195,15 @@ def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x
   return (loss, g) if grads else loss
 
 
-def _per_run(cfg: SweepConfig, hps: HParams, draw, step: jax.Array):
-  """`draw(cfg, seeds, step)` for every run: once per seed and gathered, or once per run,
-  by train.draws_once_per_seed."""
-  if not train.draws_once_per_seed(cfg, hps.seed.shape[0]):
-    return draw(cfg, hps.seed, step)
-  return jax.tree.map(lambda a: a[hps.seed], draw(cfg, jnp.arange(cfg.seeds), step))
-
-
 def step_runs(cfg: SweepConfig, model: str, states: train.TrainState, hps: HParams,
-              step: jax.Array) -> tuple[train.TrainState, jax.Array]:
+              step_keys: jax.Array, step: jax.Array) -> tuple[train.TrainState, jax.Array]:
   """`train.train_step` for every run of a chunk (leading axis R); equal to it vmapped up
   to float rounding."""
-  uniforms = _per_run(cfg, hps, jax.vmap(train.draw_batch, in_axes=(None, 0, None)), step)
+  uniforms = train.per_seed(cfg, hps, step_keys, step, lambda k: train.draw_batch(cfg, k))
   density = jax.vmap(lambda hp: train.feature_density(cfg.n, hp))(hps)
   x = jax.vmap(data.features_from_uniforms, in_axes=(0, 0, None, None, 0))(
       uniforms, density, cfg.signed, cfg.set_size, hps.correlation)
-  loss, grads = loss_and_grads(cfg, model, states.params, hps, x, step)
+  loss, grads = loss_and_grads(cfg, model, states.params, hps, x, step_keys, step)
 
   def update(grads, opt_state, params, lr):
     updates, opt_state = train.make_optimizer(cfg, lr).update(grads, opt_state, params)

@@ -21,7 +21,7 @@ import xarray as xr
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from superjax.core import figures
+from superjax.core import figures, keys
 from superjax.core.experiment import config_of
 from superjax.toy import attacks, metrics, models, report, results, robustness, theory, train
 from superjax.toy.grid import HParams
@@ -404,7 +404,7 @@ def superposition_graph(dataset: xr.Dataset) -> Figure:
   hp = jax.tree.map(jnp.asarray, HParams(
       density=density, relative_density=1.0, importance=1.0, relative_importance=1.0,
       correlation=0, alpha=1.0, lr=1e-3, seed=0))
-  x = train.sample(cfg, hp, jax.random.key(3), 64)
+  x = train.sample(cfg, hp, keys.root(0, "figure_input"), 64)
   x = x[int(jnp.argmax(jnp.sum(x > 0, axis=1) >= 2))]  # an input with a few features on
   eps = cfg.attack_eps * jnp.linalg.norm(x)
   fig, axes = figures.subplots(len(rows), 3, figsize=(8, 2.8 * len(rows)), squeeze=False)
@@ -412,7 +412,8 @@ def superposition_graph(dataset: xr.Dataset) -> Figure:
     params = {k: jnp.asarray(ds[k].values) for k in ("W", "b")}
     importance = jnp.asarray(ds["feature_importance"].values)
     delta = attacks.perturbation(cfg.eval_attacks[0] if cfg.eval_attacks else "gorton",
-                                 cfg.models[0], params, x, importance, eps, jax.random.key(4))
+                                 cfg.models[0], params, x, importance, eps,
+                                 keys.root(0, "figure_attack"))
     for col, (inp, name) in enumerate(((x, "clean input"), (x + delta, "adversarial input"))):
       out = np.asarray(models.MODELS[cfg.models[0]].apply(params, inp))
       _graph(axes[row, col], ds["W"].values, out, f"{label}: {name}\n"

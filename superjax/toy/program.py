@@ -14,15 +14,15 @@ from superjax.toy.config import SweepConfig
 
 def program(cfg: SweepConfig, model: str) -> Program:
   """The Program of one model kind of the sweep."""
-  step = lambda state, hp, t, data: _with_loss(train.train_step(cfg, model, state, hp, t))
+  step = lambda state, hp, key, t, data: _with_loss(
+      train.train_step(cfg, model, state, hp, key, t))
   batched = (fast.step_runs if cfg.gradients == "hand" and fast.supports(cfg, model)
              else train.step_runs)
-  runs = lambda states, hps, t, data: _with_loss(batched(cfg, model, states, hps, t))
+  runs = lambda states, hps, keys, t, data: _with_loss(batched(cfg, model, states, hps, keys, t))
   return Program(name=model,
                  init=lambda key, hp, data: train.init_state(cfg, model, key, hp),
                  step=step, step_runs=runs,
-                 finish=lambda state, hp, data: train.finish(cfg, model, state, hp),
-                 bytes_per_run=train.bytes_per_run(cfg))
+                 finish=lambda state, hp, key, data: train.finish(cfg, model, state, hp, key))
 
 
 def _with_loss(out: tuple[train.TrainState, jax.Array]

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from superjax.core import keys
 from superjax.core.experiment import config_of
 from superjax.toy import attacks, results, train
 from superjax.toy.grid import Grid
@@ -40,12 +41,12 @@ def reattack(dataset: xr.Dataset, attack: str, samples: int = 4096, seed: int = 
               for k in ("W", "W_out", "b") if k in ds}
 
     def one(params, hp, model=model):
-      key = jax.random.fold_in(jax.random.key(seed), hp.seed)
-      x = train.sample(cfg, hp, jax.random.fold_in(key, 0), samples)
+      key = keys.run_key(seed, hp.seed, stream="reattack")
+      x = train.sample(cfg, hp, keys.named(key, "inputs"), samples)
       importance = train.feature_importance(cfg.n, hp)
       eps = attacks.batch_eps(x, cfg.attack_eps, cfg.per_sample_eps)
       x_adv = attacks.attack_batch(attack, model, params, x, importance, eps,
-                                   jax.random.fold_in(key, 1))
+                                   keys.named(key, "attack"))
       per_sample = functools.partial(attacks.sample_loss, model, params, importance=importance)
       clean = jnp.mean(jax.vmap(lambda a: per_sample(a, a))(x))
       adv = jnp.mean(jax.vmap(per_sample)(x_adv, x))

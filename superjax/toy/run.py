@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import xarray as xr
 
 from superjax.core import loop
 from superjax.core.progress import Progress
-from superjax.toy import program, results
+from superjax.toy import program, results, train
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import Grid
 
@@ -33,7 +34,7 @@ def run(cfg: SweepConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset
   results (superjax.toy.results) and each kind's timings."""
   grid = Grid(cfg)
   hps = grid.hparams()
-  keys = loop.run_keys(cfg.base_seed, hps.seed)
+  keys = jax.vmap(lambda seed: train.run_key(cfg, seed))(hps.seed)
   outputs, timings = {}, {}
   for model in cfg.models:
     trained = loop.Pass(program.program(cfg, model), keys, hps, schedule(cfg), run_dir,

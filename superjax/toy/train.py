@@ -1,10 +1,10 @@
 """Training of ONE toy model: loss, optimiser, a step, evaluation, and what its results
 keep (superjax.toy.program hands them to the core loop, which vmaps them over runs).
 
-Nothing here knows about grids or devices. Random streams are explicit: a run's key is
-`fold_in(key(base_seed), seed)`; its init, training data and evaluation data come from
-fixed sub-keys, and the batch of step t from `fold_in(data_key, t)`, so a resumed run sees
-exactly the data an uninterrupted one does.
+Nothing here knows about grids or devices. Random streams are explicit (core.keys): a
+run's key is `keys.run_key(base_seed, seed)`; its init and evaluation data come from its
+named sub-streams, and the batch of step t from the step key the loop hands the step, so
+a resumed run sees exactly the data an uninterrupted one does.
 """
 
 from __future__ import annotations
@@ -17,21 +17,19 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from superjax.core import keys
 from superjax.toy import attacks, data, metrics
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import HParams
 from superjax.toy.models import MODELS, Params, target
 
-_INIT, _DATA, _EVAL = 0, 1, 2
-
 
 @flax.struct.dataclass
 class TrainState:
-  """State of one run between steps. `key` is raw key data so orbax can store it."""
+  """State of one run between steps."""
 
   params: Params
   opt_state: optax.OptState
-  key: jax.Array
   # (len(snapshot_steps), m, n) copies of W, or None when the sweep records none.
   snapshots: jax.Array | None = None
 
@@ -76,16 +74,26 @@ def sample(cfg: SweepConfig, hp: HParams, key: jax.Array, batch: int) -> jax.Arr
                               cfg.set_size, hp.correlation)
 
 
-def batch_key(cfg: SweepConfig, seed: jax.Array, step: jax.Array) -> jax.Array:
-  """Key of the training batch of `step`: a function of the seed alone, so every run of a
-  seed sees the same random numbers (shaped by its own densities): common random numbers."""
-  return jax.random.fold_in(jax.random.fold_in(
-      jax.random.fold_in(jax.random.key(cfg.base_seed), seed), _DATA), step)
+def run_key(cfg: SweepConfig, seed: jax.Array) -> jax.Array:
+  """A run's key: a function of its seed alone, so every run of a seed sees the same random
+  numbers (shaped by its own densities): common random numbers."""
+  return keys.run_key(cfg.base_seed, seed)
 
 
-def draw_batch(cfg: SweepConfig, seed: jax.Array, step: jax.Array):
-  """The uniforms behind the training batch of `step` (see data.draw_uniforms)."""
-  return data.draw_uniforms(batch_key(cfg, seed, step), cfg.batch, cfg.n, cfg.set_size)
+def seed_step_key(cfg: SweepConfig, seed: jax.Array, step: jax.Array) -> jax.Array:
+  """The key the core loop hands step `step` of every run of `seed`."""
+  return keys.step_key(run_key(cfg, seed), step)
+
+
+def draw_batch(cfg: SweepConfig, key: jax.Array):
+  """The uniforms behind the training batch of the step whose key is `key` (see
+  data.draw_uniforms)."""
+  return data.draw_uniforms(keys.named(key, "batch"), cfg.batch, cfg.n, cfg.set_size)
+
+
+def attack_key(key: jax.Array) -> jax.Array:
+  """The key of the training attack of the step whose key is `key`."""
+  return keys.named(key, "attack")
 
 
 def snapshot_steps(cfg: SweepConfig) -> np.ndarray:
@@ -113,27 +121,23 @@ def make_optimizer(cfg: SweepConfig, lr: jax.Array) -> optax.GradientTransformat
   return optax.sgd(schedule)
 
 
-def run_key(cfg: SweepConfig, seed: jax.Array) -> jax.Array:
-  return jax.random.fold_in(jax.random.key(cfg.base_seed), seed)
-
-
 def init_state(cfg: SweepConfig, model: str, key: jax.Array, hp: HParams) -> TrainState:
   """A fresh run; `key` is its `run_key`."""
-  params = MODELS[model].init(jax.random.fold_in(key, _INIT), cfg.n, cfg.m)
+  params = MODELS[model].init(keys.named(key, "init"), cfg.n, cfg.m)
   snapshots = (jnp.zeros((len(snapshot_steps(cfg)), cfg.m, cfg.n)) if cfg.snapshots else None)
   return TrainState(params=params, opt_state=make_optimizer(cfg, hp.lr).init(params),
-                    key=jax.random.key_data(key), snapshots=snapshots)
+                    snapshots=snapshots)
 
 
-def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
+def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams, key: jax.Array,
                step: jax.Array, uniforms=None) -> tuple[TrainState, jax.Array]:
   """One optimiser step on a fresh batch; returns the new state and the batch's loss.
 
-  `uniforms`, if given, are `draw_batch(cfg, hp.seed, step)` drawn by the caller (once
-  for all runs of a seed); the step is the same either way."""
-  key = batch_key(cfg, hp.seed, step)
+  `key` is the step's key (the loop's `keys.step_key(run_key, step)`). `uniforms`, if
+  given, are `draw_batch(cfg, key)` drawn by the caller (once for all runs of a seed);
+  the step is the same either way."""
   if uniforms is None:
-    uniforms = draw_batch(cfg, hp.seed, step)
+    uniforms = draw_batch(cfg, key)
   x = data.features_from_uniforms(uniforms, feature_density(cfg.n, hp), cfg.signed,
                                   cfg.set_size, hp.correlation)
   importance = feature_importance(cfg.n, hp)
@@ -144,7 +148,7 @@ def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
     # as data: no gradient flows through its construction.
     x_adv = jax.lax.stop_gradient(attacks.attack_batch(
         cfg.train_attack, model, state.params, x, importance,
-        attacks.batch_eps(x, cfg.attack_eps, cfg.per_sample_eps), jax.random.fold_in(key, 1)))
+        attacks.batch_eps(x, cfg.attack_eps, cfg.per_sample_eps), attack_key(key)))
     loss, grads = jax.value_and_grad(adversarial_loss_fn, argnums=1)(
         model, state.params, x, x_adv, importance, hp.alpha)
   optimizer = make_optimizer(cfg, hp.lr)
@@ -169,8 +173,18 @@ def draws_once_per_seed(cfg: SweepConfig, runs: int) -> bool:
   return cfg.seeds * jax.device_count() < runs
 
 
+def per_seed(cfg: SweepConfig, hps: HParams, step_keys: jax.Array, step: jax.Array, draw):
+  """`draw(key)` for every run, given the runs' step keys: once per seed and gathered
+  (the step keys of seed s are `seed_step_key(cfg, s, step)`, as the pass's run keys are
+  `run_key(cfg, seed)`), or once per run, by draws_once_per_seed."""
+  if not draws_once_per_seed(cfg, hps.seed.shape[0]):
+    return jax.vmap(draw)(step_keys)
+  seed_keys = jax.vmap(lambda s: seed_step_key(cfg, s, step))(jnp.arange(cfg.seeds))
+  return jax.tree.map(lambda a: a[hps.seed], jax.vmap(draw)(seed_keys))
+
+
 def step_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
-              step: jax.Array) -> tuple[TrainState, jax.Array]:
+              step_keys: jax.Array, step: jax.Array) -> tuple[TrainState, jax.Array]:
   """`train_step` for many runs at once (leading axis R), drawing each step's random
   numbers once per seed rather than once per run.
 
@@ -180,14 +194,12 @@ def step_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
   on a device are no more than the seeds every device would draw for, it draws per run.
   """
   step_one = functools.partial(train_step, cfg, model)
-  if not draws_once_per_seed(cfg, hps.seed.shape[0]):
-    return jax.vmap(step_one, in_axes=(0, 0, None))(states, hps, step)
-  drawn = jax.vmap(draw_batch, in_axes=(None, 0, None))(cfg, jnp.arange(cfg.seeds), step)
-  return jax.vmap(step_one, in_axes=(0, 0, None, 0))(
-      states, hps, step, jax.tree.map(lambda a: a[hps.seed], drawn))
+  drawn = per_seed(cfg, hps, step_keys, step, functools.partial(draw_batch, cfg))
+  return jax.vmap(step_one, in_axes=(0, 0, 0, None, 0))(states, hps, step_keys, step, drawn)
 
 
-def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict[str, jax.Array]:
+def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
+             key: jax.Array) -> dict[str, jax.Array]:
   """Loss on `eval_batch` held-out samples (the same samples for every call) and, for
   each of `eval_attacks` (stacked on a leading attack axis):
 
@@ -196,7 +208,7 @@ def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> di
     vulnerability  (E[L(x + delta)] - E[L(x)]) / E[||x||^2]: the increase per unit of
                    input energy, since eps scales with ||x|| and sparser inputs carry less.
   """
-  key = jax.random.fold_in(jax.random.wrap_key_data(state.key), _EVAL)
+  key = keys.named(key, "eval")  # key: the run's key
   x = sample(cfg, hp, key, cfg.eval_batch)
   importance = feature_importance(cfg.n, hp)
   loss = loss_fn(model, state.params, x, importance)
@@ -212,39 +224,25 @@ def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> di
   return out
 
 
-def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams) -> dict[str, jax.Array]:
-  """What the results keep of a trained run: parameters, geometry, held-out evaluation."""
+def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
+           key: jax.Array) -> dict[str, jax.Array]:
+  """What the results keep of a trained run (key: its run key): parameters, geometry,
+  held-out evaluation."""
   out = metrics.geometry(state.params["W"])
   out.update(state.params)
-  out.update(evaluate(cfg, model, state, hp))
+  out.update(evaluate(cfg, model, state, hp, key))
   if state.snapshots is not None:
     out["W_snapshot"] = state.snapshots
   return out
 
 
-# (batch, n) float32 arrays alive at once in a step (inputs, pre-activations, errors,
-# their gradients), doubled by adversarial training; and in the held-out evaluation.
-_STEP_ARRAYS, _EVAL_ARRAYS = 8, 6
-
-
-def bytes_per_run(cfg: SweepConfig) -> int:
-  """A rough upper estimate of one run's device memory: its state (parameters, two AdamW
-  moments, snapshots) and the larger of a step's and the evaluation's arrays."""
-  weights = 2 * cfg.m * cfg.n + cfg.n
-  state = 3 * weights + cfg.snapshots * cfg.m * cfg.n
-  step = _STEP_ARRAYS * cfg.batch * cfg.n * (1 if cfg.train_attack == "none" else 2)
-  evaluation = _EVAL_ARRAYS * cfg.eval_batch * cfg.n * (1 + len(cfg.eval_attacks))
-  if "analytic" in cfg.eval_attacks:  # n candidate directions per input, 128 inputs at once
-    evaluation += attacks.ANALYTIC_GROUP * cfg.n * cfg.n
-  return 4 * (state + max(step, evaluation))
-
-
 def train(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
   """Trains one run for all steps, without the loop (a reference for tests)."""
-  state = init_state(cfg, model, run_key(cfg, hp.seed), hp)
+  key = run_key(cfg, hp.seed)
+  state = init_state(cfg, model, key, hp)
 
   def body(state, step):
-    return train_step(cfg, model, state, hp, step)
+    return train_step(cfg, model, state, hp, keys.step_key(key, step), step)
 
   state, _ = jax.lax.scan(body, state, jnp.arange(cfg.steps))
   return state

@@ -25,8 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from superjax.core import loop
-from superjax.core.progress import Progress
+from superjax.core import keys, loop
+from superjax.core.progress import Progress, say
 from superjax.sae import recovery
 from superjax.sae import train as sae_train
 from superjax.sae.kinds import KINDS
@@ -40,7 +40,9 @@ from superjax.toy.grid import AXES, Grid
 from superjax.toy_sae.config import TOY_MODEL, ToySAEConfig
 
 # Offsets of the base seed for each random stream, so streams never share a key.
-_TOKEN_SEED, _SAE_SEED = 101, 102
+# Named random streams (core.keys) of the tokens and the SAEs; the toy models' run keys
+# are the toy family's own.
+TOKEN_STREAM, SAE_STREAM = "tokens", "sae"
 _TRAIN, _EVAL = 0, 1
 # The toy grid's axes kept as result dimensions (the others have one value each).
 TOY_DIMS = ("alpha", "density", "seed")
@@ -71,7 +73,7 @@ def _hidden(toy_cfg: SweepConfig, params, hp, key: jax.Array, count: int, attack
     eps = attacks.batch_eps(x, toy_cfg.attack_eps, toy_cfg.per_sample_eps)
     x_adv = attacks.attack_batch("gorton", TOY_MODEL, params, x,
                                  toy_train.feature_importance(toy_cfg.n, hp), eps,
-                                 jax.random.fold_in(key, 1))
+                                 keys.named(key, "attack"))
     out["attacked"] = x_adv @ params["W"].T
   return out
 
@@ -80,16 +82,16 @@ def _tokens(cfg: ToySAEConfig, toy_cfg: SweepConfig, params, hps) -> dict[str, n
   """Every toy model's training tokens (runs, tokens, m), held-out tokens clean and
   attacked (runs, eval_tokens, m) and mean active features (runs,)."""
   runs = hps.seed.shape[0]
-  base = jax.random.key(cfg.base_seed + _TOKEN_SEED)
+  base = keys.root(cfg.base_seed, TOKEN_STREAM)
   pieces = []
   for start in range(0, runs, _TOKEN_CHUNK):
     index = np.arange(start, min(start + _TOKEN_CHUNK, runs))
     p = jax.tree.map(lambda a: jnp.asarray(a)[index], params)  # noqa: B023
     hp = jax.tree.map(lambda a: jnp.asarray(a)[index], hps)  # noqa: B023
-    keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.asarray(index))
+    run_keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.asarray(index))
     draw = lambda stream, count, attack: jax.vmap(  # noqa: E731
         lambda p, hp, k: _hidden(toy_cfg, p, hp, jax.random.fold_in(k, stream), count, attack)
-    )(p, hp, keys)
+    )(p, hp, run_keys)
     train, held_out = draw(_TRAIN, cfg.tokens, False), draw(_EVAL, cfg.eval_tokens, True)
     pieces.append({"train": train["clean"], "clean": held_out["clean"],
                    "attacked": held_out["attacked"], "active": held_out["active"]})
@@ -143,14 +145,14 @@ def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
   grid = Grid(toy_cfg)
   hps = grid.hparams()
   toy_pass = loop.Pass(toy_program.program(toy_cfg, TOY_MODEL),
-                       loop.run_keys(toy_cfg.base_seed, hps.seed), hps,
+                       jax.vmap(lambda seed: toy_train.run_key(toy_cfg, seed))(hps.seed), hps,
                        toy_run.schedule(toy_cfg), run_dir, meta={"config": cfg.computed_part()})
   trained = toy_pass.train(progress)
   timings = {TOY_MODEL: trained.timings()}
   toy = dict(trained.outputs, diverged=trained.diverged)
   params = toy_pass.final_states().params
 
-  loop.say("sampling each toy model's inputs and attacking the held-out ones")
+  say("sampling each toy model's inputs and attacking the held-out ones")
   tokens = _tokens(cfg, toy_cfg, params, hps)
   W = np.asarray(params["W"])
   matched = np.maximum(np.round(cfg.n * np.asarray(hps.density)), 1).astype(np.int32)
@@ -162,7 +164,7 @@ def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
       hp = _sae_runs(cfg, kind, settings.n_latents, matched)
       name = sae_pass_name(kind, expansion)
       sae_pass = sae_train.sae_pass(
-          settings, hp, tokens["train"], run_dir, base_seed=cfg.base_seed + _SAE_SEED,
+          settings, hp, tokens["train"], run_dir, base_seed=cfg.base_seed, stream=SAE_STREAM,
           eval_acts={"clean": tokens["clean"], "attacked": tokens["attacked"]},
           log_every=min(cfg.log_every, cfg.sae_steps), checkpoint_every=cfg.checkpoint_every,
           name=name, meta={"config": cfg.computed_part()})

@@ -44,8 +44,6 @@ class CircuitState:
   params: tuple[jax.Array, jax.Array, jax.Array]  # W1 (m, n_in), b1 (m,), R (P, m)
   opt_state: optax.OptState
   E: jax.Array | None  # (d0, n) the seed's embedding, None for basis inputs
-  key: jax.Array  # raw key data of the seed
-  data_key: jax.Array  # raw key data of the training inputs
 
 
 def init_mlp(key: jax.Array, n_in: int, m: int, n: int) -> tuple[jax.Array, ...]:
@@ -80,18 +78,15 @@ def seed_embedding(c: Circuit, key: jax.Array) -> jax.Array | None:
 
 def init_state(c: Circuit, key: jax.Array) -> CircuitState:
   """A fresh circuit for the seed whose key is `key`."""
-  k_init, k_data = jax.random.split(jax.random.fold_in(key, TRAIN))
   E = seed_embedding(c, key)
-  params = init_mlp(k_init, c.n if E is None else E.shape[0], c.m, c.n)
-  return CircuitState(params=params, opt_state=_optimizer(c).init(params), E=E,
-                      key=jax.random.key_data(key), data_key=jax.random.key_data(k_data))
+  params = init_mlp(jax.random.fold_in(key, TRAIN), c.n if E is None else E.shape[0], c.m, c.n)
+  return CircuitState(params=params, opt_state=_optimizer(c).init(params), E=E)
 
 
-def train_step(c: Circuit, state: CircuitState, t: jax.Array
+def train_step(c: Circuit, state: CircuitState, key: jax.Array
                ) -> tuple[CircuitState, dict[str, jax.Array]]:
-  """One Adam step on fresh inputs (the batch of step t)."""
-  f = sample_inputs(jax.random.fold_in(jax.random.wrap_key_data(state.data_key), t), c.n, c.s,
-                    c.batch, c.active)
+  """One Adam step on fresh inputs, drawn from the step's key."""
+  f = sample_inputs(key, c.n, c.s, c.batch, c.active)
   x = f if state.E is None else f @ state.E.T
   # Both classes of every AND weigh the same: C(s,2) of the P outputs are true ANDs (at
   # most; fewer with active="at_most"), P - C(s,2) false.
@@ -108,4 +103,4 @@ def program(c: Circuit, name: str) -> loop.Program:
   its saved state: superjax.uand.measure.trained)."""
   return loop.Program(name=name,
                       init=lambda key, hp, data: init_state(c, key),
-                      step=lambda state, hp, t, data: train_step(c, state, t))
+                      step=lambda state, hp, key, t, data: train_step(c, state, key))

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from superjax.core import keys
 from superjax.uand import circuit, readout
 from superjax.uand.circuit import EMBED, FIT, POSITIVE, RANDOM, TEST, UAND
 from superjax.uand.config import UAndConfig
@@ -54,7 +55,7 @@ def features_in(cfg: UAndConfig, key: jax.Array, n: int, inputs: str):
 
 def seed_keys(cfg: UAndConfig, n: int, s: int, inputs: str) -> jax.Array:
   """(seeds,) keys of one (n, s, inputs) cell."""
-  root = jax.random.fold_in(jax.random.fold_in(jax.random.key(cfg.base_seed), n), s)
+  root = jax.random.fold_in(jax.random.fold_in(keys.root(cfg.base_seed, "cells"), n), s)
   root = jax.random.fold_in(root, INPUTS.index(inputs))
   return jax.vmap(functools.partial(jax.random.fold_in, root))(jnp.arange(cfg.seeds))
 
@@ -174,11 +175,11 @@ def random_mlp(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array):
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def trained(cfg: UAndConfig, n: int, s: int, width: int,
+def trained(cfg: UAndConfig, n: int, s: int, width: int, key: jax.Array,
             state: circuit.CircuitState) -> dict[str, jax.Array]:
   """A trained circuit's pair errors through its own output layer, single-feature errors
-  of matched readouts on its hidden layer, and features per neuron."""
-  key = jax.random.wrap_key_data(state.key)
+  of matched readouts on its hidden layer, and features per neuron; `key` is its seed's
+  key (`seed_keys`), the one its training started from."""
   W1, b1, R = state.params
   embed = (lambda x: x) if state.E is None else (lambda x: x @ state.E.T)
   f = test_inputs(cfg, key, n, s)

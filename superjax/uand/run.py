@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from superjax.core import loop
+from superjax.core import loop, rundir
 from superjax.core.progress import Progress
 from superjax.uand import circuit, measure
 from superjax.uand.config import UAndConfig
@@ -74,7 +74,8 @@ def _train_circuits(cfg: UAndConfig, n: int, s: int, inputs: str, width: int, ke
   states = circuits.final_states()
   # One seed at a time on one device: the readout fit's Cholesky factorisations, vmapped
   # over runs sharded on several CPU devices, deadlock XLA's CPU runtime at width 256.
-  per_seed = [measure.trained(cfg, n, s, width, jax.tree.map(lambda a, i=i: a[i], states))
+  per_seed = [measure.trained(cfg, n, s, width, keys[i],
+                              jax.tree.map(lambda a, i=i: a[i], states))
               for i in range(cfg.seeds)]
   return ({k: np.stack([np.asarray(m[k]) for m in per_seed]) for k in per_seed[0]},
           trained.seconds)
@@ -184,7 +185,7 @@ def run(cfg: UAndConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset,
   per_n = len(cfg.s) * len(cfg.inputs) * len(cfg.constructions)
   parts, timings = [], {}
   for n in cfg.n:
-    part, seconds = loop.piece(run_dir, f"n{n:05d}",
+    part, seconds = rundir.piece(run_dir, f"n{n:05d}",
                                lambda n=n: measure_n(cfg, n, run_dir, progress, timings),
                                progress, per_n, f"n={n}")
     if seconds is not None:

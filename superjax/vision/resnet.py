@@ -129,7 +129,7 @@ def abstract_variables(model: ResNet18) -> Variables:
   """Shapes and dtypes of `model`'s variables without computing them."""
   # Parameter shapes do not depend on the image size; 32 keeps tracing cheap.
   return jax.eval_shape(functools.partial(init_variables, model=model, image_size=32),
-                        jax.random.key(0))
+                        jax.random.key(0))  # shapes only: the key is never drawn from
 
 
 def architecture(model: ResNet18) -> dict[str, Any]:

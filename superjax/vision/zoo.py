@@ -7,7 +7,7 @@ takes an Adam step (cosine decay) on the cross-entropy. The attack runs the mode
 batch statistics, as the training step does, but its BatchNorm updates are discarded:
 only the step on the adversarial batch moves them.
 
-A run's key is fold_in(key(base_seed), seed): runs of one seed share initialisation and
+A run's key comes from its seed (core.keys): runs of one seed share initialisation and
 minibatches and differ only in their attack budget. The training images are the loop's
 shared `data` = {"x": (N, H, W, 3) in [0, 1], "y": (N,) labels}.
 """
@@ -20,7 +20,7 @@ import flax.struct
 import jax
 import optax
 
-from superjax.core import loop
+from superjax.core import keys, loop
 from superjax.vision import attacks
 from superjax.vision.resnet import ResNet18, Variables
 
@@ -38,7 +38,6 @@ class ClassifierState:
   params: dict
   batch_stats: dict
   opt_state: optax.OptState
-  key: jax.Array  # raw key data of the run's minibatch and attack stream
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,23 +63,21 @@ def _train_logits(model: ResNet18, params, batch_stats, x):
 
 def init_state(model: ResNet18, settings: Settings, key: jax.Array, hp: ZooHParams,
                data: dict) -> ClassifierState:
-  init_key, data_key = jax.random.split(key)
-  variables = model.init(init_key, data["x"][:1], train=False)
+  variables = model.init(keys.named(key, "init"), data["x"][:1], train=False)
   return ClassifierState(params=variables["params"], batch_stats=variables["batch_stats"],
-                         opt_state=_optimizer(settings).init(variables["params"]),
-                         key=jax.random.key_data(data_key))
+                         opt_state=_optimizer(settings).init(variables["params"]))
 
 
 def train_step(model: ResNet18, settings: Settings, state: ClassifierState, hp: ZooHParams,
-               t: jax.Array, data: dict) -> tuple[ClassifierState, dict[str, jax.Array]]:
-  """One Adam step on PGD-L2 examples (budget hp.eps) of minibatch t."""
+               key: jax.Array, t: jax.Array, data: dict
+               ) -> tuple[ClassifierState, dict[str, jax.Array]]:
+  """One Adam step on PGD-L2 examples (budget hp.eps) of minibatch t (step key `key`)."""
   x, y = data["x"], data["y"]
-  step_key = jax.random.fold_in(jax.random.wrap_key_data(state.key), t)
-  index = jax.random.randint(step_key, (settings.batch,), 0, x.shape[0])
+  index = jax.random.randint(keys.named(key, "batch"), (settings.batch,), 0, x.shape[0])
   xb, yb = x[index], y[index]
   attack_logits = lambda z: _train_logits(model, state.params, state.batch_stats, z)[0]
   x_adv = jax.lax.stop_gradient(attacks.pgd_l2(
-      jax.random.fold_in(step_key, 1), attack_logits, xb, yb, hp.eps, settings.attack_steps))
+      keys.named(key, "attack"), attack_logits, xb, yb, hp.eps, settings.attack_steps))
 
   def loss_fn(params):
     logits, batch_stats = _train_logits(model, params, state.batch_stats, x_adv)
@@ -97,7 +94,7 @@ def program(model: ResNet18, settings: Settings, name: str = "zoo") -> loop.Prog
   return loop.Program(
       name=name,
       init=lambda key, hp, data: init_state(model, settings, key, hp, data),
-      step=lambda state, hp, t, data: train_step(model, settings, state, hp, t, data),
+      step=lambda state, hp, key, t, data: train_step(model, settings, state, hp, key, t, data),
       threaded=True)  # convolutions: XLA spreads them over every core of one CPU device
 
 

@@ -24,10 +24,10 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from superjax.core import loop
+from superjax.core import keys, loop
 from superjax.core.config import ConfigError
 from superjax.core.errors import SuperjaxError
-from superjax.core.progress import Progress
+from superjax.core.progress import Progress, say
 from superjax.sae import train as sae_train
 from superjax.sae.kinds import KINDS
 from superjax.sae.model import Settings, hparams
@@ -37,7 +37,21 @@ from superjax.zoo_sae.tokens import stage_tokens
 
 ZOO_PASS = "zoo"
 # Offsets of the base seed for each random stream, so streams never share a key.
-_ZOO_SEED, _ATTACK_SEED, _SAE_SEED = 0, 1, 2
+# The study's named random streams (core.keys): each a function of the base seed and its
+# name alone, so two base seeds share none. Numpy draws (the digits split, each stage's
+# token positions, the order of converted-zoo images) seed numpy's SeedSequence with the
+# base seed (and the stage), which is likewise disjoint between base seeds.
+ZOO_STREAM, ATTACK_STREAM, SAE_STREAM = "zoo", "attack", "sae"
+
+
+def zoo_keys(cfg: ZooSAEConfig, seeds) -> jax.Array:
+  """The zoo's run keys, one per classifier seed."""
+  return keys.run_keys(cfg.base_seed, seeds, ZOO_STREAM)
+
+
+def attack_key(cfg: ZooSAEConfig) -> jax.Array:
+  """The key of the evaluation attacks."""
+  return keys.root(cfg.base_seed, ATTACK_STREAM)
 
 
 def _zoo_settings(cfg: ZooSAEConfig) -> tuple[zoo.Settings, loop.Schedule]:
@@ -62,7 +76,7 @@ def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: d
   hps = zoo.ZooHParams(eps=np.asarray(cfg.train_eps, np.float32),
                        seed=np.zeros(len(cfg.train_eps), np.int32))
   zoo_pass = loop.Pass(zoo.program(model, settings, ZOO_PASS),
-                       loop.run_keys(cfg.base_seed + _ZOO_SEED, hps.seed), hps, schedule,
+                       zoo_keys(cfg, hps.seed), hps, schedule,
                        run_dir, data={"x": x_train, "y": y_train},
                        meta={"config": cfg.computed_part()})
   timings[ZOO_PASS] = zoo_pass.train(progress).timings()
@@ -95,7 +109,7 @@ def _attack(model: resnet.ResNet18, variables, attack: str, key: jax.Array, x: j
 def _attacked(cfg: ZooSAEConfig, member: resnet.LoadedResNet18, x: np.ndarray,
               y: np.ndarray) -> dict[str, np.ndarray]:
   """Adversarial versions of the evaluation images under each of ATTACKS."""
-  key = jax.random.key(cfg.base_seed + _ATTACK_SEED)
+  key = attack_key(cfg)
   return {name: np.concatenate([np.asarray(_attack(
       member.model, member.variables, name, jax.random.fold_in(key, i),
       jnp.asarray(x[i:i + 128]), jnp.asarray(y[i:i + 128]), cfg.attack_eps, cfg.attack_steps))
@@ -149,7 +163,7 @@ def _layer_saes(cfg: ZooSAEConfig, run_dir: Path, layer: str, train_acts: np.nda
     name = sae_pass_name(layer, kind)
     trained = sae_train.sae_pass(
         settings, _sae_runs(cfg, settings, models), train_acts, run_dir,
-        base_seed=cfg.base_seed + _SAE_SEED, eval_acts=eval_acts, log_every=cfg.log_every,
+        base_seed=cfg.base_seed, stream=SAE_STREAM, eval_acts=eval_acts, log_every=cfg.log_every,
         checkpoint_every=cfg.checkpoint_every, name=name,
         meta={"config": cfg.computed_part()}).train(progress)
     timings[name] = trained.timings()
@@ -179,7 +193,7 @@ def run(cfg: ZooSAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
   else:
     members, x_train, (x_eval, y_eval) = _converted_zoo(cfg)
 
-  loop.say("attacking the evaluation images and collecting activations")
+  say("attacking the evaluation images and collecting activations")
   eval_inputs = [{"clean": x_eval, **_attacked(cfg, m, x_eval, y_eval)} for m in members]
   accuracy = np.array([[_accuracy(m, inputs[name], y_eval) for name in ("clean", *ATTACKS)]
                        for m, inputs in zip(members, eval_inputs)])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from superjax.core import keys
 from superjax.core.config import ConfigError
 from superjax.deep_circuits import circuit, claims, layers, network
 from superjax.deep_circuits.config import DeepCircuitsConfig
@@ -127,8 +128,9 @@ def test_network_epsilon_matches_numpy_recomputation():
   rows = [list(r) for r in f]
   unc = cor = f
   for t in range(4):
-    state, metrics = network.step(c, state, {"p": p}, jnp.int32(t))
-    w, W, _ = network.layer_weights(c, key, p, jnp.int32(t))
+    step_key = keys.step_key(key, t)
+    state, metrics = network.step(c, state, {"p": p}, step_key, jnp.int32(t))
+    w, W, _ = network.layer_weights(c, step_key, p, jnp.int32(t))
     rows = [_python_layer(w, r) for r in rows]
     truth = np.asarray(rows)
     unc = _numpy_uand_step(W, w, unc, c.s, 0.3)

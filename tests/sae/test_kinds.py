@@ -6,8 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from superjax.sae import kinds
-from superjax.sae import selection
+from superjax.sae import kinds, selection
 from superjax.sae.kinds import batchtopk, jumprelu, relu, topk
 from superjax.sae.model import SAE, SAEHParams, Settings, encode, reconstruct
 
@@ -161,10 +160,13 @@ def test_every_kind_keeps_the_contract(name):
   directions = jnp.asarray(rng.normal(size=(L, d)), jnp.float32)
   directions = directions / jnp.linalg.norm(directions, axis=1, keepdims=True)
   params = kind.init(directions, x, settings)
+  buffers = kind.init_buffers(settings)
   assert params["W_enc"].shape == params["W_dec"].shape == (L, d)
+  # Untrained arrays live in buffers, never in the params the optimiser sees.
+  assert not set(params) & set(buffers)
   hp = SAEHParams(k=jnp.int32(3), penalty=jnp.float32(0.1), lr=jnp.float32(1e-2),
                   source=jnp.int32(0), seed=jnp.int32(0))
-  z = kind.encode(params, x, hp.k, settings)
+  z = kind.encode(params, buffers, x, hp.k, settings)
   assert z.shape == (64, L) and bool(jnp.all(z >= 0))
   dead = jnp.zeros(L, bool)
   loss_fn = lambda p: kind.loss(p, x, hp, settings, dead, jnp.int32(50))[0]
@@ -176,6 +178,8 @@ def test_every_kind_keeps_the_contract(name):
   stepped = kind.after_step(jax.tree.map(lambda p, g: p - 1e-3 * g, params, grads), out,
                             jnp.int32(50), settings)
   assert jax.tree.map(jnp.shape, stepped) == jax.tree.map(jnp.shape, params)
+  updated = kind.update_buffers(buffers, out, jnp.int32(50), settings)
+  assert jax.tree.map(jnp.shape, updated) == jax.tree.map(jnp.shape, buffers)
   assert float(loss_fn(stepped)) < float(loss)
 
 
@@ -197,8 +201,9 @@ def test_jumprelu_loss_and_pseudo_derivatives_match_numpy():
   loss, out = jumprelu.loss_at(as_jax(p), jnp.asarray(x, jnp.float32), lam, eps)
   np.testing.assert_allclose(loss, expected, rtol=1e-5)
   np.testing.assert_allclose(out["z"], f, rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(jumprelu.encode(as_jax(p), jnp.asarray(x, jnp.float32), 0, None),
-                             f, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(
+      jumprelu.encode(as_jax(p), {}, jnp.asarray(x, jnp.float32), 0, None), f, rtol=1e-5,
+      atol=1e-6)
 
   grads = jax.grad(lambda q: jumprelu.loss_at(q, jnp.asarray(x, jnp.float32), lam, eps)[0])(
       as_jax(p))
@@ -211,40 +216,106 @@ def test_jumprelu_loss_and_pseudo_derivatives_match_numpy():
   np.testing.assert_allclose(grads["W_enc"], (g_f * on).T @ x, rtol=1e-4, atol=1e-6)
 
 
-def test_kth_largest_is_exact_for_any_count():
+def numpy_kth_largest(values, count):
+  """The count-th largest entry, 0 past the number of entries."""
+  ranked = np.sort(np.ravel(values))[::-1]
+  return ranked[count - 1] if count <= ranked.size else 0.0
+
+
+def test_kth_largest_is_exact_for_any_count_with_ties():
   rng = np.random.default_rng(4)
-  values = np.maximum(rng.normal(size=(16, 9)), 0.0).astype(np.float32)
-  ranked = np.sort(values.ravel())[::-1]
-  for count in (1, 2, 17, 50, 144):
-    assert float(selection.kth_largest(jnp.asarray(values), jnp.int32(count))) == ranked[count - 1]
+  # Few distinct levels and many zeros: long runs of ties at most ranks.
+  values = (rng.integers(0, 6, size=(16, 9)) * rng.choice([0.25, 1.5], size=(16, 9)))
+  values = values.astype(np.float32)
+  n = values.size
+  kth = jax.jit(selection.kth_largest)
+  for count in (1, 2, 17, 50, 77, n - 1, n, n + 1, n + 40):
+    assert float(kth(jnp.asarray(values), jnp.int32(count))) == numpy_kth_largest(values, count)
+  continuous = np.maximum(rng.normal(size=(16, 9)), 0.0).astype(np.float32)
+  for count in (1, 2, 17, 50, n, n + 1):
+    assert float(kth(jnp.asarray(continuous), jnp.int32(count))) == numpy_kth_largest(
+        continuous, count)
+
+
+def test_kth_largest_counts_past_2_to_the_24_entries():
+  """Past 2^24 entries a float32 count rounds: 2^24 + 1 compares equal to 2^24, so a
+  float32 count would take the 2^24-th largest (1.0) for the (2^24 + 1)-th (0.5)."""
+  n = 2 ** 24
+  values = np.ones(n + 2, np.float32)
+  values[-2:] = 0.5
+  kth = jax.jit(selection.kth_largest)
+  for count in (n, n + 1):
+    expected = -np.partition(-values, count - 1)[count - 1]
+    assert float(kth(jnp.asarray(values), jnp.int32(count))) == expected
+
+
+def test_top_k_rows_keeps_each_rows_k_largest_and_ties_at_the_kth():
+  rng = np.random.default_rng(8)
+  z = (rng.integers(0, 5, size=(40, 12)) * 0.5).astype(np.float32)
+  for k in (1, 3, 6, 12):
+    kth = np.sort(z, axis=1)[:, ::-1][:, k - 1][:, None]
+    expected = np.where((z >= kth) & (z > 0), z, 0.0)
+    assert k == z.shape[1] or np.any((expected > 0).sum(axis=1) > k)  # ties kept past k
+    np.testing.assert_array_equal(selection.top_k_rows(jnp.asarray(z), jnp.int32(k)), expected)
+
+
+def batchtopk_case(seed, L=12, d=4, B=16):
+  rng = np.random.default_rng(seed)
+  p = random_params(rng, L, d)
+  x = rng.normal(size=(B, d))
+  pre = np.maximum((x - p["b_dec"]) @ p["W_enc"].T + p["b_enc"], 0.0)
+  return p, x, pre
 
 
 def test_batchtopk_keeps_the_k_times_batch_largest_and_tracks_a_threshold():
-  rng = np.random.default_rng(5)
   L, d, B, k = 12, 4, 16, 3
-  p = random_params(rng, L, d)
-  p["threshold"] = np.float32(0.0)
-  x = rng.normal(size=(B, d))
-  pre = np.maximum((x - p["b_dec"]) @ p["W_enc"].T + p["b_enc"], 0.0)
-  cut = np.sort(pre.ravel())[::-1][k * B - 1]
-  assert cut > 0
-  kept = np.where(pre >= cut, pre, 0.0)
+  p, x, pre = batchtopk_case(5, L, d, B)
+  ranked = np.sort(pre.ravel())[::-1]
+  assert ranked[k * B] > 0 and len(np.unique(ranked[:k * B + 1])) == k * B + 1  # no ties
+  kept = np.where(pre >= ranked[k * B - 1], pre, 0.0)
   x_hat = kept @ p["W_dec"] + p["b_dec"]
   dead = jnp.zeros(L, bool)
   loss, out = batchtopk.loss_at(as_jax(p), jnp.asarray(x, jnp.float32), jnp.int32(k), dead,
                                 4, 1.0)
   assert int(jnp.sum(out["z"] > 0)) == k * B  # L0 is k on average, not per input
   np.testing.assert_allclose(out["z"], kept, rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(out["threshold"], cut, rtol=1e-6)
+  # The training threshold is the largest dropped activation, the (k x B + 1)-th.
+  np.testing.assert_allclose(out["threshold"], ranked[k * B], rtol=1e-6)
   np.testing.assert_allclose(loss, numpy_nmse(x_hat, x), rtol=1e-5)
+
   settings = Settings(kind="batchtopk", d_in=d, expansion=3, k_max=k, threshold_ema=0.25)
-  first = batchtopk.after_step(as_jax(p), out, jnp.int32(0), settings)
-  np.testing.assert_allclose(first["threshold"], cut, rtol=1e-6)
-  later = batchtopk.after_step(dict(first, threshold=jnp.float32(1.0)), out, jnp.int32(9),
-                               settings)
-  np.testing.assert_allclose(later["threshold"], 1.0 + 0.25 * (cut - 1.0), rtol=1e-6)
-  np.testing.assert_allclose(np.linalg.norm(later["W_dec"], axis=1), 1.0, rtol=1e-5)
-  # At evaluation the global threshold decides, input by input.
-  z = batchtopk.encode(dict(as_jax(p), threshold=jnp.float32(cut)),
-                       jnp.asarray(x, jnp.float32), jnp.int32(k), settings)
+  buffers = batchtopk.init_buffers(settings)
+  first = batchtopk.update_buffers(buffers, out, jnp.int32(0), settings)
+  np.testing.assert_allclose(first["threshold"], ranked[k * B], rtol=1e-6)
+  later = batchtopk.update_buffers({"threshold": jnp.float32(1.0)}, out, jnp.int32(9), settings)
+  np.testing.assert_allclose(later["threshold"], 1.0 + 0.25 * (ranked[k * B] - 1.0), rtol=1e-6)
+
+  # At evaluation the global threshold decides, input by input, by the same strict rule:
+  # with the training threshold stored, evaluation keeps exactly what training kept.
+  xj = jnp.asarray(x, jnp.float32)
+  z = batchtopk.encode(as_jax(p), {"threshold": out["threshold"]}, xj, jnp.int32(k), settings)
+  np.testing.assert_array_equal(z, out["z"])
+  # A latent exactly at the stored threshold is dropped; one just above it is kept.
+  cut = np.float32(ranked[k * B - 1])
+  z = batchtopk.encode(as_jax(p), {"threshold": jnp.float32(cut)}, xj, jnp.int32(k), settings)
   np.testing.assert_allclose(z, np.where(pre > cut, pre, 0.0), rtol=1e-5, atol=1e-6)
+  assert int(jnp.sum(z > 0)) == k * B - 1
+
+
+def test_batchtopk_drops_ties_at_the_boundary_in_training_and_evaluation():
+  """Entries tied across the k x B-th and (k x B + 1)-th ranks are all dropped: training
+  compares strictly with the (k x B + 1)-th largest, as evaluation does with theta."""
+  B = 4
+  z = np.array([[5.0, 4.0, 0.0], [3.0, 3.0, 0.0], [3.0, 1.0, 0.0], [2.0, 0.0, 0.0]],
+               np.float32)
+  ranked = np.sort(z.ravel())[::-1]
+  # k = 1: ranks 4 and 5 are both 3.0, so the three 3s straddle the boundary.
+  assert ranked[B - 1] == ranked[B] == 3.0
+  kept, threshold = batchtopk.batch_top_k(jnp.asarray(z), jnp.int32(1))
+  assert float(threshold) == ranked[B]
+  np.testing.assert_array_equal(kept, np.where(z > ranked[B], z, 0.0))
+  assert int(jnp.sum(kept > 0)) == 2 < B
+  # k = 2: fewer than k x B + 1 positive entries, so the threshold is 0 and all 7 are kept.
+  kept, threshold = batchtopk.batch_top_k(jnp.asarray(z), jnp.int32(2))
+  assert float(threshold) == 0.0
+  np.testing.assert_array_equal(kept, z)

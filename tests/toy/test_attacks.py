@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from superjax import SweepConfig
+from superjax.core import keys
 from superjax.core.config import ConfigError
 from superjax.core.experiment import run
 from superjax.toy import attacks, train
@@ -105,13 +106,13 @@ def test_adversarial_training_loss_against_numpy():
                     batch=32, steps=10)
   hp = jax.tree.map(lambda a: jnp.asarray(a[0]), Grid(cfg).hparams())
   state = train.init_state(cfg, "relu", train.run_key(cfg, hp.seed), hp)
-  _, loss = train.train_step(cfg, "relu", state, hp, jnp.int32(0))
+  step_key = train.seed_step_key(cfg, hp.seed, 0)
+  _, loss = train.train_step(cfg, "relu", state, hp, step_key, jnp.int32(0))
   # Rebuild the step's batch and attack from the documented keys, then the loss in numpy.
-  key = jax.random.fold_in(jax.random.fold_in(jax.random.wrap_key_data(state.key), 1), 0)
-  x = train.sample(cfg, hp, key, cfg.batch)
+  x = train.sample(cfg, hp, keys.named(step_key, "batch"), cfg.batch)
   importance = train.feature_importance(cfg.n, hp)
   x_adv = attacks.attack_batch("gorton", "relu", state.params, x, importance,
-                               attacks.batch_eps(x, 0.1, False), jax.random.fold_in(key, 1))
+                               attacks.batch_eps(x, 0.1, False), train.attack_key(step_key))
   Wn, bn, imp = (np.asarray(a) for a in (state.params["W"], state.params["b"], importance))
   per = lambda xi, xc: np.sum(imp * (xc - np.maximum(xi @ Wn.T @ Wn + bn, 0)) ** 2, axis=1)
   x, x_adv = np.asarray(x), np.asarray(x_adv)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from superjax import SweepConfig
-from superjax.core import loop
+from superjax.core import keys
 from superjax.core.errors import SuperjaxError
 from superjax.toy import attacks, fast, train
 from superjax.toy import program as toy_program
@@ -20,8 +20,13 @@ from superjax.toy.models import MODELS
 def _grid(cfg, model):
   hps = jax.tree.map(jnp.asarray, Grid(cfg).hparams())
   states = jax.vmap(lambda k, hp: train.init_state(cfg, model, k, hp))(
-      loop.run_keys(cfg.base_seed, hps.seed), hps)
+      jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed), hps)
   return states, hps
+
+
+def _step_keys(cfg, hps, t):
+  """The keys the loop hands step t of each run."""
+  return jax.vmap(lambda s: train.seed_step_key(cfg, s, t))(hps.seed)
 
 
 def _config(model, n, m, attack="none", **extra):
@@ -39,8 +44,8 @@ def test_fast_step_equals_reference_step(model, attack, shape):
   cfg = _config(model, *shape, attack)
   assert fast._is_small({"W": jnp.zeros((1, shape[1], shape[0]))}) == (shape == (2, 1))
   states, hps = _grid(cfg, model)
-  reference = jax.jit(lambda s, h, t: train.step_runs(cfg, model, s, h, t))
-  hand = jax.jit(lambda s, h, t: fast.step_runs(cfg, model, s, h, t))
+  reference = jax.jit(lambda s, h, t: train.step_runs(cfg, model, s, h, _step_keys(cfg, h, t), t))
+  hand = jax.jit(lambda s, h, t: fast.step_runs(cfg, model, s, h, _step_keys(cfg, h, t), t))
   a, b = states, states
   for t in range(3):
     a, loss_a = reference(a, hps, jnp.int32(t))
@@ -55,8 +60,9 @@ def test_fast_step_equals_reference_with_feature_sets(correlation):
   cfg = SweepConfig(name="x", models=("relu",), n=6, m=2, batch=32, set_size=3,
                     correlation=(correlation, "independent"), density=(0.2,), seeds=3)
   states, hps = _grid(cfg, "relu")
-  a, loss_a = train.step_runs(cfg, "relu", states, hps, jnp.int32(5))
-  b, loss_b = fast.step_runs(cfg, "relu", states, hps, jnp.int32(5))
+  step_keys = _step_keys(cfg, hps, 5)
+  a, loss_a = train.step_runs(cfg, "relu", states, hps, step_keys, jnp.int32(5))
+  b, loss_b = fast.step_runs(cfg, "relu", states, hps, step_keys, jnp.int32(5))
   np.testing.assert_allclose(loss_b, loss_a, rtol=2e-6)
   np.testing.assert_allclose(b.params["W"], a.params["W"], rtol=1e-5, atol=1e-7)
 
@@ -67,20 +73,21 @@ def test_hand_gradients_equal_autodiff(model, attack):
   cfg = _config(model, 9, 4, attack)
   states, hps = _grid(cfg, model)
   step = jnp.int32(2)
-  x = jax.vmap(lambda hp: train.sample(cfg, hp, train.batch_key(cfg, hp.seed, step),
-                                       cfg.batch))(hps)
-  loss, grads = fast.loss_and_grads(cfg, model, states.params, hps, x, step)
+  step_keys = _step_keys(cfg, hps, step)
+  x = jax.vmap(lambda hp, k: train.sample(cfg, hp, keys.named(k, "batch"), cfg.batch))(
+      hps, step_keys)
+  loss, grads = fast.loss_and_grads(cfg, model, states.params, hps, x, step_keys, step)
 
-  def reference(params, hp, x):
+  def reference(params, hp, x, step_key):
     importance = train.feature_importance(cfg.n, hp)
     if attack == "none":
       return train.loss_fn(model, params, x, importance)
-    key = jax.random.fold_in(train.batch_key(cfg, hp.seed, step), 1)
+    key = train.attack_key(step_key)
     x_adv = jax.lax.stop_gradient(attacks.attack_batch(
         attack, model, params, x, importance, attacks.batch_eps(x, cfg.attack_eps, False), key))
     return train.adversarial_loss_fn(model, params, x, x_adv, importance, hp.alpha)
 
-  want_loss, want = jax.vmap(jax.value_and_grad(reference))(states.params, hps, x)
+  want_loss, want = jax.vmap(jax.value_and_grad(reference))(states.params, hps, x, step_keys)
   np.testing.assert_allclose(loss, want_loss, rtol=1e-6)
   for name in want:
     scale = float(jnp.max(jnp.abs(want[name])))
@@ -122,10 +129,11 @@ def test_unrolled_product_equals_einsum(spec):
 
 def test_gorton_noise_is_the_reference_attacks_noise():
   cfg = SweepConfig(name="x", n=4, m=2, batch=8, train_attack="gorton", alpha=(0.5,))
-  seed, step = jnp.int32(1), jnp.int32(7)
-  keys = jax.random.split(jax.random.fold_in(train.batch_key(cfg, seed, step), 1), cfg.batch)
+  key = train.seed_step_key(cfg, jnp.int32(1), jnp.int32(7))
+  # What attacks.attack_batch draws for the gorton attack from the step's attack key.
+  keys = jax.random.split(train.attack_key(key), cfg.batch)
   want = jax.vmap(lambda k: jax.random.normal(k, (cfg.n,)))(keys)
-  np.testing.assert_array_equal(fast._gorton_noise(cfg, seed, step), want)
+  np.testing.assert_array_equal(fast._gorton_noise(cfg, key), want)
 
 
 def test_program_takes_the_fast_path_unless_told_otherwise(monkeypatch):
@@ -133,12 +141,13 @@ def test_program_takes_the_fast_path_unless_told_otherwise(monkeypatch):
   monkeypatch.setattr(fast, "step_runs", lambda *a: calls.append("hand") or train.step_runs(*a))
   cfg = _config("relu", 4, 2)
   states, hps = _grid(cfg, "relu")
-  toy_program.program(cfg, "relu").step_runs(states, hps, jnp.int32(0), None)
+  keys = _step_keys(cfg, hps, 0)
+  toy_program.program(cfg, "relu").step_runs(states, hps, keys, jnp.int32(0), None)
   assert calls == ["hand"]
   autodiff = SweepConfig(**dict(cfg.to_dict(), gradients="autodiff"))
-  toy_program.program(autodiff, "relu").step_runs(states, hps, jnp.int32(0), None)
+  toy_program.program(autodiff, "relu").step_runs(states, hps, keys, jnp.int32(0), None)
   pgd = SweepConfig(**dict(cfg.to_dict(), train_attack="pgd"))
-  toy_program.program(pgd, "relu").step_runs(states, hps, jnp.int32(0), None)
+  toy_program.program(pgd, "relu").step_runs(states, hps, keys, jnp.int32(0), None)
   assert calls == ["hand"]
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from superjax import SweepConfig
+from superjax.core import keys
 from superjax.toy import data, train
 from superjax.toy.grid import Grid
 
@@ -35,10 +36,10 @@ def test_one_adamw_step_matches_numpy():
   cfg = SweepConfig(name="x", n=4, m=2, batch=16, weight_decay=0.01, lr=(0.01,))
   hp = jax.tree.map(lambda a: jnp.asarray(a[0]), Grid(cfg).hparams())
   state = train.init_state(cfg, "relu", train.run_key(cfg, hp.seed), hp)
-  new, _ = train.train_step(cfg, "relu", state, hp, jnp.int32(0))
+  step_key = train.seed_step_key(cfg, hp.seed, 0)
+  new, _ = train.train_step(cfg, "relu", state, hp, step_key, jnp.int32(0))
   # Independent AdamW (decoupled weight decay) after one step from zero moments.
-  key = jax.random.fold_in(jax.random.fold_in(train.run_key(cfg, hp.seed), 1), 0)
-  x = data.sample_features(key, train.feature_density(4, hp), 16)
+  x = train.sample(cfg, hp, keys.named(step_key, "batch"), 16)
   grads = jax.grad(train.loss_fn, argnums=1)("relu", state.params, x, train.feature_importance(4, hp))
   for name in ("W", "b"):
     p, g = np.asarray(state.params[name], np.float64), np.asarray(grads[name], np.float64)
@@ -69,11 +70,12 @@ def test_step_runs_drawing_once_per_seed_equals_each_run_stepped_alone():
   assert cfg.seeds * jax.device_count() < hps.seed.shape[0]
   keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
   states = jax.vmap(lambda k, hp: train.init_state(cfg, "relu", k, hp))(keys, hps)
-  step = jax.jit(lambda s, h: train.step_runs(cfg, "relu", s, h, jnp.int32(3)))
+  step_keys = jax.vmap(lambda s: train.seed_step_key(cfg, s, 3))(hps.seed)
+  step = jax.jit(lambda s, h: train.step_runs(cfg, "relu", s, h, step_keys, jnp.int32(3)))
   fast, fast_loss = step(states, hps)
   for run in range(hps.seed.shape[0]):
     one = jax.tree.map(lambda a, r=run: a[r], (states, hps))
-    alone, loss = train.train_step(cfg, "relu", one[0], one[1], jnp.int32(3))
+    alone, loss = train.train_step(cfg, "relu", one[0], one[1], step_keys[run], jnp.int32(3))
     np.testing.assert_allclose(fast_loss[run], loss, rtol=1e-6)
     for name in ("W", "b"):
       np.testing.assert_allclose(fast.params[name][run], alone.params[name], rtol=1e-6, atol=1e-7)

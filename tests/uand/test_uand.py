@@ -174,6 +174,7 @@ def test_slope_fit_and_bootstrap():
 def test_trained_circuit_through_the_loop_equals_a_plain_scan(tmp_path):
   """The loop's pass (sharded, segmented, checkpointed) trains each seed's circuit to the
   same weights as one lax.scan over its steps, and training lowers the loss."""
+  from superjax.core import keys as keys_lib
   from superjax.core import loop
   c = circuit.Circuit(n=6, s=2, m=16, d0=3, active="exact", steps=60, batch=32, lr=3e-3)
   keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.key(5), i))(jnp.arange(2))
@@ -185,7 +186,7 @@ def test_trained_circuit_through_the_loop_equals_a_plain_scan(tmp_path):
     state = circuit.init_state(c, keys[run])
     losses = []
     for t in range(60):
-      state, metrics = circuit.train_step(c, state, jnp.int32(t))
+      state, metrics = circuit.train_step(c, state, keys_lib.step_key(keys[run], t))
       losses.append(float(metrics["loss"]))
     np.testing.assert_allclose(saved.params[0][run], state.params[0], rtol=1e-5, atol=1e-6)
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])

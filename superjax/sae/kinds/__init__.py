@@ -4,6 +4,8 @@
 A kind says how its latents are computed (`encode`), what it is trained on (`loss`), how
 its sparsity is set (`control`: a run's traced k, or a penalty coefficient), and what
 constrains it (`project_grads` before the optimiser step, `after_step` after it).
+Arrays a kind tracks without training them (BatchTopK's threshold) are its `buffers`,
+kept apart from the params so the optimiser never sees them (no moments, no decay).
 Everything else (standardisation, batches, optimiser, dead-latent counts, evaluation)
 is shared by all kinds (superjax.sae.train, superjax.sae.metrics).
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,6 +33,14 @@ def _unchanged_grads(params: Params, grads: Params) -> Params:
 
 def _unchanged(params: Params, out: dict, step: jax.Array, settings) -> Params:
   return params
+
+
+def _no_buffers(settings) -> Params:
+  return {}
+
+
+def _unchanged_buffers(buffers: Params, out: dict, step: jax.Array, settings) -> Params:
+  return buffers
 
 
 def ramped_penalty(hp, settings, step: jax.Array) -> jax.Array:
@@ -52,13 +63,17 @@ class Kind(NamedTuple):
       show an attack raising L0.
     init: (directions (L, d) unit rows, sample (B, d) standardised inputs, settings) ->
       params {"W_enc" (L, d), "b_enc" (L,), "W_dec" (L, d), "b_dec" (d,), ...}.
-    encode: (params, x (..., d), k, settings) -> latents (..., L), non-negative, as used
-      at evaluation; `k` is the run's traced k (kinds without one ignore it).
+    encode: (params, buffers, x (..., d), k, settings) -> latents (..., L), non-negative,
+      as used at evaluation; `k` is the run's traced k (kinds without one ignore it).
     loss: (params, x (B, d), hp, settings, dead (L,) bool, step) -> (loss, {"z": (B, L),
       "x_hat": (B, d), ...}); hp is the run's SAEHParams, dead the latents counted dead.
     project_grads: (params, grads) -> grads, applied before the optimiser step.
     after_step: (params, out, step, settings) -> params, applied after it; `out` is the
-      loss's second output for the step's batch (e.g. to track a threshold).
+      loss's second output for the step's batch.
+    init_buffers: settings -> buffers, the kind's untrained arrays ({} for most kinds).
+    update_buffers: (buffers, out, step, settings) -> buffers, applied after each step
+      (e.g. to track a threshold from `out`); the loss never reads buffers, so they get
+      no gradient and the optimiser holds no state for them.
   """
 
   name: str
@@ -70,6 +85,8 @@ class Kind(NamedTuple):
   penalty: str = ""
   project_grads: Callable[[Params, Params], Params] = _unchanged_grads
   after_step: Callable[..., Params] = _unchanged
+  init_buffers: Callable[..., Params] = _no_buffers
+  update_buffers: Callable[..., Params] = _unchanged_buffers
 
 
 def _discover() -> dict[str, Kind]:

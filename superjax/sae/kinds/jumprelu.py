@@ -89,7 +89,7 @@ def pre_activations(params: Params, x: jax.Array) -> jax.Array:
   return pre + last_axis(params["b_enc"], pre)
 
 
-def encode(params: Params, x: jax.Array, k: jax.Array, settings) -> jax.Array:
+def encode(params: Params, buffers: Params, x: jax.Array, k: jax.Array, settings) -> jax.Array:
   z = pre_activations(params, x)
   return z * (z > last_axis(jnp.exp(params["log_threshold"]), z))
 

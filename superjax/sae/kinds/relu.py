@@ -21,15 +21,19 @@ def init(directions: jax.Array, sample: jax.Array, settings) -> Params:
   return {"W_enc": W_dec, "b_enc": jnp.zeros((L,)), "W_dec": W_dec, "b_dec": jnp.zeros((d,))}
 
 
-def encode(params: Params, x: jax.Array, k: jax.Array, settings=None) -> jax.Array:
+def latents(params: Params, x: jax.Array) -> jax.Array:
   """(..., d) standardised inputs -> (..., L) ReLU(W_enc x + b_enc)."""
   pre = x @ params["W_enc"].T
   return jax.nn.relu(pre + last_axis(params["b_enc"], pre))
 
 
+def encode(params: Params, buffers: Params, x: jax.Array, k: jax.Array, settings) -> jax.Array:
+  return latents(params, x)
+
+
 def loss_at(params: Params, x: jax.Array, l1: jax.Array) -> tuple[jax.Array, dict]:
   """mean_batch(||x - x_hat||^2 + l1 sum_i f_i ||W_dec[i]||) for x (B, d), and {z, x_hat}."""
-  z = encode(params, x, jnp.int32(0))
+  z = latents(params, x)
   x_hat = decode(params, z)
   reconstruction = jnp.mean(jnp.sum((x - x_hat) ** 2, axis=-1))
   # Weighting by decoder norms stops the penalty being dodged by shrinking f and growing W_dec.

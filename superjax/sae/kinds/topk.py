@@ -65,7 +65,7 @@ def pre_activations(params: Params, x: jax.Array) -> jax.Array:
   return pre + last_axis(params["b_enc"], pre)
 
 
-def encode(params: Params, x: jax.Array, k: jax.Array, settings) -> jax.Array:
+def encode(params: Params, buffers: Params, x: jax.Array, k: jax.Array, settings) -> jax.Array:
   return top_k_latents(pre_activations(params, x), k, settings.k_max)
 
 
