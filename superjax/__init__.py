@@ -3,6 +3,10 @@
 From Python: `superjax.run(sweep, **overrides)` trains (or resumes, or loads) and returns
 labeled xarray results; `superjax.figures(ds)` and `superjax.report(ds)` draw and
 summarise them; `superjax.load(run_dir)` reads a finished run. See superjax.api.
+
+Your own model: `superjax.Model(init=..., step=..., axes=superjax.product(...), ...)`,
+ONE run's functions and the grid; `superjax.run(model)` or `superjax run model.py`
+trains the grid as one program (docs/custom_models.md).
 """
 
 from superjax.core import experiment as _experiment
@@ -13,12 +17,16 @@ _experiment.register("zoo_sae", "superjax.zoo_sae:EXPERIMENT")
 _experiment.register("uand", "superjax.uand:EXPERIMENT")
 _experiment.register("toy_sae", "superjax.toy_sae:EXPERIMENT")
 _experiment.register("deep_circuits", "superjax.deep_circuits:EXPERIMENT")
+_experiment.register("custom", "superjax.custom:EXPERIMENT")
 
 from superjax.api import config, figures, list_sweeps, report, run
+from superjax.core import keys
+from superjax.core.axes import product, zipped
 from superjax.core.rundir import load
+from superjax.custom.config import Model
 from superjax.toy.config import SweepConfig
 from superjax.toy.results import best_seed
 
-__all__ = ["SweepConfig", "best_seed", "config", "figures", "list_sweeps", "load", "report",
-           "run"]
+__all__ = ["Model", "SweepConfig", "best_seed", "config", "figures", "keys", "list_sweeps",
+           "load", "product", "report", "run", "zipped"]
 __version__ = "0.1.0"

@@ -20,19 +20,24 @@ import xarray as xr
 from superjax.core import config as config_module
 from superjax.core import experiment, host, rundir, sweeps
 from superjax.core.config import Config
+from superjax.custom.config import Model
 
 
-def config(sweep: str | Path | Config, **overrides) -> Config:
-  """A sweep's config (by name, by path, or a config itself) with fields replaced.
+def config(sweep: str | Path | Config | Model, **overrides) -> Config:
+  """A sweep's config (by name, by path, a config, or your own superjax.Model) with fields
+  (or a Model's axes) replaced.
 
   Values are Python values (lists or tuples for grid axes) or `--set` strings such as
   "logspace(-3,0,30)"; the config validates itself, naming a bad field in one line.
   """
-  cfg = sweep if isinstance(sweep, Config) else sweeps.load(sweep)
+  if isinstance(sweep, Model):
+    cfg = sweep.config()
+  else:
+    cfg = sweep if isinstance(sweep, Config) else sweeps.load(sweep)
   return config_module.with_values(cfg, overrides) if overrides else cfg
 
 
-def run(sweep: str | Path | Config, *, out: str | Path | None = None, fresh: bool = False,
+def run(sweep: str | Path | Config | Model, *, out: str | Path | None = None, fresh: bool = False,
         progress: bool = True, **overrides) -> xr.Dataset:
   """Runs a sweep (by name, path or config) with `overrides`, in `out` (default
   checkpoints/<name>), resuming or loading what is there; returns its results."""

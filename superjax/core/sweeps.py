@@ -1,4 +1,5 @@
-"""Sweep files: Python modules that define `CONFIG`, a config of a registered experiment.
+"""Sweep files: Python modules that define `CONFIG`, a config of a registered experiment,
+or `MODEL`, a researcher's own model and its grid (superjax.custom).
 
 The built-in sweeps ship inside the package (`superjax.sweeps`, one folder per family),
 so a plain install lists and runs them from any directory. A user's own sweep files are
@@ -83,7 +84,14 @@ def load(name_or_path: str | os.PathLike) -> Config:
   except Exception as e:  # the sweep file is user code: any error is its own
     first = (str(e).splitlines() or [""])[0][:200]
     raise SuperjaxError(f"{path}: {type(e).__name__}: {first}") from None
+  if hasattr(module, "MODEL") and not hasattr(module, "CONFIG"):
+    from superjax.custom.config import Model
+    if not isinstance(module.MODEL, Model):
+      raise SuperjaxError(f"{path}: MODEL is a {type(module.MODEL).__name__}, not a "
+                          "superjax.Model")
+    return module.MODEL.config(file=str(path.resolve()))
   if not hasattr(module, "CONFIG"):
-    raise SuperjaxError(f"{path} defines no CONFIG (e.g. CONFIG = SweepConfig(...))")
+    raise SuperjaxError(f"{path} defines no CONFIG (e.g. CONFIG = SweepConfig(...)) and no "
+                        "MODEL (MODEL = superjax.Model(...))")
   experiment.of_config(module.CONFIG)  # raises if it is no experiment's config
   return module.CONFIG

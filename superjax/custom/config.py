@@ -1,0 +1,217 @@
+"""Your own model as a grid: `Model`, what a model file defines, and the `ModelConfig`
+the run directory keeps of it.
+
+A model file is a Python file that defines `MODEL = superjax.Model(...)`: ONE run's
+`init`, `step` and `finish` (or a loss and an optax optimizer, `Model.from_loss`), the
+grid's named axes, and the schedule. `superjax run my_model.py` trains it; so does
+`superjax.run(MODEL)` from Python. `--set steps=500` changes the schedule and
+`--set lr=1e-3,1e-2` an axis's values; shapes (widths, batch sizes) are the file's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import jax
+import optax
+
+from superjax.core import axes as axes_lib
+from superjax.core.config import Config, ConfigError, check, check_int, parse_value
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+  """A model of ONE run and the grid it trains over.
+
+  Attributes:
+    name: names the run directory (checkpoints/<name>) and the results.
+    init: (key, hp, data) -> state, a pytree of arrays. `hp` is a dict of this run's
+      axis values, each a traced scalar; `key` the run's PRNG key (runs of one seed share
+      it); `data` what `data` below returns (None without it).
+    step: (state, hp, key, t, data) -> (state, metrics): step t (a traced int32) with its
+      own key; metrics a dict of scalars (any names; every one is logged per segment and
+      checked for divergence).
+    axes: the grid (superjax.product / superjax.zipped). A `seed` axis gives each seed
+      its own key; runs that differ only in other axes share theirs.
+    steps, log_every, checkpoint_every: the schedule (log_every: steps per segment, each
+      metric's mean per segment is kept).
+    finish: (state, hp, key, data) -> {name: array}: what the results keep of a trained
+      run; by default the final state's leaves.
+    data: () -> arrays every run reads (a data set, a fixed embedding), made once and
+      replicated on every device, never copied per run.
+    chunk_size: runs trained at once (0: as many as fit in memory).
+    base_seed: the base of every key.
+    report: optional (dataset) -> text printed after a run (default: a table of each
+      metric's final value over the grid).
+    figures: optional (dataset) -> {name: Figure} (default: each metric against the
+      first non-seed axis and its training curves).
+    description: one line for `superjax list` and the results.
+  """
+
+  name: str
+  init: Callable[..., Any]
+  step: Callable[..., tuple[Any, dict[str, jax.Array]]]
+  axes: axes_lib.Axes
+  steps: int
+  log_every: int = 100
+  checkpoint_every: int = 1000
+  finish: Callable[..., dict[str, jax.Array]] | None = None
+  data: Callable[[], Any] | None = None
+  chunk_size: int = 0
+  base_seed: int = 0
+  report: Callable | None = None
+  figures: Callable | None = None
+  description: str = ""
+
+  @classmethod
+  def from_loss(cls, name: str, init_params: Callable, loss: Callable,
+                optimizer: Callable[[dict], optax.GradientTransformation], axes: axes_lib.Axes,
+                steps: int, **options) -> Model:
+    """A model trained by gradient steps on `loss`.
+
+    Args:
+      init_params: (key, hp, data) -> params.
+      loss: (params, hp, key, data) -> scalar loss, or (loss, {name: scalar}) for more
+        metrics; `key` is the step's key (draw the step's batch from it).
+      optimizer: hp -> an optax transformation (hp's values are traced, so a learning
+        rate may be an axis: `lambda hp: optax.adam(hp["lr"])`).
+      options: the other fields of Model (log_every, finish, data, ...); by default
+        finish keeps the trained params.
+    """
+    def init(key, hp, data):
+      params = init_params(key, hp, data)
+      return {"params": params, "opt_state": optimizer(hp).init(params)}
+
+    def step(state, hp, key, t, data):
+      def objective(params):
+        out = loss(params, hp, key, data)
+        return out if isinstance(out, tuple) else (out, {})
+      (value, extra), grads = jax.value_and_grad(objective, has_aux=True)(state["params"])
+      updates, opt_state = optimizer(hp).update(grads, state["opt_state"], state["params"])
+      params = optax.apply_updates(state["params"], updates)
+      return {"params": params, "opt_state": opt_state}, dict(extra, loss=value)
+
+    options.setdefault("finish", lambda state, hp, key, data: leaves(state["params"]))
+    return cls(name=name, init=init, step=step, axes=axes, steps=steps, **options)
+
+  def config(self, file: str = "") -> ModelConfig:
+    """The config a run directory keeps (`file`: the model file it came from)."""
+    return ModelConfig(name=self.name, file=file, steps=self.steps, log_every=self.log_every,
+                       checkpoint_every=self.checkpoint_every, chunk_size=self.chunk_size,
+                       base_seed=self.base_seed, axes=tuple(self.axes.to_json()),
+                       description=self.description, model=self)
+
+
+def leaves(tree) -> dict[str, jax.Array]:
+  """A pytree's leaves named by their paths ("W", "layers.0.b", ...)."""
+  flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+  name = lambda path: ".".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+  return {name(path) or "value": leaf for path, leaf in flat}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig(Config):
+  """What a run directory keeps of a Model: its schedule, grid and file.
+
+  The functions are not stored: a resumed or reported run reads them from `file` again
+  (a model made in a notebook has no file; its results still load, report and draw with
+  the default report and figures)."""
+
+  EXPERIMENT: ClassVar[str] = "custom"
+
+  name: str
+  file: str = ""
+  steps: int = 1000
+  log_every: int = 100
+  checkpoint_every: int = 1000
+  chunk_size: int = 0
+  base_seed: int = 0
+  axes: tuple = ()
+  description: str = ""
+  model: Model | None = dataclasses.field(default=None, compare=False, repr=False)
+
+  def validate(self) -> None:
+    check_int(self, "steps", 1)
+    check_int(self, "log_every", 1)
+    check_int(self, "checkpoint_every", 1)
+    check_int(self, "chunk_size", 0)
+    check_int(self, "base_seed", 0)
+    check(len(self.axes) > 0, "axes", "a grid needs at least one axis")
+    grid = self.grid()
+    if "seed" in grid.names:
+      seeds = grid.hparams()["seed"]
+      check(seeds.dtype.kind == "i" and seeds.min() >= 0, "seed",
+            "seeds must be integers >= 0")
+
+  def grid(self) -> axes_lib.Axes:
+    return axes_lib.Axes.from_json(self.axes)
+
+  def to_dict(self) -> dict[str, Any]:
+    out = super().to_dict()
+    out.pop("model")
+    out["axes"] = self.grid().to_json()
+    return out
+
+  @classmethod
+  def from_dict(cls, data: dict[str, Any]):
+    data = dict(data)
+    data["axes"] = [dict(group) for group in data.get("axes", ())]  # not tuples of pairs
+    return super().from_dict(data)
+
+  def with_overrides(self, assignments: list[str]):
+    """`key=value` strings: a field of the schedule, or an axis's new values."""
+    fields = {f.name: f for f in dataclasses.fields(self) if f.name != "model"}
+    cfg = self
+    for assignment in assignments:
+      key, sep, text = assignment.partition("=")
+      key, text = key.strip(), text.strip()
+      if not sep:
+        raise ConfigError(f"--set {assignment!r}: expected key=value")
+      if key in ("axes", "model"):
+        raise ConfigError(f"--set {key}: set one axis by its name instead "
+                          f"({', '.join(cfg.grid().names)})")
+      if key in fields:
+        cfg = cfg.replace(**{key: parse_value(fields[key], text)})
+      elif key in cfg.grid().names:
+        try:
+          values = parse_value(_NUMBERS, text)
+        except ConfigError:
+          raise ConfigError(f"{key}: cannot read {text!r}; expected a comma-separated list "
+                            "of numbers or linspace/logspace/geomspace(start,stop,num)") from None
+        cfg = cfg.with_values({key: values})
+      else:
+        known = sorted(set(fields) - {"axes", "model"}) + cfg.grid().names
+        raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(known)}")
+    return cfg
+
+  def with_values(self, values: dict[str, Any]):
+    """Python values for schedule fields or axes (an axis takes a list of numbers)."""
+    cfg = self
+    for key, value in values.items():
+      if key in cfg.grid().names:
+        if isinstance(value, str):
+          return cfg.with_overrides([f"{key}={value}"]).with_values(
+              {k: v for k, v in values.items() if k != key})
+        value = tuple(value) if not isinstance(value, (int, float)) else (value,)
+        if _is_int_axis(cfg.grid(), key) and all(float(v).is_integer() for v in value):
+          value = tuple(int(v) for v in value)
+        cfg = cfg.replace(axes=tuple(cfg.grid().with_values(key, value).to_json()))
+      elif isinstance(value, str) and key != "file" and key != "name" and key != "description":
+        cfg = cfg.with_overrides([f"{key}={value}"])
+      else:
+        cfg = cfg.replace(**{key: value})
+    return cfg
+
+
+@dataclasses.dataclass
+class _NumberList:
+  a: tuple[float, ...]
+
+
+_NUMBERS = dataclasses.fields(_NumberList)[0]
+
+
+def _is_int_axis(grid: axes_lib.Axes, name: str) -> bool:
+  return grid.hparams()[name].dtype.kind == "i"

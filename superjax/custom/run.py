@@ -1,0 +1,115 @@
+"""Trains a Model's grid through the core loop and labels the results by its axes.
+
+One pass (state/<name>): the runs are the grid's points in C order over its groups, each
+run's hp the dict of its axis values, each run's key `keys.run_key(base_seed, seed)` (seed
+0 for every run when the grid has no `seed` axis). The results hold every output of
+`finish` and every metric's history on the grid's dims, and `diverged`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import jax
+import numpy as np
+import xarray as xr
+
+from superjax.core import keys, loop
+from superjax.core.errors import SuperjaxError
+from superjax.core.progress import Progress
+from superjax.custom.config import Model, ModelConfig, leaves
+
+
+def model_of(cfg: ModelConfig) -> Model:
+  """The Model behind `cfg`: the one it was made from, else read again from its file."""
+  if cfg.model is not None:
+    return cfg.model
+  if not cfg.file:
+    raise SuperjaxError(f"{cfg.name} was defined in Python, not in a file; run it again "
+                        "from the Model object (superjax.run(MODEL))")
+  return load_file(Path(cfg.file))
+
+
+def load_file(path: Path) -> Model:
+  """The MODEL a model file defines."""
+  if not path.is_file():
+    raise SuperjaxError(f"model file {path} does not exist")
+  spec = importlib.util.spec_from_file_location(f"superjax_model_{path.stem}", path)
+  module = importlib.util.module_from_spec(spec)
+  try:
+    spec.loader.exec_module(module)
+  except SuperjaxError:
+    raise
+  except Exception as e:  # the model file is user code: any error is its own
+    first = (str(e).splitlines() or [""])[0][:200]
+    raise SuperjaxError(f"{path}: {type(e).__name__}: {first}") from None
+  model = getattr(module, "MODEL", None)
+  if not isinstance(model, Model):
+    raise SuperjaxError(f"{path} defines no MODEL = superjax.Model(...)")
+  return model
+
+
+def work(cfg: ModelConfig) -> int:
+  return cfg.grid().size * cfg.steps
+
+
+def default_finish(state, hp, key, data) -> dict:
+  """The final state's leaves, named by their paths."""
+  return leaves(state)
+
+
+def program(model: Model) -> loop.Program:
+  return loop.Program(name=model.name, init=model.init, step=model.step,
+                      finish=model.finish or default_finish)
+
+
+def run(cfg: ModelConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
+  model = model_of(cfg)
+  grid = cfg.grid()
+  hps = grid.hparams()
+  seeds = hps["seed"] if "seed" in hps else np.zeros(grid.size, np.int32)
+  schedule = loop.Schedule(steps=cfg.steps, log_every=min(cfg.log_every, cfg.steps),
+                           checkpoint_every=cfg.checkpoint_every, chunk_size=cfg.chunk_size)
+  data = model.data() if model.data is not None else None
+  trained = loop.Pass(program(model), keys.run_keys(cfg.base_seed, seeds), hps, schedule,
+                      run_dir, data=data, meta={"config": cfg.computed_part()}).train(progress)
+  return results(cfg, trained), {model.name: trained.timings()}
+
+
+def results(cfg: ModelConfig, trained: loop.Trained) -> xr.Dataset:
+  """Every output and metric history on the grid's dims (runs in C order)."""
+  grid = cfg.grid()
+  shape, dims = grid.shape, grid.dims
+  variables = {}
+  for name, value in trained.outputs.items():
+    value = np.asarray(value)
+    extra = tuple(f"{name}_dim{i}" for i in range(value.ndim - 1))
+    variables[name] = (dims + extra, value.reshape(shape + value.shape[1:]))
+  for metric, history in trained.history.items():
+    variables[f"{metric}_history"] = (dims + ("step",),
+                                      history.reshape(shape + history.shape[1:]))
+  variables["diverged"] = (dims, trained.diverged.reshape(shape))
+  coords = dict(grid.coords(), step=trained.segment_ends)
+  return xr.Dataset(variables, coords=coords,
+                    attrs={"description": cfg.description or cfg.name,
+                           "metrics": ",".join(sorted(trained.history))})
+
+
+def tiny() -> ModelConfig:
+  """A per-run quadratic minimised by gradient descent: 8 runs, 2,000 steps (20
+  checkpoints, so a kill lands inside the pass)."""
+  import jax.numpy as jnp
+  from superjax.core.axes import product
+
+  def init(key, hp, data):
+    return {"x": jax.random.normal(key, (3,))}
+
+  def step(state, hp, key, t, data):
+    loss = 0.5 * hp["curvature"] * jnp.sum(state["x"] ** 2)
+    return {"x": state["x"] * (1 - hp["lr"] * hp["curvature"])}, {"loss": loss}
+
+  model = Model(name="tiny_quadratic", init=init, step=step, steps=2000, log_every=100,
+                checkpoint_every=100,
+                axes=product(seed=range(2), lr=[0.05, 0.1], curvature=[1.0, 2.0]))
+  return model.config(file="")

@@ -1,0 +1,1 @@
+"""Models written against the public API (superjax.Model): the tutorial model lives here."""

@@ -1,0 +1,129 @@
+"""Faults as a user meets them, through the CLI: SIGTERM saves the step it arrived at and
+the same command resumes there; a second command on a busy run directory is refused in
+one line; a lock left by a killed process is taken over; a damaged results.nc beside a
+finished state is rebuilt from the state."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import superjax
+from superjax.core import rundir
+from superjax.core.errors import SuperjaxError
+
+# A per-run quadratic whose state also carries a 128 x 128 matrix m = I/2, squared and
+# doubled SLOW times per step (2 m m = m exactly): with SLOW set the run takes long enough
+# to be signalled; the iterate keeps the closed form c + (1 - lr a)^T (x0 - c) either way.
+MODEL_FILE = textwrap.dedent('''
+    """A slow quadratic for the fault tests."""
+    import os
+    import jax
+    import jax.numpy as jnp
+    import superjax
+
+    SLOW = int(os.environ.get("SLOW", "0"))
+
+    def init(key, hp, data):
+      x0 = jax.random.normal(key, (2,))
+      return {"x": x0, "x0": x0, "m": jnp.eye(128) * 0.5}
+
+    def step(state, hp, key, t, data):
+      x, m = state["x"], state["m"]
+      for _ in range(SLOW):
+        m = 2.0 * m @ m
+      new = x - hp["lr"] * hp["a"] * (x - 1.0)
+      return dict(state, x=new, m=m), {"loss": 0.5 * hp["a"] * jnp.sum((x - 1.0) ** 2)}
+
+    def finish(state, hp, key, data):
+      return {"x": state["x"], "x0": state["x0"]}
+
+    MODEL = superjax.Model(name="slow_quadratic", init=init, step=step, finish=finish,
+                           axes=superjax.product(seed=range(2), a=[0.5, 1.0], lr=[0.01]),
+                           steps=3000, log_every=100, checkpoint_every=100)
+''')
+
+
+def _cli(*args, slow=0) -> subprocess.Popen:
+  return subprocess.Popen([sys.executable, "-m", "superjax", "run", *map(str, args)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=dict(os.environ, SLOW=str(slow)))
+
+
+def _checkpointed(run_dir) -> bool:
+  return any(p.name.isdigit() for p in (run_dir / "state").glob("*/runs_*/*"))
+
+
+def _wait_for(condition, proc, seconds=240):
+  deadline = time.time() + seconds
+  while not condition():
+    assert proc.poll() is None, proc.communicate()[1][-2000:]
+    assert time.time() < deadline
+    time.sleep(0.02)
+
+
+def test_sigterm_saves_and_resumes_and_a_busy_directory_is_refused(tmp_path):
+  model, out = tmp_path / "slow.py", tmp_path / "run"
+  model.write_text(MODEL_FILE)
+  first = _cli(model, "--out", out, "--no-figures", "--no-progress", slow=40)
+  _wait_for(lambda: _checkpointed(out), first)
+
+  second = _cli(model, "--out", out, "--no-figures")
+  _, err = second.communicate(timeout=120)
+  assert second.returncode == 2, err
+  lines = err.strip().splitlines()
+  assert len(lines) == 1 and f"is in use by process {first.pid}" in lines[0], err
+
+  first.send_signal(signal.SIGTERM)
+  _, err = first.communicate(timeout=120)
+  assert first.returncode == 128 + signal.SIGTERM, err
+  stopped = err.strip().splitlines()[-1]
+  assert stopped.startswith("superjax: stopped by SIGTERM at step "), err
+  step = int(stopped.split("at step ")[1].split()[0])
+  assert 0 < step < 3000 and step % 100 == 0
+
+  again = _cli(model, "--out", out, "--no-figures", "--no-progress")
+  _, err = again.communicate(timeout=300)
+  assert again.returncode == 0, err
+  assert f"resumed from step {step} of 3000 (slow_quadratic" in err
+  ds = superjax.load(out)
+  a, lr = ds["a"].values[None, :, None, None], 0.01
+  want = 1.0 + (1 - lr * a) ** 3000 * (ds["x0"].values - 1.0)
+  np.testing.assert_allclose(ds["x"].values, want, rtol=1e-4, atol=1e-6)
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
+  holder = subprocess.Popen(
+      [sys.executable, "-c", "import sys, time; from superjax.core import rundir\n"
+       f"with rundir.locked({str(tmp_path)!r}):\n  print('held', flush=True); time.sleep(600)"],
+      stdout=subprocess.PIPE, text=True)
+  assert holder.stdout.readline().strip() == "held"
+  with pytest.raises(SuperjaxError, match=f"in use by process {holder.pid} on "):
+    with rundir.locked(tmp_path):
+      pass
+  holder.kill()
+  holder.wait()
+  holder.stdout.close()
+  with rundir.locked(tmp_path):
+    assert f"process {os.getpid()} " in (tmp_path / rundir.LOCK_FILE).read_text()
+
+
+def test_damaged_results_are_rebuilt_from_the_finished_state(tmp_path, capfd):
+  from superjax.custom.run import tiny
+  cfg = tiny()
+  want = superjax.run(cfg, out=tmp_path, progress=False)
+  (tmp_path / "results.nc").write_bytes(b"not a netCDF file")
+  with pytest.raises(SuperjaxError, match="rerun the same `superjax run` command to rebuild"):
+    superjax.load(tmp_path)
+  got = superjax.run(cfg, out=tmp_path, progress=False)
+  err = capfd.readouterr().err
+  assert "unreadable" in err and "rebuilding it from the saved training state" in err
+  assert "resumed" not in err  # nothing was trained again
+  assert (tmp_path / "results.nc.damaged").exists()
+  for name in want.data_vars:
+    np.testing.assert_array_equal(got[name].values, want[name].values)

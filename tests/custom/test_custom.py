@@ -1,0 +1,109 @@
+"""Your own model as a grid: axes against brute force, --set on axes, a loss-and-optimizer
+model against its closed form, the tutorial's 1,000-run model from the CLI and from
+Python, and families registered through entry points."""
+
+import importlib.metadata
+import itertools
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import superjax
+from superjax.core import experiment, sweeps
+from superjax.core.errors import SuperjaxError
+
+
+def test_axes_lay_out_runs_as_the_product_of_their_groups():
+  grid = superjax.product(superjax.zipped(lr=[0.1, 0.2, 0.3], warmup=[0, 5, 10]),
+                          seed=range(2), p=[0.5, 1.0])
+  assert grid.dims == ("lr", "seed", "p") and grid.shape == (3, 2, 2) and grid.size == 12
+  hp = grid.hparams()
+  want = list(itertools.product(zip([0.1, 0.2, 0.3], [0, 5, 10]), range(2), [0.5, 1.0]))
+  got = list(zip(zip(hp["lr"], hp["warmup"]), hp["seed"], hp["p"]))
+  assert [(float(a), int(b)) for (a, b), _, _ in got] == [
+      (pytest.approx(a), b) for (a, b), _, _ in want]
+  assert [(int(s), float(p)) for _, s, p in got] == [(s, p) for _, s, p in want]
+  assert hp["seed"].dtype == np.int32 and hp["lr"].dtype == np.float32
+  for bad, message in ((lambda: superjax.zipped(a=[1, 2], b=[1]), "equal lengths"),
+                       (lambda: superjax.product(a=[]), "at least one value"),
+                       (lambda: superjax.product(a=["x"]), "not a finite number"),
+                       (lambda: superjax.product(superjax.zipped(a=[1]), a=[2]),
+                        "more than once")):
+    with pytest.raises(SuperjaxError, match=message):
+      bad()
+
+
+def _quadratic_model(**options):
+  """Gradient descent on 0.5 a ||w - 1||^2: w_T = 1 + (1 - lr a)^T (w_0 - 1)."""
+  return superjax.Model.from_loss(
+      name="sgd_quadratic", init_params=lambda key, hp, data: {"w": jnp.full((3,), 4.0)},
+      loss=lambda params, hp, key, data: 0.5 * hp["a"] * jnp.sum((params["w"] - 1.0) ** 2),
+      optimizer=lambda hp: optax.sgd(hp["lr"]),
+      axes=superjax.product(a=[0.5, 2.0], lr=[0.1, 0.2]), steps=30, log_every=10, **options)
+
+
+def test_a_loss_and_an_optimizer_train_to_the_closed_form(tmp_path):
+  model = _quadratic_model()
+  ds = superjax.run(model, out=tmp_path / "a", progress=False, lr=[0.05, 0.1, 0.2])
+  assert ds["w"].dims == ("a", "lr", "w_dim0") and list(ds["lr"].values) == pytest.approx(
+      [0.05, 0.1, 0.2])
+  a, lr = ds["a"].values[:, None, None], ds["lr"].values[None, :, None]
+  np.testing.assert_allclose(ds["w"].values, np.broadcast_to(1 + (1 - lr * a) ** 30 * 3.0,
+                                                             (2, 3, 3)), rtol=1e-5)
+  assert not ds["diverged"].values.any()
+  text = superjax.report(ds)
+  assert "final loss" in text and "a=0.5, lr=0.05" in text
+
+
+def test_set_changes_axes_and_schedule_and_names_unknown_keys(tmp_path):
+  cfg = _quadratic_model().config()
+  changed = cfg.with_overrides(["lr=logspace(-2,-1,3)", "steps=50"])
+  assert changed.steps == 50
+  np.testing.assert_allclose(changed.grid().hparams()["lr"], np.repeat(
+      [[0.01, 0.0316228, 0.1]], 2, axis=0).ravel(), rtol=1e-5)
+  with pytest.raises(SuperjaxError, match="unknown config key 'lrr'.*a, lr"):
+    cfg.with_overrides(["lrr=0.1"])
+  with pytest.raises(SuperjaxError, match="lr: cannot read"):
+    cfg.with_overrides(["lr=fast"])
+  with pytest.raises(SuperjaxError, match="steps"):
+    cfg.with_overrides(["steps=0"])
+
+
+def test_the_tutorial_model_trains_1000_runs_from_the_cli_and_from_python(tmp_path):
+  small = ["--set", "steps=20", "--set", "log_every=10", "--set", "checkpoint_every=10"]
+  done = subprocess.run([sys.executable, "-m", "superjax", "run", "compressed_computation",
+                         "--out", str(tmp_path / "cli"), "--no-progress", *small],
+                        capture_output=True, text=True, timeout=600)
+  assert done.returncode == 0, done.stderr[-2000:]
+  ds = superjax.load(tmp_path / "cli")
+  assert dict(ds["loss_ratio"].sizes) == {"p": 10, "lr": 4, "seed": 25}
+  assert (tmp_path / "cli" / "figures" / "final_metrics.png").stat().st_size > 10_000
+  # The naive solution's loss is (N - M) E[ReLU(x)^2] = (N - M) p / 6 for x ~ U[-1, 1]
+  # active with probability p: the saved ratio must divide the saved loss by it.
+  p = ds["p"].values[:, None, None]
+  naive = ds["eval_loss"].values / ds["loss_ratio"].values
+  busy = (p >= 0.04) & np.ones(naive.shape, bool)
+  np.testing.assert_allclose(naive[busy], np.broadcast_to(20 * p / 6, naive.shape)[busy],
+                             rtol=0.1)
+  model = sweeps.load("compressed_computation").model
+  again = superjax.run(model, out=tmp_path / "python", progress=False, steps=20, log_every=10,
+                       seed=[0, 1])
+  assert dict(again["loss_ratio"].sizes) == {"p": 10, "lr": 4, "seed": 2}
+  # Same keys for seeds 0 and 1: the same runs as the CLI's, to float rounding.
+  np.testing.assert_allclose(again["eval_loss"].values, ds["eval_loss"].values[:, :, :2],
+                             rtol=1e-4)
+
+
+def test_installed_packages_register_families_through_entry_points(monkeypatch):
+  point = importlib.metadata.EntryPoint(name="their_family", value="superjax.custom:EXPERIMENT",
+                                        group=experiment.ENTRY_POINTS)
+  monkeypatch.setattr(importlib.metadata, "entry_points",
+                      lambda group: [point] if group == experiment.ENTRY_POINTS else [])
+  monkeypatch.setattr(experiment, "_entry_points_read", False)
+  monkeypatch.setattr(experiment, "_REGISTERED", dict(experiment._REGISTERED))
+  assert "their_family" in experiment.names()
+  assert experiment.get("their_family") is experiment.get("custom")
