@@ -1,5 +1,5 @@
 """The example notebook runs top to bottom in a real Jupyter kernel at small settings: the
-intro sweep, a custom grid and its phase diagram, figures inline, a live progress bar."""
+intro sweep, a custom grid and its phase diagram, a model of your own, figures inline, a live progress bar."""
 
 from pathlib import Path
 
@@ -27,3 +27,4 @@ def test_example_notebook_runs_top_to_bottom(tmp_path):
   assert bars and all("100.0%" in o["data"]["text/plain"] for o in bars)
   assert (tmp_path / "elhage_intro" / "results.nc").exists()
   assert (tmp_path / "my_phase_grid" / "results.nc").exists()
+  assert (tmp_path / "gelu_toy" / "results.nc").exists()
