@@ -68,14 +68,16 @@ def fitting_size(runs: int, devices: list, device_count: int, bytes_needed: int,
     device_count: devices of the mesh, every process's.
     bytes_needed: one device's bytes for the whole grid (XLA's analysis of the compiled
       program: arguments, outputs and temporaries, donated buffers counted once).
-    data_bytes: of those, the shared data replicated on every device (not per run).
+    data_bytes: of those, the shared data replicated on every device. It is already on
+      the devices when free memory is read, so only the rest must fit in the room.
   """
   room = MEMORY_SHARE * host.free_device_bytes(devices)
-  if bytes_needed <= room:
+  per_device = max(bytes_needed - data_bytes, 1)
+  if per_device <= room:
     fit = runs
   else:
-    per_run = max(bytes_needed - data_bytes, 1) / (padded(runs, device_count) // device_count)
-    fit = int(max(room - data_bytes, 0) // per_run) * device_count
+    per_run = per_device / (padded(runs, device_count) // device_count)
+    fit = int(room // per_run) * device_count
   return min(runs, max(distributed.smallest(fit), device_count))
 
 

@@ -20,8 +20,9 @@ import numpy as np
 from superjax.core.errors import SuperjaxError
 
 # Fields that describe how results are presented, not how they are computed: a run may be
-# resumed with them changed.
-PRESENTATION_FIELDS = ("description", "figures", "reports")
+# resumed with them changed (a model file's path among them: the same model may be run
+# from a copy, or by name from an installed package).
+PRESENTATION_FIELDS = ("description", "figures", "reports", "file")
 
 
 class ConfigError(SuperjaxError):

@@ -64,6 +64,14 @@ def agree(flag: bool) -> bool:
   return bool(multihost_utils.broadcast_one_to_all(np.int32(flag)))
 
 
+def any_process(flag: bool) -> bool:
+  """Whether `flag` is true on any process (a signal may reach one host only). On several
+  processes this is a collective, so every segment then waits for the one before."""
+  if jax.process_count() == 1:
+    return bool(flag)
+  return bool(np.any(multihost_utils.process_allgather(np.int32(flag))))
+
+
 def smallest(value: int) -> int:
   """The smallest of every process's `value` (so all choose the same size)."""
   if jax.process_count() == 1:

@@ -48,6 +48,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 from superjax.core import chunks, distributed, preemption
 from superjax.core import keys as keys_lib
 from superjax.core.checkpoint import CheckpointError, Checkpoints, abstract_of
+from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress, say
 from superjax.core.rundir import STATE_DIR
 
@@ -110,9 +111,9 @@ class Trained:
     return {"compile_seconds": self.compile_seconds, "train_seconds": self.seconds}
 
 
-def _finite_metrics(metrics: dict[str, jax.Array]) -> jax.Array | bool:
+def _finite_metrics(metrics: dict[str, jax.Array], runs: int) -> jax.Array:
   """(runs,) whether every metric of each run is finite."""
-  ok = True
+  ok = jnp.ones((runs,), bool)
   for value in metrics.values():
     ok = ok & jnp.all(jnp.isfinite(value.reshape(value.shape[0], -1)), axis=1)
   return ok
@@ -126,6 +127,8 @@ def _finite_state(state) -> jax.Array:
   copy the state every step, so the loop calls this once per segment."""
   leaves = [leaf.reshape(leaf.shape[0], -1) for leaf in jax.tree.leaves(state)
             if jnp.issubdtype(leaf.dtype, jnp.inexact)]
+  if not leaves:
+    return jnp.ones(jax.tree.leaves(state)[0].shape[:1], bool)
   return jnp.all(jnp.isfinite(jnp.concatenate(leaves, axis=1)), axis=1)
 
 
@@ -193,7 +196,7 @@ class _Programs:
       def body(carry, t):
         states, diverged = carry
         new, metrics = self._step_runs(states, hps, keys, t, data)
-        ok = _finite_metrics(metrics)
+        ok = _finite_metrics(metrics, diverged.shape[0])
         states = _where_runs(ok & ~diverged, new, states)
         return (states, diverged | ~ok), metrics
 
@@ -218,9 +221,12 @@ class _Programs:
 
   def abstract_states(self, keys, hps, data):
     """Shapes, dtypes and shardings of the states `init` makes, computing nothing."""
-    shapes = jax.eval_shape(self._init_runs, keys, hps, data)
-    return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=self.runs),
-                        shapes)
+    key = ("abstract_states", _shapes(keys, hps, data))
+    if key not in self._cache:  # tracing a large init (a ResNet's) takes seconds
+      shapes = jax.eval_shape(self._init_runs, keys, hps, data)
+      self._cache[key] = jax.tree.map(
+          lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=self.runs), shapes)
+    return self._cache[key]
 
   def segment_executable(self, states, diverged, hps, keys, data, length: int):
     args = (states, diverged, hps, keys, data, jax.ShapeDtypeStruct((), jnp.int32))
@@ -243,8 +249,17 @@ class _Programs:
     return self.finish_executable(states, hps, keys, data)(states, hps, keys, data)
 
   def metric_names(self, states, hps, keys, data) -> list[str]:
-    _, metrics = jax.eval_shape(self._step_runs, states, hps, keys, jnp.int32(0), data)
-    return sorted(metrics)
+    """The step's metric names, checked to be one scalar per run."""
+    key = ("metric_names", _shapes(states, hps, keys, data))
+    if key not in self._cache:
+      _, metrics = jax.eval_shape(self._step_runs, states, hps, keys, jnp.int32(0), data)
+      runs = keys.shape[0]
+      for name, value in metrics.items():
+        if value.shape != (runs,):
+          raise SuperjaxError(f"{self.program.name}: metric {name!r} has shape "
+                              f"{value.shape[1:]} per run; step must return scalar metrics")
+      self._cache[key] = sorted(metrics)
+    return self._cache[key]
 
   def bytes_per_device(self, keys, hps, data, schedule: Schedule) -> int:
     """One device's memory for a segment and for finish over `keys`' runs, as XLA's
@@ -264,7 +279,7 @@ class _Programs:
 
 
 def _data_bytes(data) -> int:
-  return sum(int(np.asarray(a).nbytes) for a in jax.tree.leaves(data))
+  return sum(int(a.nbytes) for a in jax.tree.leaves(data))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -448,12 +463,15 @@ class _ChunkTraining:
         self._count(*previous)
       previous = (means, length)
       due = self.step - self.saved >= schedule.checkpoint_every or self.step == schedule.steps
-      signum = distributed.agree(preemption.requested() is not None)
-      if due or signum:
+      # A chunk that just finished ends normally: the stop comes at the next segment, so
+      # a signal during the last segment still lets the results be written.
+      stop = self.step < schedule.steps and distributed.any_process(
+          preemption.requested() is not None)
+      if due or stop:
         self._count(*previous)
         previous = None
         self.save(checkpoints, pending)
-      if signum:
+      if stop:
         signal = preemption.requested() or 15
         raise preemption.Stopped(
             f"stopped by {preemption.name(signal)} at step {self.step} of {schedule.steps} "

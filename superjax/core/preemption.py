@@ -1,16 +1,19 @@
 """Stopping cleanly when asked: SLURM, preemptible TPU VMs and Kubernetes send SIGTERM some
 seconds before they kill a job, and a user presses Ctrl-C (SIGINT).
 
-While `signals_caught()` is active, either signal only records itself. The core loop asks
-`requested()` after every segment; when a signal has arrived it saves the state of the
-step it reached and raises `Stopped`, which the CLI prints as one line that says how to
-resume. A second Ctrl-C interrupts at once (the last checkpoint is kept).
+While `signals_caught()` is active, either signal only records itself (and says so). The
+core loop asks `requested()` after every segment; when a signal has arrived it saves the
+state of the step it reached and raises `Stopped`, which the CLI prints as one line that
+says how to resume. A signal during compilation or measurement takes effect at the next
+segment. A second Ctrl-C interrupts as soon as Python regains control (the last
+checkpoint is kept).
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 
 from superjax.core.errors import SuperjaxError
@@ -30,6 +33,9 @@ class Stopped(SuperjaxError):
 def _record(signum, frame):
   if signum == signal.SIGINT and signal.SIGINT in _received:
     raise KeyboardInterrupt
+  if not _received:
+    sys.stderr.write(f"\nsuperjax: received {name(signum)}; stopping after the current "
+                     "segment with its state saved (Ctrl-C again to interrupt at once)\n")
   _received.append(signum)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import fcntl
 import json
 import os
@@ -75,7 +76,8 @@ def _prepare(cfg, run_dir: Path, fresh: bool) -> None:
                  if k not in PRESENTATION_FIELDS and previous.get(k) != current.get(k)]
       problem = f"it holds a run with different {', '.join(changed)}" if changed else None
     if fresh:
-      stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+      stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+      run_dir = run_dir.resolve()  # `--out .` has no name to build the new one from
       moved = run_dir.with_name(f"{run_dir.name}.previous-{stamp}")
       moved.mkdir()
       for entry in run_dir.iterdir():  # the lock stays: this process holds it
@@ -206,10 +208,13 @@ def piece(run_dir: Path, name: str, measure: Callable[[], xr.Dataset], progress:
 def locked(run_dir: Path):
   """Holds the run directory's lock for the block: a second process that asks for it is
   refused in one line naming the holder. The lock is the kernel's (flock), so it dies with
-  its process: a lock left by a killed run is simply taken over."""
+  its process: a lock left by a killed run is simply taken over. On a file system without
+  flock (some NFS and Lustre mounts) the run goes ahead unlocked, with a warning."""
   run_dir = Path(run_dir)
   if run_dir.exists() and not run_dir.is_dir():
     raise ConfigError(f"{run_dir}: exists and is not a superjax run; choose another --out")
+  made_dir = not run_dir.exists()
+  made_lock = not (run_dir / LOCK_FILE).exists()
   try:
     run_dir.mkdir(parents=True, exist_ok=True)
     handle = open(run_dir / LOCK_FILE, "a+")
@@ -219,11 +224,15 @@ def locked(run_dir: Path):
   try:
     try:
       fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-      handle.seek(0)
-      holder = handle.read().strip() or "another process"
-      raise SuperjaxError(f"{run_dir} is in use by {holder}; wait for it to finish or choose "
-                          "another --out") from None
+    except OSError as e:
+      if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+        say(f"warning: {run_dir} cannot be locked here ({e.strerror}); make sure no other "
+            "command runs in it")
+      else:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        raise SuperjaxError(f"{run_dir} is in use by {holder}; wait for it to finish or "
+                            "choose another --out") from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"process {os.getpid()} on {socket.gethostname()} since "
@@ -231,6 +240,11 @@ def locked(run_dir: Path):
     handle.flush()
     yield
   finally:
+    # A directory refused as no run (or an --out that never became one) keeps no trace.
+    if made_lock and not (run_dir / CONFIG_FILE).exists():
+      (run_dir / LOCK_FILE).unlink(missing_ok=True)
+      if made_dir and not any(run_dir.iterdir()):
+        run_dir.rmdir()
     handle.close()  # releases the lock
 
 
@@ -243,8 +257,12 @@ def set_aside_damaged_results(run_dir: Path) -> bool:
   try:
     read_dataset(path)
     return False
+  except MemoryError:
+    raise
   except Exception as e:  # any reader error means the file is damaged
     path.replace(path.with_name(RESULTS_FILE + ".damaged"))
-    say(f"{path} is unreadable ({type(e).__name__}); rebuilding it from the saved training "
-        f"state (the damaged file is kept as {RESULTS_FILE}.damaged)")
+    source = ("the saved training state" if (Path(run_dir) / STATE_DIR).is_dir()
+              else "scratch (no training state is left)")
+    say(f"{path} is unreadable ({type(e).__name__}); rebuilding it from {source} (the "
+        f"damaged file is kept as {RESULTS_FILE}.damaged)")
     return True

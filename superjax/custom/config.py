@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import jax
+import numpy as np
 import optax
 
 from superjax.core import axes as axes_lib
@@ -47,7 +48,8 @@ class Model:
       metric's final value over the grid).
     figures: optional (dataset) -> {name: Figure} (default: each metric against the
       first non-seed axis and its training curves).
-    description: one line for `superjax list` and the results.
+    description: one line for the results and their report (`superjax list` shows a model
+      file's docstring).
   """
 
   name: str
@@ -111,6 +113,10 @@ def leaves(tree) -> dict[str, jax.Array]:
   return {name(path) or "value": leaf for path, leaf in flat}
 
 
+# Names the results use beside a model's own: no axis may take them.
+RESERVED = ("step", "diverged", "cell")
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig(Config):
   """What a run directory keeps of a Model: its schedule, grid and file.
@@ -140,6 +146,16 @@ class ModelConfig(Config):
     check_int(self, "base_seed", 0)
     check(len(self.axes) > 0, "axes", "a grid needs at least one axis")
     grid = self.grid()
+    fields = {f.name for f in dataclasses.fields(self)}
+    for name in grid.names:
+      check(name not in fields and name not in RESERVED and not name.endswith("_history"),
+            name, f"is a name the run or its results use ({', '.join(sorted(fields))}, "
+            f"{', '.join(RESERVED)}, *_history); rename the axis")
+    for group in grid.groups:
+      values = group.values[group.dim]
+      check(len(set(values)) == len(values), group.dim,
+            f"{list(values)} repeats a value: a results axis needs distinct labels (in a "
+            "zipped group, put a member whose values differ first)")
     if "seed" in grid.names:
       seeds = grid.hparams()["seed"]
       check(seeds.dtype.kind == "i" and seeds.min() >= 0, "seed",
@@ -191,6 +207,8 @@ class ModelConfig(Config):
     cfg = self
     for key, value in values.items():
       if key in cfg.grid().names:
+        if np.ndim(value) == 0 and not isinstance(value, str):
+          value = (np.asarray(value).item(),)
         if isinstance(value, str):
           return cfg.with_overrides([f"{key}={value}"]).with_values(
               {k: v for k, v in values.items() if k != key})
@@ -198,7 +216,11 @@ class ModelConfig(Config):
         if _is_int_axis(cfg.grid(), key) and all(float(v).is_integer() for v in value):
           value = tuple(int(v) for v in value)
         cfg = cfg.replace(axes=tuple(cfg.grid().with_values(key, value).to_json()))
-      elif isinstance(value, str) and key != "file" and key != "name" and key != "description":
+      elif key not in {f.name for f in dataclasses.fields(cfg)} - {"axes", "model"}:
+        known = sorted({f.name for f in dataclasses.fields(cfg)} - {"axes", "model"})
+        raise ConfigError(f"unknown config key {key!r}; known keys: "
+                          f"{', '.join(known + cfg.grid().names)}")
+      elif isinstance(value, str) and key not in ("file", "name", "description"):
         cfg = cfg.with_overrides([f"{key}={value}"])
       else:
         cfg = cfg.replace(**{key: value})

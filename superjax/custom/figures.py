@@ -10,19 +10,13 @@ from matplotlib.figure import Figure
 
 from superjax.core import figures
 from superjax.core.experiment import config_of
-from superjax.custom.report import final_metrics
+from superjax.custom.report import final_metrics, own
 
 
 def draw(dataset: xr.Dataset) -> dict[str, Figure]:
-  cfg = config_of(dataset)
-  if cfg.model is None and cfg.file:
-    from superjax.custom.run import model_of
-    try:
-      custom = model_of(cfg).figures
-    except Exception:  # the file moved or changed: the default figures still draw
-      custom = None
-    if custom is not None:
-      return custom(dataset)
+  custom = own(config_of(dataset), "figures")
+  if custom is not None:
+    return custom(dataset)
   return {"final_metrics": _final(dataset), "training": _training(dataset)}
 
 

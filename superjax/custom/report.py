@@ -9,6 +9,15 @@ import xarray as xr
 from superjax.core.experiment import config_of
 
 
+def own(cfg, what: str):
+  """The Model's own report or figures function, if it has one and can be found."""
+  from superjax.custom.run import model_of
+  try:
+    return getattr(model_of(cfg), what)
+  except Exception:  # the file moved or changed, or the model is gone: defaults still work
+    return None
+
+
 def final_metrics(dataset: xr.Dataset) -> dict[str, xr.DataArray]:
   """Every number per run on the grid's dims: the scalars `finish` returned, then each
   training metric's last segment mean ("final <metric>")."""
@@ -23,14 +32,9 @@ def final_metrics(dataset: xr.Dataset) -> dict[str, xr.DataArray]:
 
 def render(dataset: xr.Dataset) -> str:
   cfg = config_of(dataset)
-  if cfg.model is None and cfg.file:
-    from superjax.custom.run import model_of
-    try:
-      custom = model_of(cfg).report
-    except Exception:  # the file moved or changed: the default report still reads
-      custom = None
-    if custom is not None:
-      return custom(dataset)
+  custom = own(cfg, "report")
+  if custom is not None:
+    return custom(dataset)
   grid = cfg.grid()
   lines = [f"{cfg.name}: {grid.size} runs over {' x '.join(f'{d} ({n})' for d, n in zip(grid.dims, grid.shape))}, "
            f"{cfg.steps} steps"]
@@ -44,13 +48,13 @@ def render(dataset: xr.Dataset) -> str:
       mean, low, high = value.mean("seed"), value.min("seed"), value.max("seed")
     else:
       mean = low = high = value
-    flat = mean.stack(cell=by) if len(by) > 1 else mean
-    cells = flat["cell"].values if len(by) > 1 else (mean[by[0]].values if by else [None])
-    for i, cell in enumerate(cells[:40]):
-      pick = {d: v for d, v in zip(by, cell if isinstance(cell, tuple) else (cell,))} if by else {}
-      label = ", ".join(f"{d}={v:g}" for d, v in pick.items()) or "all"
-      lines.append(f"  {label:<40} {float(mean.sel(pick)):.6g} "
-                   f"[{float(low.sel(pick)):.6g}, {float(high.sel(pick)):.6g}]")
-      if i == 39 and len(cells) > 40:
-        lines.append(f"  ... {len(cells) - 40} more cells in results.nc")
+    shape = [mean.sizes[d] for d in by]
+    cells = list(np.ndindex(*shape))
+    for i, index in enumerate(cells[:40]):
+      pick = dict(zip(by, index))
+      label = ", ".join(f"{d}={float(mean[d].values[j]):g}" for d, j in pick.items()) or "all"
+      lines.append(f"  {label:<40} {float(mean.isel(pick)):.6g} "
+                   f"[{float(low.isel(pick)):.6g}, {float(high.isel(pick)):.6g}]")
+    if len(cells) > 40:
+      lines.append(f"  ... {len(cells) - 40} more cells in results.nc")
   return "\n".join(lines)

@@ -21,10 +21,18 @@ from superjax.core.progress import Progress
 from superjax.custom.config import Model, ModelConfig, leaves
 
 
+# Models run in this process, by name: a notebook's Model has no file to read its own
+# report and figures from when its results are loaded again.
+_RUN: dict[str, Model] = {}
+
+
 def model_of(cfg: ModelConfig) -> Model:
-  """The Model behind `cfg`: the one it was made from, else read again from its file."""
+  """The Model behind `cfg`: the one it was made from, else one run in this process, else
+  read again from its file."""
   if cfg.model is not None:
     return cfg.model
+  if cfg.name in _RUN and not cfg.file:
+    return _RUN[cfg.name]
   if not cfg.file:
     raise SuperjaxError(f"{cfg.name} was defined in Python, not in a file; run it again "
                         "from the Model object (superjax.run(MODEL))")
@@ -72,9 +80,31 @@ def run(cfg: ModelConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset
   schedule = loop.Schedule(steps=cfg.steps, log_every=min(cfg.log_every, cfg.steps),
                            checkpoint_every=cfg.checkpoint_every, chunk_size=cfg.chunk_size)
   data = model.data() if model.data is not None else None
-  trained = loop.Pass(program(model), keys.run_keys(cfg.base_seed, seeds), hps, schedule,
-                      run_dir, data=data, meta={"config": cfg.computed_part()}).train(progress)
+  run_keys = keys.run_keys(cfg.base_seed, seeds)
+  check_names(model, grid, run_keys[0], {k: v[0] for k, v in hps.items()}, data)
+  _RUN[cfg.name] = model
+  trained = loop.Pass(program(model), run_keys, hps, schedule, run_dir, data=data,
+                      meta={"config": cfg.computed_part()}).train(progress)
   return results(cfg, trained), {model.name: trained.timings()}
+
+
+def check_names(model: Model, grid, key, hp: dict, data) -> None:
+  """Before any training: the step's metrics are scalars and neither they nor finish's
+  outputs take a name the results give the grid's axes and the loop's flags."""
+  state = jax.eval_shape(model.init, key, hp, data)
+  _, metrics = jax.eval_shape(model.step, state, hp, keys.step_key(key, 0), 0, data)
+  outputs = jax.eval_shape(model.finish or default_finish, state, hp, key, data)
+  taken = set(grid.names) | {"step", "diverged"}
+  for kind, names in (("metric", metrics), ("finish output", outputs)):
+    for name in names:
+      if name in taken or (kind == "finish output" and name.endswith("_history")):
+        raise SuperjaxError(f"{model.name}: the {kind} {name!r} takes a name the results "
+                            f"use for an axis or the loop ({', '.join(sorted(taken))}, "
+                            "*_history); rename it")
+  for name, value in metrics.items():
+    if value.shape != ():
+      raise SuperjaxError(f"{model.name}: metric {name!r} has shape {value.shape}; step "
+                          "must return scalar metrics")
 
 
 def results(cfg: ModelConfig, trained: loop.Trained) -> xr.Dataset:

@@ -25,7 +25,7 @@ _DESCRIPTIONS = {
                  "corrected = U-AND readouts of the stack with correction layers, before this "
                  "layer's correction; cleaned = output of this layer's correction)",
     "mean_error": "mean over test inputs and features of |readout - true value|",
-    "diverged": "the uncorrected readouts turned non-finite (the run is frozen there)",
+    "diverged": "a readout's error turned non-finite (the run is frozen there)",
 }
 
 

@@ -43,7 +43,8 @@ _DESCRIPTIONS = {
     "loss": "importance-weighted squared error (sum over features, mean over samples) "
             "on held-out samples at the end of training",
     "train_loss": "mean training loss over the last segment of steps",
-    "diverged": "a non-finite loss or gradient occurred; parameters are the last finite ones",
+    "diverged": ("a non-finite loss occurred (parameters are the last finite ones), or the "
+                 "parameters turned non-finite with a finite loss (frozen at that segment's end)"),
     "features_per_dim": "||W||_F^2 / m",
     "feature_norm": "||W_i||",
     "dimensionality": "D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2",

@@ -127,3 +127,33 @@ def test_damaged_results_are_rebuilt_from_the_finished_state(tmp_path, capfd):
   assert (tmp_path / "results.nc.damaged").exists()
   for name in want.data_vars:
     np.testing.assert_array_equal(got[name].values, want[name].values)
+
+
+def test_a_file_system_without_flock_runs_unlocked_with_a_warning(tmp_path, monkeypatch,
+                                                                    capfd):
+  import errno
+  import fcntl
+
+  def no_locks(handle, operation):
+    raise OSError(errno.ENOLCK, "No locks available")
+
+  monkeypatch.setattr(fcntl, "flock", no_locks)
+  with rundir.locked(tmp_path / "run"):
+    pass
+  assert "cannot be locked here (No locks available)" in capfd.readouterr().err
+
+
+def test_a_refused_directory_keeps_no_lock_and_a_moved_model_file_still_loads(tmp_path):
+  from superjax.core.config import ConfigError
+  from superjax.custom.run import tiny
+  (tmp_path / "other").mkdir()
+  (tmp_path / "other" / "notes.txt").write_text("not a run")
+  with pytest.raises(ConfigError, match="exists and is not a superjax run"):
+    superjax.run(tiny(), out=tmp_path / "other", progress=False)
+  assert sorted(p.name for p in (tmp_path / "other").iterdir()) == ["notes.txt"]
+  cfg = tiny().replace(steps=200, checkpoint_every=100)
+  first = superjax.run(cfg, out=tmp_path / "run", progress=False)
+  # The same model read from another path (a copy, an installed package) is the same run.
+  again = superjax.run(cfg.replace(file="/elsewhere/tiny.py"), out=tmp_path / "run",
+                       progress=False)
+  np.testing.assert_array_equal(again["x"].values, first["x"].values)

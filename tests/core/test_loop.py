@@ -168,3 +168,23 @@ def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_previous_step(tmp_p
   np.testing.assert_allclose(resumed.outputs["x"],
                              _closed_form(resumed.outputs["x0"], hps, STEPS), rtol=1e-5,
                              atol=1e-6)
+
+
+def test_a_signal_in_the_last_segment_lets_the_pass_finish(tmp_path, monkeypatch):
+  hps = _hps()
+  asked = iter([None, None, None])  # segments 1-3 see nothing; the last sees SIGTERM
+  monkeypatch.setattr(preemption, "requested", lambda: next(asked, signal.SIGTERM))
+  trained = _pass(tmp_path, hps).train()
+  np.testing.assert_allclose(trained.outputs["x"],
+                             _closed_form(trained.outputs["x0"], hps, STEPS), rtol=1e-5,
+                             atol=1e-6)
+
+
+def test_a_program_without_metrics_or_floating_state_trains(tmp_path):
+  counter = loop.Program("count", init=lambda key, hp, data: {"n": jnp.int32(0)},
+                         step=lambda state, hp, key, t, data: ({"n": state["n"] + 1}, {}))
+  trained = _pass(tmp_path, _hps(), program=counter).train()
+  assert trained.history == {} and not trained.diverged.any()
+  np.testing.assert_array_equal(
+      loop.Pass(counter, keys.run_keys(7, _hps()["seed"]), _hps(),
+                loop.Schedule(STEPS, LOG, LOG), tmp_path).final_states()["n"], STEPS)

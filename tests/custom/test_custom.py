@@ -107,3 +107,33 @@ def test_installed_packages_register_families_through_entry_points(monkeypatch):
   monkeypatch.setattr(experiment, "_REGISTERED", dict(experiment._REGISTERED))
   assert "their_family" in experiment.names()
   assert experiment.get("their_family") is experiment.get("custom")
+
+
+def test_names_the_results_need_are_checked_before_training(tmp_path):
+  def init(key, hp, data):
+    return {"w": jnp.zeros(3)}
+
+  def step(state, hp, key, t, data):
+    return state, {"loss": jnp.sum(state["w"]), "per_feature": state["w"]}
+
+  grid = superjax.product(lr=[0.1, 0.2])
+  with pytest.raises(SuperjaxError, match="repeats a value"):
+    superjax.Model(name="m", init=init, step=step, steps=2,
+                   axes=superjax.product(superjax.zipped(width=[8, 8], lr=[0.1, 0.2]))).config()
+  with pytest.raises(SuperjaxError, match="steps: is a name the run or its results use"):
+    superjax.Model(name="m", init=init, step=step, steps=2,
+                   axes=superjax.product(steps=[1, 2])).config()
+  with pytest.raises(SuperjaxError, match="metric 'per_feature' has shape"):
+    superjax.run(superjax.Model(name="m", init=init, step=step, steps=2, axes=grid),
+                 out=tmp_path / "a", progress=False)
+  clash = superjax.Model(name="m", init=init, step=lambda s, hp, k, t, d: (s, {"loss": 0.0}),
+                         finish=lambda s, hp, k, d: {"lr": s["w"]}, steps=2, axes=grid)
+  with pytest.raises(SuperjaxError, match="finish output 'lr'"):
+    superjax.run(clash, out=tmp_path / "b", progress=False)
+  assert not (tmp_path / "b" / "state").exists()
+
+
+def test_a_notebook_models_own_report_serves_its_loaded_results(tmp_path):
+  model = _quadratic_model(report=lambda ds: f"mine: {ds.sizes['lr']} learning rates")
+  superjax.run(model, out=tmp_path, progress=False)
+  assert superjax.report(superjax.load(tmp_path)) == "mine: 2 learning rates"
