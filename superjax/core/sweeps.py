@@ -13,6 +13,7 @@ import ast
 import importlib.resources
 import importlib.util
 import os
+import types
 from pathlib import Path
 
 from superjax.core import experiment
@@ -66,6 +67,21 @@ def summary(path: Path) -> str:
   return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+def execute(path: Path) -> types.ModuleType:
+  """A sweep or model file run as a module; it is user code, so any error it raises is
+  its own and becomes one line naming the file."""
+  spec = importlib.util.spec_from_file_location(f"superjax_sweep_{path.stem}", path)
+  module = importlib.util.module_from_spec(spec)
+  try:
+    spec.loader.exec_module(module)
+  except SuperjaxError:
+    raise
+  except Exception as e:
+    first = (str(e).splitlines() or [""])[0][:200]
+    raise SuperjaxError(f"{path}: {type(e).__name__}: {first}") from None
+  return module
+
+
 def load(name_or_path: str | os.PathLike) -> Config:
   """The CONFIG of a sweep, by name (see `available`) or by path."""
   path = Path(name_or_path)
@@ -75,15 +91,7 @@ def load(name_or_path: str | os.PathLike) -> Config:
       raise SuperjaxError(f"unknown sweep {str(name_or_path)!r}; available: "
                           f"{', '.join(sorted(sweeps))}")
     path = sweeps[str(name_or_path)]
-  spec = importlib.util.spec_from_file_location(f"superjax_sweep_{path.stem}", path)
-  module = importlib.util.module_from_spec(spec)
-  try:
-    spec.loader.exec_module(module)
-  except SuperjaxError:
-    raise
-  except Exception as e:  # the sweep file is user code: any error is its own
-    first = (str(e).splitlines() or [""])[0][:200]
-    raise SuperjaxError(f"{path}: {type(e).__name__}: {first}") from None
+  module = execute(path)
   if hasattr(module, "MODEL") and not hasattr(module, "CONFIG"):
     from superjax.custom.config import Model
     if not isinstance(module.MODEL, Model):

@@ -8,14 +8,13 @@ run's hp the dict of its axis values, each run's key `keys.run_key(base_seed, se
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import jax
 import numpy as np
 import xarray as xr
 
-from superjax.core import keys, loop
+from superjax.core import keys, loop, sweeps
 from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress
 from superjax.custom.config import Model, ModelConfig, leaves
@@ -43,16 +42,7 @@ def load_file(path: Path) -> Model:
   """The MODEL a model file defines."""
   if not path.is_file():
     raise SuperjaxError(f"model file {path} does not exist")
-  spec = importlib.util.spec_from_file_location(f"superjax_model_{path.stem}", path)
-  module = importlib.util.module_from_spec(spec)
-  try:
-    spec.loader.exec_module(module)
-  except SuperjaxError:
-    raise
-  except Exception as e:  # the model file is user code: any error is its own
-    first = (str(e).splitlines() or [""])[0][:200]
-    raise SuperjaxError(f"{path}: {type(e).__name__}: {first}") from None
-  model = getattr(module, "MODEL", None)
+  model = getattr(sweeps.execute(path), "MODEL", None)
   if not isinstance(model, Model):
     raise SuperjaxError(f"{path} defines no MODEL = superjax.Model(...)")
   return model

@@ -74,7 +74,7 @@ def test_an_sae_pass_splits_by_its_measured_memory(tmp_path, monkeypatch):
   rng = np.random.default_rng(0)
   acts = rng.normal(size=(1, 512, 8)).astype(np.float32)
   settings = Settings(kind="relu", d_in=8, expansion=4, batch=64, steps=10)
-  hp, _ = hparams(settings, penalty=(0.01, 0.1, 1.0), lr=(1e-3, 3e-3))
+  hp, _ = hparams(settings, penalty=(0.01, 0.1, 1.0), lr=(1e-3,))
   make = lambda out: sae_train.sae_pass(settings, hp, acts, out, log_every=10,
                                         eval_acts={"held_out": acts[:, :128]})
   whole = make(tmp_path / "whole").train()

@@ -75,13 +75,14 @@ def test_set_changes_axes_and_schedule_and_names_unknown_keys(tmp_path):
 
 def test_the_tutorial_model_trains_1000_runs_from_the_cli_and_from_python(tmp_path):
   small = ["--set", "steps=20", "--set", "log_every=10", "--set", "checkpoint_every=10"]
+  # Figures of a model's grid are drawn in the contract test; here only the numbers.
   done = subprocess.run([sys.executable, "-m", "superjax", "run", "compressed_computation",
-                         "--out", str(tmp_path / "cli"), "--no-progress", *small],
+                         "--out", str(tmp_path / "cli"), "--no-progress", "--no-figures",
+                         *small],
                         capture_output=True, text=True, timeout=600)
   assert done.returncode == 0, done.stderr[-2000:]
   ds = superjax.load(tmp_path / "cli")
   assert dict(ds["loss_ratio"].sizes) == {"p": 10, "lr": 4, "seed": 25}
-  assert (tmp_path / "cli" / "figures" / "final_metrics.png").stat().st_size > 10_000
   # The naive solution's loss is (N - M) E[ReLU(x)^2] = (N - M) p / 6 for x ~ U[-1, 1]
   # active with probability p: the saved ratio must divide the saved loss by it.
   p = ds["p"].values[:, None, None]
@@ -91,10 +92,10 @@ def test_the_tutorial_model_trains_1000_runs_from_the_cli_and_from_python(tmp_pa
                              rtol=0.1)
   model = sweeps.load("compressed_computation").model
   again = superjax.run(model, out=tmp_path / "python", progress=False, steps=20, log_every=10,
-                       seed=[0, 1])
-  assert dict(again["loss_ratio"].sizes) == {"p": 10, "lr": 4, "seed": 2}
-  # Same keys for seeds 0 and 1: the same runs as the CLI's, to float rounding.
-  np.testing.assert_allclose(again["eval_loss"].values, ds["eval_loss"].values[:, :, :2],
+                       lr=[1e-3], seed=[3])
+  assert dict(again["loss_ratio"].sizes) == {"p": 10, "lr": 1, "seed": 1}
+  # The same key for seed 3: the same runs as the CLI's, to float rounding.
+  np.testing.assert_allclose(again["eval_loss"].values, ds["eval_loss"].values[:, 1:2, 3:4],
                              rtol=1e-4)
 
 
