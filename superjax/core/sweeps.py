@@ -93,11 +93,14 @@ def load(name_or_path: str | os.PathLike) -> Config:
     path = sweeps[str(name_or_path)]
   module = execute(path)
   if hasattr(module, "MODEL") and not hasattr(module, "CONFIG"):
-    from superjax.custom.config import Model
-    if not isinstance(module.MODEL, Model):
+    # A superjax.Model makes its own config (the custom family's, registered like any).
+    make = getattr(module.MODEL, "config", None)
+    cfg = make(file=str(path.resolve())) if callable(make) else None
+    if not isinstance(cfg, Config):
       raise SuperjaxError(f"{path}: MODEL is a {type(module.MODEL).__name__}, not a "
                           "superjax.Model")
-    return module.MODEL.config(file=str(path.resolve()))
+    experiment.of_config(cfg)
+    return cfg
   if not hasattr(module, "CONFIG"):
     raise SuperjaxError(f"{path} defines no CONFIG (e.g. CONFIG = SweepConfig(...)) and no "
                         "MODEL (MODEL = superjax.Model(...))")
