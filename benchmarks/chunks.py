@@ -80,8 +80,7 @@ def measure(label: str, pass_: loop.Pass) -> dict:
                       pass_.data)
     programs = loop._Programs(pass_.program)
     data = loop._replicated(pass_.data, programs)
-    whole = next(pass_._chunks(programs, pass_.runs))
-    need = programs.bytes_per_device(whole.keys, whole.hps, data, pass_.schedule)
+    need = pass_.bytes_per_device(programs, data)
     size = pass_.chunk_size(programs, data)
   free = host.free_device_bytes(programs.local_devices())
   return {"pass": label, "runs": pass_.runs, "devices": programs.size,

@@ -323,10 +323,18 @@ class Pass:
     started = chunks.started_size(self.state_dir)
     if started:
       return started
+    return chunks.fitting_size(self.runs, programs.local_devices(), programs.size,
+                               self.bytes_per_device(programs, data), _data_bytes(data))
+
+  def bytes_per_device(self, programs: _Programs | None = None, data=None) -> int:
+    """One device's memory for the whole grid as one chunk, the shared data included, as
+    XLA's analysis of the compiled segment and finish counts it (compiles, allocates
+    nothing)."""
+    if programs is None:
+      programs = _Programs(self.program)
+      data = _replicated(self.data, programs)
     whole = next(self._chunks(programs, self.runs))
-    need = programs.bytes_per_device(whole.keys, whole.hps, data, self.schedule)
-    return chunks.fitting_size(self.runs, programs.local_devices(), programs.size, need,
-                               _data_bytes(data))
+    return programs.bytes_per_device(whole.keys, whole.hps, data, self.schedule)
 
   def _chunks(self, programs: _Programs, size: int):
     meta = dict(self.meta or {}, program=self.program.name)
@@ -362,10 +370,10 @@ class Pass:
                             "same command to train it")
     parts = []
     for chunk in self._chunks(programs, size):
-      training = _ChunkTraining(programs, chunk, data, self.schedule, None)
       checkpoints = Checkpoints(chunk.directory)
       try:
-        restored = checkpoints.restore_latest(abstract_of(training.abstract()), chunk.meta)
+        restored = _ChunkTraining(programs, chunk, data, self.schedule, None).restore(
+            checkpoints)
       finally:
         checkpoints.close()
       if restored is None or restored[0] != self.schedule.steps:
@@ -403,17 +411,20 @@ class _ChunkTraining:
             "diverged": jax.ShapeDtypeStruct((c.padded,), bool, sharding=self.programs.runs),
             "history": {m: np.zeros((self.segments, c.padded), np.float32) for m in names}}
 
+  def restore(self, checkpoints: Checkpoints):
+    """(step, tree) of the newest readable checkpoint, or None."""
+    return checkpoints.restore_latest(abstract_of(self.abstract()), self.chunk.meta)
+
   def start(self, checkpoints: Checkpoints) -> None:
     """The newest readable checkpoint, or a fresh start."""
     c = self.chunk
-    abstract = self.abstract()
-    restored = checkpoints.restore_latest(abstract_of(abstract), c.meta)
+    restored = self.restore(checkpoints)
     if restored is None:
       self.step = 0
       self.states = self.programs.init(c.keys, c.hps, self.data)
       self.diverged = distributed.shard(np.zeros(c.padded, bool), self.programs.runs)
       self.history = {m: np.full(a.shape, np.nan, np.float32)
-                      for m, a in abstract["history"].items()}
+                      for m, a in self.abstract()["history"].items()}
       return
     self.step, tree = restored
     self.states, self.diverged = tree["state"], tree["diverged"]
@@ -427,13 +438,13 @@ class _ChunkTraining:
   def _collect(self, pending: list) -> None:
     """Moves the metric means of finished segments from the device into the history, and
     warns of runs newly flagged as diverged."""
-    flagged = int(np.sum(self.history_diverged))
+    flagged = int(np.sum(self.flagged))
     for index, means in pending:
       for metric, value in means.items():
         self.history[metric][index] = distributed.gather(value)
     pending.clear()
-    self.history_diverged = distributed.gather(self.diverged)[:self.chunk.runs]
-    now = int(np.sum(self.history_diverged))
+    self.flagged = distributed.gather(self.diverged)[:self.chunk.runs]
+    now = int(np.sum(self.flagged))
     if now > flagged:
       say(f"warning: {now - flagged} run(s) of {self.name} hit a non-finite metric or state "
           f"by step {self.step}; they are frozen at their last finite state and flagged "
@@ -451,7 +462,7 @@ class _ChunkTraining:
     progress); metrics reach the host at checkpoints."""
     c, schedule = self.chunk, self.schedule
     self.saved = self.step
-    self.history_diverged = distributed.gather(self.diverged)[:c.runs]
+    self.flagged = distributed.gather(self.diverged)[:c.runs]  # runs already warned of
     pending, previous = [], None
     while self.step < schedule.steps:
       length = min(schedule.log_every, schedule.steps - self.step)

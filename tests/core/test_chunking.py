@@ -17,12 +17,9 @@ def _state_folders(run_dir):
 def _bytes_whole_grid(cfg, tmp_path) -> int:
   """One device's bytes for the tiny grid as one chunk, as the loop measures them."""
   hps = Grid(cfg).hparams()
-  pass_ = loop.Pass(program.program(cfg, "relu"),
-                    jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed), hps,
-                    toy_run.schedule(cfg), tmp_path)
-  programs = loop._Programs(pass_.program)
-  whole = next(pass_._chunks(programs, pass_.runs))
-  return programs.bytes_per_device(whole.keys, whole.hps, None, pass_.schedule)
+  return loop.Pass(program.program(cfg, "relu"),
+                   jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed), hps,
+                   toy_run.schedule(cfg), tmp_path).bytes_per_device()
 
 
 def test_chunks_follow_free_memory_and_give_the_same_results(tmp_path, tiny_config, monkeypatch):
@@ -79,11 +76,8 @@ def test_an_sae_pass_splits_by_its_measured_memory(tmp_path, monkeypatch):
                                         eval_acts={"held_out": acts[:, :128]})
   whole = make(tmp_path / "whole").train()
   probe = make(tmp_path / "probe")
-  programs = loop._Programs(probe.program)
-  data = loop._replicated(probe.data, programs)
-  first = next(probe._chunks(programs, probe.runs))
-  need = programs.bytes_per_device(first.keys, first.hps, data, probe.schedule)
-  data_bytes = loop._data_bytes(probe.data)
+  need = probe.bytes_per_device()
+  data_bytes = sum(a.nbytes for a in jax.tree.leaves(probe.data))
   assert need > data_bytes
   # The shared data is on the devices already; room for about half the runs besides.
   room = (need - data_bytes) / 2
