@@ -19,15 +19,15 @@ from superjax.core import host
 
 host.setup()  # as `superjax run` does: one device per CPU core
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import numpy as np
 
-from superjax.core import chunks, keys, loop, sweeps  # noqa: E402
-from superjax.custom import run as custom_run  # noqa: E402
-from superjax.sae import train as sae_train  # noqa: E402
-from superjax.sae.model import Settings, hparams  # noqa: E402
-from superjax.uand import circuit  # noqa: E402
-from superjax.vision import images, resnet, zoo  # noqa: E402
+from superjax.core import chunks, keys, loop, sweeps
+from superjax.custom import run as custom_run
+from superjax.sae import train as sae_train
+from superjax.sae.model import Settings, hparams
+from superjax.uand import circuit
+from superjax.vision import images, resnet, zoo
 
 HERE = Path(__file__).resolve().parent
 
