@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
   card.add_argument("--markdown", nargs="?", type=Path, const=_REPRODUCTION, metavar="PATH",
                     help=f"also write the scorecard as Markdown to PATH (default "
                     f"{_REPRODUCTION}); name RUN_DIRs before this option")
+  card.add_argument("--criteria", action="store_true",
+                    help="print every claim's rule and the paper's protocol as Markdown "
+                    "(docs/CRITERIA.md) instead of reading runs")
   convert = sub.add_parser("convert-resnet18", help="convert a madrylab or torchvision "
                            "ResNet18 checkpoint into a converted-model directory (needs torch)")
   convert.add_argument("checkpoint", type=Path, metavar="CKPT", help="the PyTorch .pt/.pth file")
@@ -113,8 +116,12 @@ def _run(args) -> None:
     _figures(dataset, run_dir)
 
 
-def _scorecard(run_dirs: list[Path], root: Path | None, markdown: Path | None) -> None:
+def _scorecard(run_dirs: list[Path], root: Path | None, markdown: Path | None,
+               criteria: bool = False) -> None:
   from superjax.core import rundir, scorecard
+  if criteria:
+    print(scorecard.render_criteria(scorecard.all_claims()), end="")
+    return
   if run_dirs and root is not None:
     raise SuperjaxError("give run directories or --root, not both")
   if markdown is not None and markdown.is_dir():
@@ -150,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "run":
       _run(args)
     elif args.command == "scorecard":
-      _scorecard(args.run_dirs, args.root, args.markdown)
+      _scorecard(args.run_dirs, args.root, args.markdown, args.criteria)
     elif args.command == "bench":
       _bench(args.configs)
     elif args.command == "convert-resnet18":

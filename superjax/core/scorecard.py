@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from superjax.core import experiment, rundir, sweeps
+from superjax.core import experiment, rundir, sweeps, verdicts
 from superjax.core.config import PRESENTATION_FIELDS, Config
 from superjax.core.errors import SuperjaxError
 
-VERDICTS = ("holds", "partly", "does not hold")
+VERDICTS = verdicts.VERDICTS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,18 +30,62 @@ class Finding:
   """What a finished run says about one claim.
 
   Attributes:
-    measured: our number(s) with their seed spread, as short text.
+    measured: our number(s), each with its interval over seeds, as short text.
     verdict: one of VERDICTS.
     reason: why that verdict, in a few words.
+    halves: the verdicts of the first and the second half of the seeds alone (empty where
+      the claim was not judged on seeds).
+    deviations: each way this run departs from the paper's protocol (steps, budget, data,
+      architecture, regime), one short phrase each.
   """
 
   measured: str
   verdict: str
   reason: str
+  halves: tuple[str, ...] = ()
+  deviations: tuple[str, ...] = ()
 
   def __post_init__(self):
     if self.verdict not in VERDICTS:
       raise ValueError(f"verdict {self.verdict!r} is not one of {VERDICTS}")
+
+  @classmethod
+  def judged(cls, parts, context: str = "", deviations=(), reason: str = "") -> Finding:
+    """The finding of `parts` (verdicts.Part), each judged over every seed by its rule;
+    `context` adds numbers that are shown but not judged; `reason` replaces the default
+    one (each part's verdict)."""
+    parts = list(parts)
+    verdict, halves = verdicts.judge(parts)
+    measured = "; ".join([p.text() for p in parts] + ([context] if context else []))
+    if not reason:
+      reason = "; ".join(f"{p.name} {_placement(p)}" for p in parts)
+    if verdict == verdicts.INCONCLUSIVE and len(set(halves)) > 1 and all(
+        p.verdict() == verdicts.HOLDS for p in parts):
+      reason += f"; the halves of the seeds disagree ({halves[0]} / {halves[1]})"
+    return cls(measured, verdict, reason, halves, tuple(deviations))
+
+  @classmethod
+  def not_tested(cls, measured: str, why: str, deviations=()) -> Finding:
+    """A run outside the paper's regime: `why` says which."""
+    return cls(measured, verdicts.NOT_TESTED, why, (), tuple(deviations))
+
+
+def _placement(part: verdicts.Part) -> str:
+  """Where the part's interval sits against its band, in words."""
+  values = verdicts.finite(part.values)
+  if values.size < verdicts.MIN_SEEDS:
+    return f"has {values.size} seed{'s' if values.size != 1 else ''}, fewer than {verdicts.MIN_SEEDS}"
+  _, low, high = verdicts.interval(values)
+  band_low, band_high = part.rule.band
+  f = part.fmt
+  if np.isinf(band_high):
+    band = f"> {band_low:{f}}"
+  elif np.isinf(band_low):
+    band = f"< {band_high:{f}}"
+  else:
+    band = f"in {band_low:{f}} to {band_high:{f}}"
+  null = (f", no effect at {part.rule.null:{f}}" if part.rule.null is not None else "")
+  return f"[{low:{f}}, {high:{f}}] against {band}{null}: {part.verdict()}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +99,10 @@ class Claim:
     states: what the paper states, with its number where it gives one.
     sweep: the sweep whose run directory holds the evidence.
     measure: saved results -> Finding.
+    rule: the verdict's rule in one line, with the paper's words or number it comes from
+      (written before the numbers were looked at).
+    protocol: the paper's protocol for this claim (model, data, steps, budgets), against
+      which a run's deviations are named.
   """
 
   key: str
@@ -63,6 +111,8 @@ class Claim:
   states: str
   sweep: str
   measure: Callable[[xr.Dataset], Finding]
+  rule: str = ""
+  protocol: str = ""
 
 
 # What a row shows when its run gave no finding.
@@ -266,7 +316,8 @@ def tally(rows: list[Row]) -> str:
   """"N claims: a hold, b partly, ..." over the statuses that occur."""
   counts = {status: sum(r.status == status for r in rows)
             for status in VERDICTS + (MISSING, UNFINISHED, ERROR)}
-  words = {"holds": "hold", "partly": "partly", "does not hold": "do not hold",
+  words = {verdicts.HOLDS: "hold", verdicts.PARTLY: "partly", verdicts.FAILS: "do not hold",
+           verdicts.INCONCLUSIVE: "inconclusive", verdicts.NOT_TESTED: "not tested",
            MISSING: "not run", UNFINISHED: "unfinished", ERROR: "errors"}
   parts = [f"{count} {words[status]}" for status, count in counts.items() if count]
   return f"{len(rows)} claim{'s' if len(rows) != 1 else ''}: " + ", ".join(parts)
@@ -278,6 +329,16 @@ def _measured(row: Row) -> str:
 
 def _why(row: Row) -> str:
   return row.finding.reason if row.finding else row.problem
+
+
+def _halves(row: Row) -> str:
+  halves = row.finding.halves if row.finding else ()
+  return " / ".join(halves) if halves else "-"
+
+
+def _deviations(row: Row) -> str:
+  found = row.finding.deviations if row.finding else ()
+  return "; ".join(found) if found else "none named"
 
 
 def by_paper(rows: list[Row]) -> list[Row]:
@@ -296,7 +357,9 @@ def render_text(rows: list[Row], notes: list[str] = (), width: int = 100) -> str
       paper = row.claim.paper
       lines += ["", paper]
     lines.append(f"  [{row.status}] {row.claim.key} ({row.claim.where})")
-    for label, text in (("paper", row.claim.states), ("measured", _measured(row)),
+    for label, text in (("paper", row.claim.states), ("rule", row.claim.rule),
+                        ("measured", _measured(row)), ("halves", _halves(row)),
+                        ("protocol", row.claim.protocol), ("deviates", _deviations(row)),
                         ("why", _why(row))):
       lines += textwrap.wrap(text, width, initial_indent=f"    {label + ':':<10}",
                              subsequent_indent=" " * 14, break_on_hyphens=False,
@@ -315,17 +378,43 @@ def render_markdown(rows: list[Row], notes: list[str] = ()) -> str:
   """The scorecard as a Markdown document with one table row per claim."""
   rows = by_paper(rows)
   lines = ["# Reproduction scorecard", "",
-           "Each claim of the papers, what the paper states, what our finished runs measure "
-           "(with the spread over seeds), and whether the claim holds. Rebuild this page with "
-           "`superjax scorecard --markdown` after new runs; a claim without a run names the "
-           "command that makes it.", "",
+           "Each claim of the papers: what the paper states, the rule its verdict follows "
+           "(from the paper's words; docs/CRITERIA.md), what our finished runs measure as the "
+           "mean over seeds with its 95% bootstrap interval, the verdicts of the first and the "
+           "second half of the seeds, how the run departs from the paper's protocol, and the "
+           "verdict: holds / partly / does not hold / inconclusive / not tested. Rebuild this "
+           "page with `superjax scorecard --markdown` after new runs; a claim without a run "
+           "names the command that makes it.", "",
            f"{tally(rows)}.", "",
-           "| paper | where | the paper states | we measure | verdict | why | command |",
-           "| --- | --- | --- | --- | --- | --- | --- |"]
+           "| paper | where | the paper states | rule | we measure | halves | deviations "
+           "| verdict | why | command |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
   for row in rows:
-    cells = (row.claim.paper, row.claim.where, row.claim.states, _measured(row),
-             f"**{row.status}**", _why(row), f"`{row.command}`")
+    cells = (row.claim.paper, row.claim.where, row.claim.states, row.claim.rule,
+             _measured(row), _halves(row), _deviations(row), f"**{row.status}**", _why(row),
+             f"`{row.command}`")
     lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
   if notes:
     lines += [""] + [f"- {_cell(note)}" for note in notes]
+  return "\n".join(lines) + "\n"
+
+
+def render_criteria(claims: list[Claim]) -> str:
+  """docs/CRITERIA.md: each claim's rule and the paper's protocol, one line each."""
+  lines = ["# Criteria", "",
+           "The rule each scorecard verdict follows, taken from the paper's words and numbers "
+           "before our results were read, and the paper's protocol our runs are compared with. "
+           "Every rule is applied to the mean over seeds and its 95% bootstrap interval "
+           "(10,000 resamples of the seeds): **holds** when the interval lies inside the "
+           "paper's band, **partly** when it excludes no effect but leaves the band, **does "
+           "not hold** when it lies on the wrong side of no effect, **inconclusive** when it "
+           "contains no effect or fewer than 3 seeds ran, **not tested** when the run is not "
+           "in the paper's regime. The first and the second half of the seeds are judged "
+           "alone too; where they disagree a claim cannot hold. Generated by "
+           "`superjax scorecard --criteria`.", "",
+           "| claim | paper | where | rule | the paper's protocol |",
+           "| --- | --- | --- | --- | --- |"]
+  for claim in claims:
+    lines.append("| " + " | ".join(_cell(c) for c in (
+        claim.key, claim.paper, claim.where, claim.rule or "-", claim.protocol or "-")) + " |")
   return "\n".join(lines) + "\n"

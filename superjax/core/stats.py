@@ -22,3 +22,16 @@ def participation_ratio(W, axis: int = -1):
   sq = W ** 2
   total, fourth = jnp.sum(sq, axis=axis), jnp.sum(sq ** 2, axis=axis)
   return jnp.where(fourth > 0, total ** 2 / jnp.where(fourth > 0, fourth, 1.0), 0.0)
+
+
+def cohen_kappa(a, b) -> float:
+  """Cohen's kappa between two labelings of the same items: (p_o - p_e) / (1 - p_e), p_o
+  the share labelled alike and p_e the share two labelings with these label frequencies
+  would share by chance. 1 for identical labelings, 0 for a constant one (it predicts by
+  frequency alone); NaN where p_e = 1 (both constant and equal: nothing to agree on)."""
+  a, b = np.asarray(a).ravel(), np.asarray(b).ravel()
+  if a.shape != b.shape:
+    raise ValueError(f"labelings of {a.size} and {b.size} items")
+  observed = float(np.mean(a == b))
+  chance = float(sum(np.mean(a == k) * np.mean(b == k) for k in np.union1d(a, b)))
+  return (observed - chance) / (1.0 - chance) if chance < 1.0 else float("nan")
