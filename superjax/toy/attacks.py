@@ -8,6 +8,9 @@ usable inside the jitted training step (adversarial training) and at evaluation.
 * `analytic` (Elhage et al. 2022): for each feature i the direction (W^T W)_i, the
   input direction that most moves output i through the linear part, scaled to eps; the
   most harmful i is kept. No gradients, so no gradient masking by dead ReLUs.
+* `analytic_random` (Elhage et al.'s adversarial training, "the analytic optimal attack
+  against a random feature"): the same direction for one feature i drawn uniformly per
+  input from the attack's key, with no search over i.
 * `gorton` (Gorton & Lewis 2025): a small Gaussian noise (std `noise_scale` x eps per
   coordinate) lifts the input off dead ReLUs, the loss gradient is taken there, and
   delta = eps g / ||g||.
@@ -50,12 +53,28 @@ def _project(delta: jax.Array, eps: jax.Array) -> jax.Array:
   return delta * jnp.minimum(1.0, eps / jnp.where(norm > 0, norm, 1.0))
 
 
+def feature_direction(W: jax.Array, i: jax.Array) -> jax.Array:
+  """(W^T W)_i / ||(W^T W)_i||: the unit input direction that most moves output i through
+  the linear part (zero where (W^T W)_i is)."""
+  return _unit(W.T @ W[:, i])
+
+
 def analytic(model, params, x, importance, eps, key):
   del key
   W = params["W"]
-  directions = jax.vmap(_unit)((W.T @ W).T)  # row i: (W^T W)_i / ||(W^T W)_i||
+  directions = jax.vmap(feature_direction, in_axes=(None, 0))(W, jnp.arange(W.shape[1]))
   losses = jax.vmap(lambda d: sample_loss(model, params, x + eps * d, x, importance))(directions)
   return eps * directions[jnp.argmax(losses)]
+
+
+def random_feature(key: jax.Array, n: int) -> jax.Array:
+  """The feature analytic_random attacks for the input whose key is `key`."""
+  return jax.random.randint(key, (), 0, n)
+
+
+def analytic_random(model, params, x, importance, eps, key):
+  del model, importance
+  return eps * feature_direction(params["W"], random_feature(key, x.shape[-1]))
 
 
 def gorton(model, params, x, importance, eps, key, noise_scale: float = NOISE_SCALE):
@@ -88,8 +107,8 @@ def random(model, params, x, importance, eps, key):
 
 
 # Keys match config.ATTACKS (the config module stays free of JAX).
-ATTACK_FNS: dict[str, Callable] = {"analytic": analytic, "gorton": gorton, "pgd": pgd,
-                                 "random": random}
+ATTACK_FNS: dict[str, Callable] = {"analytic": analytic, "analytic_random": analytic_random,
+                                   "gorton": gorton, "pgd": pgd, "random": random}
 
 
 def perturbation(attack: str, model: str, params: Params, x: jax.Array, importance: jax.Array,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from superjax.core.config import Config, check, check_choices, check_int
+from superjax.core.config import Config, check, check_choices, check_int, is_int
 
 MODELS = ("linear", "relu", "hidden_relu", "abs")
 CORRELATIONS = ("independent", "correlated", "anticorrelated")
-ATTACKS = ("analytic", "gorton", "pgd", "random")
+ATTACKS = ("analytic", "analytic_random", "gorton", "pgd", "random")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "warmup", "warmup_cosine")
 GRADIENTS = ("hand", "autodiff")
@@ -23,9 +23,9 @@ GRADIENTS = ("hand", "autodiff")
 FIGURES = ("intro", "features_per_dim", "phase_n2m1", "phase_n3m2", "geometry", "nonuniform",
            "trajectory", "neuron_weights", "neuron_stacks", "vulnerability",
            "superposition_graph", "robust_geometry")
-REPORTS = ("adversarial", "features_per_dim", "phase_n2m1", "phase_n3m2", "seed_spread",
-           "sticky", "configurations", "correlations", "polysemanticity", "baseline_ratio",
-           "inhibition", "sides")
+REPORTS = ("adversarial", "budgets", "features_per_dim", "phase_n2m1", "phase_n3m2",
+           "seed_spread", "sticky", "configurations", "correlations", "polysemanticity",
+           "baseline_ratio", "inhibition", "sides")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,12 +33,13 @@ class SweepConfig(Config):
   """Everything that defines a sweep.
 
   Grid axes (`density`, `relative_density`, `importance`, `relative_importance`,
-  `correlation`, `alpha`, `lr`, and `seeds` seeds) are tuples; the toy family trains their Cartesian
-  product as one vmapped program per model kind. Feature i of a run has density `density`
-  (times `relative_density` for the last feature) and importance `importance**i` (times
-  `relative_importance` for the last feature). With `set_size` k > 0 the features form
-  consecutive sets of k whose members are, per the run's `correlation`, independent,
-  correlated (the whole set fires together) or anticorrelated (at most one fires).
+  `correlation`, `alpha`, `train_eps`, `lr`, and `seeds` seeds) are tuples; the toy family
+  trains their Cartesian product as one vmapped program per model kind. Feature i of a run
+  has density `density` (times `relative_density` for the last feature) and importance
+  `importance**i` (times `relative_importance` for the last feature). With `set_size` k > 0
+  the features form consecutive sets of k whose members are, per the run's `correlation`,
+  independent, correlated (the whole set fires together) or anticorrelated (at most one
+  fires).
   """
 
   name: str
@@ -56,6 +57,8 @@ class SweepConfig(Config):
   relative_importance: tuple[float, ...] = (1.0,)
   correlation: tuple[str, ...] = ("independent",)
   alpha: tuple[float, ...] = (1.0,)  # weight of the clean loss in adversarial training
+  # Budgets of the training attack, x the input norm (see per_sample_eps); 0 trains clean.
+  train_eps: tuple[float, ...] = (0.1,)
   lr: tuple[float, ...] = (1e-3,)
   seeds: int = 1
   # Data.
@@ -63,13 +66,14 @@ class SweepConfig(Config):
   set_size: int = 0
   # Optimisation.
   # Adversarial training: loss alpha L(x) + (1 - alpha) L(x + delta), delta from
-  # `train_attack` ("none" for clean training) with budget attack_eps x the mean input
-  # norm of the batch (x each input's own norm with per_sample_eps).
+  # `train_attack` ("none" for clean training) with the run's budget train_eps x the mean
+  # input norm of the batch (x each input's own norm with per_sample_eps).
   train_attack: str = "none"
-  attack_eps: float = 0.1
   per_sample_eps: bool = False
-  # Attacks measured on the held-out batch at the end: adv_loss, vulnerability.
+  # Attacks measured on the held-out batch at the end (adv_loss, vulnerability), with
+  # budget attack_eps x the mean input norm (x each input's own with per_sample_eps).
   eval_attacks: tuple[str, ...] = ()
+  attack_eps: float = 0.1
   optimizer: str = "adamw"
   weight_decay: float = 0.01
   schedule: str = "constant"
@@ -84,7 +88,10 @@ class SweepConfig(Config):
   checkpoint_every: int = 2_500
   chunk_size: int = 0
   eval_batch: int = 8_192
-  snapshots: int = 0  # record W at this many log-spaced steps (0: none)
+  snapshots: int = 0  # record the parameters at this many log-spaced steps (0: none)
+  # ... and after these step counts, each measured as at the end (several training lengths
+  # from one run).
+  snapshot_at: tuple[int, ...] = ()
   # Presentation.
   figures: tuple[str, ...] = ()
   reports: tuple[str, ...] = ()
@@ -99,7 +106,7 @@ class SweepConfig(Config):
     """Runs per model kind: the size of the grid."""
     return (len(self.density) * len(self.relative_density) * len(self.importance)
             * len(self.relative_importance) * len(self.correlation) * len(self.alpha)
-            * len(self.lr) * self.seeds)
+            * len(self.train_eps) * len(self.lr) * self.seeds)
 
 
 def _validate(cfg: SweepConfig) -> None:
@@ -116,7 +123,8 @@ def _validate(cfg: SweepConfig) -> None:
         f"{cfg.warmup_steps} must be smaller than steps ({cfg.steps})")
   check(cfg.warmup_steps > 0 or not cfg.schedule.startswith("warmup"), "warmup_steps",
         f"must be >= 1 with schedule {cfg.schedule!r}")
-  for name in ("density", "relative_density", "importance", "relative_importance", "alpha", "lr"):
+  for name in ("density", "relative_density", "importance", "relative_importance", "alpha",
+               "train_eps", "lr"):
     values = getattr(cfg, name)
     check(len(values) > 0, name, "needs at least one value")
     check(len(set(values)) == len(values), name, "values must be distinct")
@@ -150,12 +158,20 @@ def _validate(cfg: SweepConfig) -> None:
         f"{cfg.train_attack!r} is not one of none, {', '.join(ATTACKS)}")
   check(cfg.train_attack != "none" or cfg.alpha == (1.0,), "alpha",
         "values other than 1 need a train_attack (alpha < 1 weights adversarial inputs)")
+  for v in cfg.train_eps:
+    check(v >= 0, "train_eps", f"{v} must be >= 0")
+  check(cfg.train_attack != "none" or len(cfg.train_eps) == 1, "train_eps",
+        "several budgets need a train_attack")
   for attack in cfg.eval_attacks:
     check(attack in ATTACKS, "eval_attacks", f"{attack!r} is not one of {', '.join(ATTACKS)}")
   check(len(set(cfg.eval_attacks)) == len(cfg.eval_attacks), "eval_attacks", "each at most once")
   check(math.isfinite(cfg.attack_eps) and cfg.attack_eps > 0, "attack_eps",
         f"{cfg.attack_eps} must be > 0")
   check(cfg.snapshots <= cfg.steps, "snapshots", f"{cfg.snapshots} must be <= steps ({cfg.steps})")
+  check(len(set(cfg.snapshot_at)) == len(cfg.snapshot_at), "snapshot_at", "values must be distinct")
+  for v in cfg.snapshot_at:
+    check(is_int(v) and 1 <= v <= cfg.steps, "snapshot_at",
+          f"{v!r} must be an integer from 1 to steps ({cfg.steps})")
   check(math.isfinite(cfg.weight_decay) and cfg.weight_decay >= 0, "weight_decay",
         f"{cfg.weight_decay} must be >= 0")
   check(cfg.optimizer in OPTIMIZERS, "optimizer",

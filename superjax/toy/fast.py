@@ -38,7 +38,7 @@ from superjax.toy.models import MODELS, Params
 
 # Attacks the fast path generates inside the training step; a sweep training against
 # another attack takes the reference step.
-FAST_ATTACKS = ("none", "gorton")
+FAST_ATTACKS = ("none", "gorton", "analytic_random")
 
 
 def supports(cfg: SweepConfig, model: str) -> bool:
@@ -165,11 +165,27 @@ def _unit_rows(v: jax.Array) -> jax.Array:
   return v / jnp.where(norm > 0, norm, 1.0)
 
 
-def _gorton_noise(cfg: SweepConfig, key: jax.Array) -> jax.Array:
-  """The standard normals behind the gorton attack of a step's batch, (batch, n), given
-  the step's key: the per-input keys `attacks.attack_batch` splits from its attack key."""
-  keys = jax.random.split(train.attack_key(key), cfg.batch)
-  return jax.vmap(lambda k: jax.random.normal(k, (cfg.n,)))(keys)
+def _per_input(cfg: SweepConfig, key: jax.Array, draw) -> jax.Array:
+  """`draw(k)` for the per-input keys k that `attacks.attack_batch` splits from the
+  attack key of the step whose key is `key`: (batch, ...)."""
+  return jax.vmap(draw)(jax.random.split(train.attack_key(key), cfg.batch))
+
+
+def _attack(cfg: SweepConfig, model: str, params: Params, hps: HParams, x: jax.Array,
+            t: jax.Array, importance: jax.Array, eps: jax.Array, step_keys: jax.Array,
+            step: jax.Array) -> jax.Array:
+  """The training attack's delta for inputs x (R, batch, n) with budgets eps (R, batch, 1),
+  as `attacks.attack_batch` makes it for each run."""
+  if cfg.train_attack == "gorton":
+    noise = train.per_seed(cfg, hps, step_keys, step, lambda k: _per_input(
+        cfg, k, lambda ki: jax.random.normal(ki, (cfg.n,))))
+    grad = _input_grads(model, params, x + attacks.NOISE_SCALE * eps * noise, t, importance)
+    return eps * _unit_rows(grad)
+  # analytic_random: row i of W^T W (symmetric) for each input's random feature i.
+  feature = train.per_seed(cfg, hps, step_keys, step, lambda k: _per_input(
+      cfg, k, lambda ki: attacks.random_feature(ki, cfg.n)))
+  gram = jnp.einsum("rmi,rmj->rij", params["W"], params["W"])
+  return eps * _unit_rows(jnp.take_along_axis(gram, feature[..., None], axis=1))
 
 
 def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x: jax.Array,
@@ -184,13 +200,11 @@ def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x
   if cfg.train_attack == "none":
     blocks = [(x, t, clean_weights)]
   else:
-    noise = train.per_seed(cfg, hps, step_keys, step, lambda k: _gorton_noise(cfg, k))
-    eps = jax.vmap(attacks.batch_eps, in_axes=(0, None, None))(
-        x, cfg.attack_eps, cfg.per_sample_eps)[..., None]
-    grad = _input_grads(model, params, x + attacks.NOISE_SCALE * eps * noise, t, importance)
+    eps = jax.vmap(attacks.batch_eps, in_axes=(0, 0, None))(
+        x, hps.train_eps, cfg.per_sample_eps)[..., None]
+    delta = _attack(cfg, model, params, hps, x, t, importance, eps, step_keys, step)
     alpha = hps.alpha[:, None]
-    blocks = [(x, t, alpha * clean_weights),
-              (x + eps * _unit_rows(grad), t, (1.0 - alpha) * clean_weights)]
+    blocks = [(x, t, alpha * clean_weights), (x + delta, t, (1.0 - alpha) * clean_weights)]
   loss, g = _loss_and_grads(model, params, blocks, importance)
   return (loss, g) if grads else loss
 
@@ -211,7 +225,7 @@ def step_runs(cfg: SweepConfig, model: str, states: train.TrainState, hps: HPara
 
   params, opt_state = jax.vmap(update)(grads, states.opt_state, states.params, hps.lr)
   new = states.replace(params=params, opt_state=opt_state)
-  if cfg.snapshots:
+  if new.snapshots is not None:
     new = new.replace(snapshots=jax.vmap(train.record_snapshot, in_axes=(None, 0, 0, None))(
-        cfg, new.snapshots, params["W"], step + 1))
+        cfg, new.snapshots, params, step + 1))
   return new, loss

@@ -403,7 +403,7 @@ def superposition_graph(dataset: xr.Dataset) -> Figure:
   rows = _alpha_rows(cell)
   hp = jax.tree.map(jnp.asarray, HParams(
       density=density, relative_density=1.0, importance=1.0, relative_importance=1.0,
-      correlation=0, alpha=1.0, lr=1e-3, seed=0))
+      correlation=0, alpha=1.0, train_eps=0.0, lr=1e-3, seed=0))
   x = train.sample(cfg, hp, keys.root(0, "figure_input"), 64)
   x = x[int(jnp.argmax(jnp.sum(x > 0, axis=1) >= 2))]  # an input with a few features on
   eps = cfg.attack_eps * jnp.linalg.norm(x)
@@ -417,7 +417,7 @@ def superposition_graph(dataset: xr.Dataset) -> Figure:
     for col, (inp, name) in enumerate(((x, "clean input"), (x + delta, "adversarial input"))):
       out = np.asarray(models.MODELS[cfg.models[0]].apply(params, inp))
       _graph(axes[row, col], ds["W"].values, out, f"{label}: {name}\n"
-             f"{int(np.sum(out > 0.1))} features lit")
+             f"{int(np.sum(out > train.LIT_OUTPUT))} features lit")
     gram = ds["W"].values.T @ ds["W"].values
     np.fill_diagonal(gram, 0)
     axes[row, 2].imshow(gram, cmap="RdBu_r", vmin=-0.5, vmax=0.5)

@@ -14,7 +14,7 @@ from superjax.toy.config import CORRELATIONS, SweepConfig
 # Order of the flattened axes. `density` and `seed` are always dimensions of the results;
 # the others only when the sweep gives them more than one value.
 AXES = ("density", "relative_density", "importance", "relative_importance", "correlation",
-        "alpha", "lr", "seed")
+        "alpha", "train_eps", "lr", "seed")
 ALWAYS_DIMS = ("density", "seed")
 
 
@@ -28,6 +28,7 @@ class HParams:
   relative_importance: jax.Array
   correlation: jax.Array  # index into config.CORRELATIONS
   alpha: jax.Array
+  train_eps: jax.Array
   lr: jax.Array
   seed: jax.Array
 
@@ -44,6 +45,7 @@ class Grid:
         "relative_importance": np.asarray(cfg.relative_importance, np.float32),
         "correlation": np.asarray(cfg.correlation),
         "alpha": np.asarray(cfg.alpha, np.float32),
+        "train_eps": np.asarray(cfg.train_eps, np.float32),
         "lr": np.asarray(cfg.lr, np.float32),
         "seed": np.arange(cfg.seeds, dtype=np.int32),
     }

@@ -89,6 +89,20 @@ def sticky_share(D, min_dimensionality: float = 0.3, tolerance: float = 0.01) ->
   return (float(near.mean()) if D.size else float("nan")), int(D.size)
 
 
+# A feature counts as represented when its embedding has norm above this: a learned
+# feature settles near norm 1, an ignored one near 0 (Elhage et al.'s ||W_i|| plots).
+REPRESENTED_NORM = 0.5
+
+
+def represented_per_dim(W, threshold: float = REPRESENTED_NORM):
+  """Represented features (||W_i|| > threshold) per hidden dimension, over the last two
+  axes (hidden, feature): a norm-free count, unlike ||W||_F^2 / m, which grows with the
+  weights' norms and so reads above n / m where embeddings are longer than 1 (numpy)."""
+  W = np.asarray(W, np.float64)
+  count = np.sum(np.linalg.norm(W, axis=-2) > threshold, axis=-1)
+  return count / W.shape[-2]
+
+
 def arrangement(W, threshold: float = 0.5, antipodal_cos: float = -0.9) -> tuple[int, int]:
   """A small model's arrangement: how many features it represents (||W_i|| > threshold)
   and how many antipodal pairs (cosine < antipodal_cos) they form (numpy)."""

@@ -285,8 +285,32 @@ def adversarial(dataset: xr.Dataset) -> list[str]:
   return lines
 
 
+def budgets(dataset: xr.Dataset) -> list[str]:
+  """Superposition by training-attack budget, per density, mean over seeds: represented
+  features per dimension (norm-free) beside ||W||_F^2 / m, which adversarial training's
+  smaller norms pull down on their own."""
+  cfg = config_of(dataset)
+  lines = [f"superposition by training budget ({cfg.train_attack} attack, budget x "
+           f"{'each' if cfg.per_sample_eps else 'mean'} ||x||, alpha "
+           f"{', '.join(f'{a:g}' for a in _alphas(dataset))}): represented features "
+           "(||W_i|| > 0.5) per dimension / ||W||_F^2 / m, mean over seeds"]
+  for model, ds in results.per_model(dataset):
+    ds = results.first_of_other_axes(ds, ("density", "train_eps", "seed"))
+    represented = ds["features_per_dim"].copy(data=metrics.represented_per_dim(ds["W"].values))
+    represented, norm = represented.mean("seed"), ds["features_per_dim"].mean("seed")
+    values = [float(v) for v in np.atleast_1d(ds.train_eps.values)]
+    at = lambda a, b: a.sel(train_eps=b) if "train_eps" in a.dims else a
+    lines.append((f"  {model}:  density " + "".join(f"| eps {b:<9g} " for b in values)).rstrip())
+    for i, density in enumerate(ds.density.values):
+      lines.append((f"  {'':{len(model) + 2}} {density:7.4f} " + "".join(
+          f"| {float(at(represented, b)[i]):5.2f} / {float(at(norm, b)[i]):5.2f} "
+          for b in values)).rstrip())
+  return lines
+
+
 REPORTS: dict[str, Callable[[xr.Dataset], list[str]]] = {
     "adversarial": adversarial,
+    "budgets": budgets,
     "features_per_dim": features_per_dim,
     "phase_n2m1": phase_n2m1,
     "phase_n3m2": phase_n3m2,

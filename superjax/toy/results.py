@@ -1,8 +1,10 @@
 """The toy family's labeled results: one xarray.Dataset per run directory.
 
 Dimensions: `model` (when a sweep trains several kinds), the grid axes (`density`, `seed`,
-and `importance`, `relative_importance`, `lr` when they take several values), `hidden`,
-`feature`, and `step` for the loss history. Single-valued axes are scalar coordinates.
+and the others when they take several values), `hidden`, `feature`, `step` for the loss
+history, `attack` for the evaluation attacks, and `snapshot` for the variables measured at
+the snapshot steps (each named `<variable>_snapshot`). Single-valued axes are scalar
+coordinates.
 """
 
 from __future__ import annotations
@@ -32,11 +34,16 @@ _VARIABLE_DIMS = {
     "loss_history": ("step",),
     "W_out": ("feature", "hidden"),
     "neuron_polysemanticity": ("hidden",),
-    "W_snapshot": ("snapshot", "hidden", "feature"),
     "adv_loss": ("attack",),
     "loss_increase": ("attack",),
     "vulnerability": ("attack",),
+    "spurious_outputs": (),
+    "adv_spurious_outputs": ("attack",),
 }
+# Variables also measured at every snapshot step, as `<name>_snapshot` with a leading
+# snapshot dimension.
+SNAPSHOT_VARIABLES = ("W", "b", "W_out", "loss", "spurious_outputs", "adv_loss",
+                       "loss_increase", "vulnerability", "adv_spurious_outputs")
 _DESCRIPTIONS = {
     "W": "embedding matrix, hidden x feature",
     "b": "output bias",
@@ -53,13 +60,17 @@ _DESCRIPTIONS = {
     "W_out": "output matrix of the untied (abs) model, feature x hidden",
     "neuron_polysemanticity": "participation ratio of each hidden neuron's input weights "
                               "(sum_i W_ki^2)^2 / sum_i W_ki^4: 1 = monosemantic",
-    "W_snapshot": "W after `snapshot` optimiser steps",
     "adv_loss": "E[L(x + delta)] on the held-out samples, delta from `attack` with "
                 "||delta|| <= attack_eps x mean ||x|| (each input's ||x|| with per_sample_eps), "
                 "loss against the clean target",
     "loss_increase": "E[L(x + delta)] - E[L(x)] (raw; shrinks with sparser inputs)",
     "vulnerability": "(E[L(x + delta)] - E[L(x)]) / E[||x||^2]: loss increase per unit of "
                      "input energy",
+    "spurious_outputs": f"mean number of outputs above {train.LIT_OUTPUT:g} on held-out "
+                        "inputs whose feature the input lacks",
+    "adv_spurious_outputs": f"mean number of outputs above {train.LIT_OUTPUT:g} on the "
+                            "attacked inputs whose feature the clean input lacks: "
+                            "interfering features lit",
     "baseline_loss": "loss of the best constant output (closed form, same data and weights)",
     "feature_importance": "importance of each feature in the loss",
     "feature_density": "probability that each feature is nonzero",
@@ -72,7 +83,9 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
   multi = len(cfg.models) > 1
   lead = (("model",) if multi else ()) + grid.dims
   data_vars = {}
-  for name, trailing in _VARIABLE_DIMS.items():
+  variables = dict(_VARIABLE_DIMS, **{f"{name}_snapshot": ("snapshot",) + _VARIABLE_DIMS[name]
+                                      for name in SNAPSHOT_VARIABLES})
+  for name, trailing in variables.items():
     if name not in next(iter(outputs.values())) and name != "train_loss":
       continue
     if name == "train_loss":
@@ -80,7 +93,7 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
     else:
       per_model = [out[name] for out in outputs.values()]
     values = np.stack([grid.unflatten(v) for v in per_model]) if multi else grid.unflatten(per_model[0])
-    data_vars[name] = (lead + trailing, values, {"description": _DESCRIPTIONS[name]})
+    data_vars[name] = (lead + trailing, values, {"description": _description(name)})
   hp = grid.hparams()
   for name, fn in (("feature_importance", train.feature_importance),
                    ("feature_density", train.feature_density)):
@@ -95,7 +108,7 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
   coords = {axis: (axis if axis in grid.dims else (), grid.coords[axis] if axis in grid.dims
                    else grid.coords[axis][0]) for axis in AXES}
   coords.update(hidden=np.arange(cfg.m), feature=np.arange(cfg.n), step=segment_ends)
-  if cfg.snapshots:
+  if len(train.snapshot_steps(cfg)):
     coords["snapshot"] = train.snapshot_steps(cfg)
   if cfg.eval_attacks:
     coords["attack"] = list(cfg.eval_attacks)
@@ -103,6 +116,11 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
     coords["model"] = list(cfg.models)
   # The experiment's run adds the sweep's name and config to the attributes.
   return xr.Dataset(data_vars, coords=coords, attrs={"model": ",".join(cfg.models)})
+
+
+def _description(name: str) -> str:
+  base = name.removesuffix("_snapshot")
+  return _DESCRIPTIONS[base] + (", after `snapshot` optimiser steps" if base != name else "")
 
 
 def models_of(dataset: xr.Dataset) -> list[str]:

@@ -30,8 +30,9 @@ class TrainState:
 
   params: Params
   opt_state: optax.OptState
-  # (len(snapshot_steps), m, n) copies of W, or None when the sweep records none.
-  snapshots: jax.Array | None = None
+  # The parameters at each of snapshot_steps (a leading axis on every leaf), or None when
+  # the sweep records none.
+  snapshots: Params | None = None
 
 
 def feature_density(n: int, hp: HParams) -> jax.Array:
@@ -97,10 +98,10 @@ def attack_key(key: jax.Array) -> jax.Array:
 
 
 def snapshot_steps(cfg: SweepConfig) -> np.ndarray:
-  """Log-spaced step counts (after 1 ... `steps` optimiser steps) at which W is recorded."""
-  if not cfg.snapshots:
-    return np.zeros((0,), np.int32)
-  return np.unique(np.round(np.geomspace(1, cfg.steps, cfg.snapshots))).astype(np.int32)
+  """Step counts (after 1 ... `steps` optimiser steps) at which the parameters are
+  recorded: `snapshots` log-spaced ones and those of `snapshot_at`, in order."""
+  spaced = np.round(np.geomspace(1, cfg.steps, cfg.snapshots)) if cfg.snapshots else []
+  return np.unique(np.concatenate([spaced, cfg.snapshot_at])).astype(np.int32)
 
 
 def make_optimizer(cfg: SweepConfig, lr: jax.Array) -> optax.GradientTransformation:
@@ -124,7 +125,9 @@ def make_optimizer(cfg: SweepConfig, lr: jax.Array) -> optax.GradientTransformat
 def init_state(cfg: SweepConfig, model: str, key: jax.Array, hp: HParams) -> TrainState:
   """A fresh run; `key` is its `run_key`."""
   params = MODELS[model].init(keys.named(key, "init"), cfg.n, cfg.m)
-  snapshots = (jnp.zeros((len(snapshot_steps(cfg)), cfg.m, cfg.n)) if cfg.snapshots else None)
+  count = len(snapshot_steps(cfg))
+  snapshots = (jax.tree.map(lambda p: jnp.zeros((count,) + p.shape, p.dtype), params)
+               if count else None)
   return TrainState(params=params, opt_state=make_optimizer(cfg, hp.lr).init(params),
                     snapshots=snapshots)
 
@@ -148,23 +151,25 @@ def train_step(cfg: SweepConfig, model: str, state: TrainState, hp: HParams, key
     # as data: no gradient flows through its construction.
     x_adv = jax.lax.stop_gradient(attacks.attack_batch(
         cfg.train_attack, model, state.params, x, importance,
-        attacks.batch_eps(x, cfg.attack_eps, cfg.per_sample_eps), attack_key(key)))
+        attacks.batch_eps(x, hp.train_eps, cfg.per_sample_eps), attack_key(key)))
     loss, grads = jax.value_and_grad(adversarial_loss_fn, argnums=1)(
         model, state.params, x, x_adv, importance, hp.alpha)
   optimizer = make_optimizer(cfg, hp.lr)
   updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
   new = state.replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state)
-  if cfg.snapshots:
-    new = new.replace(snapshots=record_snapshot(cfg, new.snapshots, new.params["W"], step + 1))
+  if new.snapshots is not None:
+    new = new.replace(snapshots=record_snapshot(cfg, new.snapshots, new.params, step + 1))
   return new, loss
 
 
-def record_snapshot(cfg: SweepConfig, snapshots: jax.Array, W: jax.Array,
-                    count: jax.Array) -> jax.Array:
-  """Writes W into its slot when `count` optimiser steps are one of the snapshot steps."""
+def record_snapshot(cfg: SweepConfig, snapshots: Params, params: Params,
+                    count: jax.Array) -> Params:
+  """Writes the parameters into their slot when `count` optimiser steps are one of the
+  snapshot steps."""
   steps = jnp.asarray(snapshot_steps(cfg))
   slot = jnp.clip(jnp.searchsorted(steps, count), 0, len(steps) - 1)
-  return jnp.where(steps[slot] == count, snapshots.at[slot].set(W), snapshots)
+  return jax.tree.map(lambda s, p: jnp.where(steps[slot] == count, s.at[slot].set(p), s),
+                      snapshots, params)
 
 
 def draws_once_per_seed(cfg: SweepConfig, runs: int) -> bool:
@@ -198,41 +203,64 @@ def step_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
   return jax.vmap(step_one, in_axes=(0, 0, 0, None, 0))(states, hps, step_keys, step, drawn)
 
 
+# An output counts as lit above this, a tenth of a feature's largest value (1): the
+# superposition graph's threshold (Gorton & Lewis Fig. 3).
+LIT_OUTPUT = 0.1
+
+
+def spurious_outputs(model: str, params: Params, x_in: jax.Array, x_clean: jax.Array
+                     ) -> jax.Array:
+  """Mean over the inputs of how many outputs are lit (> LIT_OUTPUT) on `x_in` although
+  their feature is absent (zero) from the clean input `x_clean`; both (batch, n)."""
+  out = jax.vmap(MODELS[model].apply, in_axes=(None, 0))(params, x_in)
+  return jnp.mean(jnp.sum((out > LIT_OUTPUT) & (x_clean == 0), axis=-1))
+
+
 def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
              key: jax.Array) -> dict[str, jax.Array]:
-  """Loss on `eval_batch` held-out samples (the same samples for every call) and, for
-  each of `eval_attacks` (stacked on a leading attack axis):
+  """Loss on `eval_batch` held-out samples (the same samples for every call), the
+  outputs lit without their feature (`spurious_outputs`) and, for each of `eval_attacks`
+  (stacked on a leading attack axis):
 
-    adv_loss       E[L(x + delta)]
-    loss_increase  E[L(x + delta)] - E[L(x)]
-    vulnerability  (E[L(x + delta)] - E[L(x)]) / E[||x||^2]: the increase per unit of
-                   input energy, since eps scales with ||x|| and sparser inputs carry less.
+    adv_loss              E[L(x + delta)]
+    loss_increase         E[L(x + delta)] - E[L(x)]
+    vulnerability         (E[L(x + delta)] - E[L(x)]) / E[||x||^2]: the increase per unit
+                          of input energy, since eps scales with ||x|| and sparser inputs
+                          carry less.
+    adv_spurious_outputs  outputs lit on x + delta whose feature x lacks: the interfering
+                          features the attack lights.
   """
   key = keys.named(key, "eval")  # key: the run's key
   x = sample(cfg, hp, key, cfg.eval_batch)
   importance = feature_importance(cfg.n, hp)
   loss = loss_fn(model, state.params, x, importance)
-  out = {"loss": loss}
+  out = {"loss": loss, "spurious_outputs": spurious_outputs(model, state.params, x, x)}
   if cfg.eval_attacks:
     eps = attacks.batch_eps(x, cfg.attack_eps, cfg.per_sample_eps)
+    attacked = [attacks.attack_batch(attack, model, state.params, x, importance, eps,
+                                     jax.random.fold_in(key, i))
+                for i, attack in enumerate(cfg.eval_attacks)]
     adv = jnp.stack([jnp.mean(jax.vmap(attacks.sample_loss, in_axes=(None, None, 0, 0, None))(
-        model, state.params, attacks.attack_batch(attack, model, state.params, x, importance,
-                                                  eps, jax.random.fold_in(key, i)),
-        x, importance)) for i, attack in enumerate(cfg.eval_attacks)])
+        model, state.params, x_adv, x, importance)) for x_adv in attacked])
     out.update(adv_loss=adv, loss_increase=adv - loss,
-               vulnerability=(adv - loss) / jnp.mean(jnp.sum(x ** 2, axis=-1)))
+               vulnerability=(adv - loss) / jnp.mean(jnp.sum(x ** 2, axis=-1)),
+               adv_spurious_outputs=jnp.stack([spurious_outputs(model, state.params, x_adv, x)
+                                               for x_adv in attacked]))
   return out
 
 
 def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
            key: jax.Array) -> dict[str, jax.Array]:
   """What the results keep of a trained run (key: its run key): parameters, geometry,
-  held-out evaluation."""
+  held-out evaluation; and the parameters and evaluation at every snapshot step, each
+  named `<name>_snapshot` with a leading snapshot axis."""
   out = metrics.geometry(state.params["W"])
   out.update(state.params)
   out.update(evaluate(cfg, model, state, hp, key))
   if state.snapshots is not None:
-    out["W_snapshot"] = state.snapshots
+    at_snapshots = jax.vmap(lambda params: evaluate(cfg, model, state.replace(params=params),
+                                                    hp, key))(state.snapshots)
+    out.update({f"{name}_snapshot": v for name, v in {**state.snapshots, **at_snapshots}.items()})
   return out
 
 

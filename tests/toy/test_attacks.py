@@ -58,6 +58,39 @@ def test_analytic_attack_is_the_best_feature_direction():
   np.testing.assert_allclose(delta, best, rtol=1e-5, atol=1e-6)
 
 
+def test_analytic_random_attacks_one_random_feature_per_input():
+  """Each input's delta is eps (W^T W)_i / ||(W^T W)_i|| (numpy) for one feature i, drawn
+  afresh per input and spread over all features."""
+  x = jnp.asarray(np.random.default_rng(7).uniform(size=(600, N)).astype(np.float32))
+  eps = attacks.batch_eps(x, 0.5, per_sample=True)
+  delta = np.asarray(attacks.attack_batch("analytic_random", "relu", PARAMS, x,
+                                          jnp.asarray(IMPORTANCE), eps, jax.random.key(3)) - x)
+  gram = W.astype(np.float64).T @ W
+  directions = gram / np.linalg.norm(gram, axis=1, keepdims=True)  # row i: feature i
+  unit = delta / np.asarray(eps)[:, None]
+  distance = np.linalg.norm(unit[:, None, :] - directions[None], axis=-1)  # (input, feature)
+  chosen = distance.argmin(axis=1)
+  np.testing.assert_allclose(distance.min(axis=1), 0, atol=1e-5)
+  # Uniform over the N features: each share within 4 standard errors of 1/N.
+  share = np.bincount(chosen, minlength=N) / len(chosen)
+  assert np.all(np.abs(share - 1 / N) < 4 * np.sqrt((1 / N) * (1 - 1 / N) / len(chosen)))
+
+
+def test_a_zero_training_budget_is_clean_training():
+  """train_eps = 0: the attacked half of the loss is the clean loss, whatever alpha."""
+  attacked = SweepConfig(name="at", n=N, m=M, density=(0.5,), alpha=(0.3,), batch=32,
+                         train_attack="analytic_random", train_eps=(0.0,))
+  clean = SweepConfig(name="clean", n=N, m=M, density=(0.5,), batch=32)
+  stepped = []
+  for cfg in (attacked, clean):
+    hp = jax.tree.map(lambda a: jnp.asarray(a[0]), Grid(cfg).hparams())
+    state = train.init_state(cfg, "relu", train.run_key(cfg, hp.seed), hp)
+    stepped.append(train.train_step(cfg, "relu", state, hp, train.seed_step_key(cfg, hp.seed, 0),
+                                    jnp.int32(0)))
+  np.testing.assert_allclose(stepped[0][1], stepped[1][1], rtol=1e-6)
+  np.testing.assert_allclose(stepped[0][0].params["W"], stepped[1][0].params["W"], rtol=1e-6)
+
+
 def test_pgd_stays_in_the_ball_and_beats_one_step():
   x = jnp.asarray(RNG.uniform(size=(64, N)).astype(np.float32) * (RNG.uniform(size=(64, N)) < 0.4))
   eps = attacks.batch_eps(x, 0.1, per_sample=False)
@@ -125,6 +158,10 @@ def test_adversarial_training_loss_against_numpy():
     ({"alpha": (1.5,), "train_attack": "gorton"}, "alpha"),
     ({"train_attack": "fgsm"}, "train_attack"),
     ({"eval_attacks": ("gorton", "cw")}, "eval_attacks"),
+    ({"train_eps": (0.1, 0.8)}, "train_eps"),
+    ({"train_eps": (-0.1,), "train_attack": "gorton"}, "train_eps"),
+    ({"snapshot_at": (0,)}, "snapshot_at"),
+    ({"snapshot_at": (20_000,), "steps": 10_000}, "snapshot_at"),
 ])
 def test_attack_options_are_validated(changes, field):
   with pytest.raises(ConfigError, match=f"^{field}: "):

@@ -30,16 +30,19 @@ def _step_keys(cfg, hps, t):
 
 
 def _config(model, n, m, attack="none", **extra):
+  adversarial = attack != "none"
   return SweepConfig(name="x", models=(model,), n=n, m=m, batch=48, density=(1.0, 0.3, 0.05),
                      importance=(0.9,), seeds=2, train_attack=attack,
-                     alpha=(0.25, 1.0) if attack != "none" else (1.0,),
+                     alpha=(0.25, 1.0) if adversarial else (1.0,),
+                     train_eps=(0.1, 0.4) if adversarial else (0.1,),
                      signed=model == "abs", snapshots=3, steps=20, **extra)
 
 
 # (n, m) = (9, 4) takes the contraction path, (2, 1) the unrolled small-model path.
 @pytest.mark.parametrize("model,attack,shape", [
     *itertools.product(sorted(MODELS), ["none", "gorton"], [(9, 4)]),
-    *itertools.product(["relu", "abs"], ["none", "gorton"], [(2, 1)])])
+    *itertools.product(["relu", "abs"], ["none", "gorton"], [(2, 1)]),
+    *itertools.product(["relu"], ["analytic_random"], [(9, 4), (2, 1)])])
 def test_fast_step_equals_reference_step(model, attack, shape):
   cfg = _config(model, *shape, attack)
   assert fast._is_small({"W": jnp.zeros((1, shape[1], shape[0]))}) == (shape == (2, 1))
@@ -67,7 +70,8 @@ def test_fast_step_equals_reference_with_feature_sets(correlation):
   np.testing.assert_allclose(b.params["W"], a.params["W"], rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("model,attack", itertools.product(sorted(MODELS), ["none", "gorton"]))
+@pytest.mark.parametrize("model,attack", [*itertools.product(sorted(MODELS), ["none", "gorton"]),
+                                          ("relu", "analytic_random")])
 def test_hand_gradients_equal_autodiff(model, attack):
   """The gradients themselves (before AdamW, which would hide their scale), to 1e-6."""
   cfg = _config(model, 9, 4, attack)
@@ -84,7 +88,7 @@ def test_hand_gradients_equal_autodiff(model, attack):
       return train.loss_fn(model, params, x, importance)
     key = train.attack_key(step_key)
     x_adv = jax.lax.stop_gradient(attacks.attack_batch(
-        attack, model, params, x, importance, attacks.batch_eps(x, cfg.attack_eps, False), key))
+        attack, model, params, x, importance, attacks.batch_eps(x, hp.train_eps, False), key))
     return train.adversarial_loss_fn(model, params, x, x_adv, importance, hp.alpha)
 
   want_loss, want = jax.vmap(jax.value_and_grad(reference))(states.params, hps, x, step_keys)
@@ -127,13 +131,14 @@ def test_unrolled_product_equals_einsum(spec):
                              np.einsum(spec, a, b), rtol=1e-5, atol=1e-6)
 
 
-def test_gorton_noise_is_the_reference_attacks_noise():
+def test_per_input_draws_are_the_reference_attacks_draws():
   cfg = SweepConfig(name="x", n=4, m=2, batch=8, train_attack="gorton", alpha=(0.5,))
   key = train.seed_step_key(cfg, jnp.int32(1), jnp.int32(7))
-  # What attacks.attack_batch draws for the gorton attack from the step's attack key.
+  # What attacks.attack_batch hands each input's attack, from the step's attack key.
   keys = jax.random.split(train.attack_key(key), cfg.batch)
   want = jax.vmap(lambda k: jax.random.normal(k, (cfg.n,)))(keys)
-  np.testing.assert_array_equal(fast._gorton_noise(cfg, key), want)
+  draw = lambda k: jax.random.normal(k, (cfg.n,))
+  np.testing.assert_array_equal(fast._per_input(cfg, key, draw), want)
 
 
 def test_program_takes_the_fast_path_unless_told_otherwise(monkeypatch):

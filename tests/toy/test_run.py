@@ -65,6 +65,20 @@ def test_snapshots_record_w_without_changing_training(tiny_config, tmp_path):
   np.testing.assert_allclose(snap["W_snapshot"].sel(snapshot=k), short["W"], rtol=1e-5, atol=1e-6)
 
 
+def test_snapshot_at_measures_the_run_as_if_it_had_ended_there(tiny_config, tmp_path):
+  k = 120
+  cfg = tiny_config.replace(snapshot_at=(k, tiny_config.steps), eval_attacks=("gorton",))
+  ds = run(cfg, tmp_path / "long", show_progress=False)
+  short = run(cfg.replace(steps=k, log_every=k // 2, snapshot_at=()), tmp_path / "short",
+              show_progress=False)
+  np.testing.assert_array_equal(ds.snapshot.values, [k, cfg.steps])
+  for name in ("W", "b", "loss", "vulnerability", "spurious_outputs", "adv_spurious_outputs"):
+    np.testing.assert_allclose(ds[f"{name}_snapshot"].sel(snapshot=k), short[name],
+                               rtol=1e-4, atol=1e-6, err_msg=name)
+    np.testing.assert_allclose(ds[f"{name}_snapshot"].sel(snapshot=cfg.steps), ds[name],
+                               rtol=1e-6, atol=1e-7, err_msg=name)
+
+
 def test_relative_density_and_correlation_axes_reach_the_runs(tiny_config, tmp_path):
   cfg = tiny_config.replace(n=6, relative_density=(0.5, 2.0), set_size=3, density=(0.1,),
                             correlation=("independent", "anticorrelated"))

@@ -29,6 +29,8 @@ def test_sweep_runs_and_draws_its_figures(name, tmp_path, capsys):
     shrink += ["seeds=1"]
   if cfg.snapshots:
     shrink += ["snapshots=5"]
+  if cfg.snapshot_at:
+    shrink += ["snapshot_at=10"]
   out = tmp_path / name
   args = ["run", name, "--out", str(out), "--no-progress"]
   for item in shrink:
