@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 from superjax.core.config import Config, check, check_int, is_int
-from superjax.uand.inputs import ACTIVE_MODES
+from superjax.uand.config import EVERY_INPUT_MAX
+from superjax.uand.inputs import ACTIVE_MODES, input_count
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,7 +18,8 @@ class DeepCircuitsConfig(Config):
   comparator layers pair them up), s how many are active (exactly, or at most s with
   active="at_most"; the circuit keeps the count at every layer), depth the number of
   circuit layers, m the neurons of each U-AND layer, p the probability that a neuron's
-  subset holds a feature.
+  subset holds a feature. The errors are over `test_inputs` random inputs per seed, or over
+  every input with every_input.
   """
 
   EXPERIMENT = "deep_circuits"
@@ -32,6 +34,7 @@ class DeepCircuitsConfig(Config):
   p: tuple[float, ...] = (0.1,)
   seeds: int = 5
   test_inputs: int = 256
+  every_input: bool = False  # test on every input with s (at most s) on, not test_inputs
   checkpoint_every: int = 4  # layers between saves of a pass's state
   base_seed: int = 0
 
@@ -51,6 +54,12 @@ class DeepCircuitsConfig(Config):
     for v in self.p:
       check(isinstance(v, (int, float)) and 0.0 < v <= 1.0, "p",
             f"{v} is outside the allowed range (0, 1]")
+    check(isinstance(self.every_input, bool), "every_input",
+          f"{self.every_input!r} must be true or false")
+    if self.every_input:
+      count = input_count(self.n, self.s, self.active)
+      check(count <= EVERY_INPUT_MAX, "every_input",
+            f"n = {self.n}, s = {self.s} has {count:,} inputs, more than {EVERY_INPUT_MAX:,}")
     for field, low in (("depth", 1), ("seeds", 1), ("test_inputs", 1),
                        ("checkpoint_every", 1), ("base_seed", 0)):
       check_int(self, field, low)

@@ -21,11 +21,12 @@ from __future__ import annotations
 import dataclasses
 
 import jax
+import jax.numpy as jnp
 from flax import struct
 
 from superjax.core import loop
 from superjax.deep_circuits import circuit, layers
-from superjax.uand.inputs import sample_inputs
+from superjax.uand.inputs import every_input, sample_inputs
 from superjax.uand.readout import errors
 
 # Sub-keys of a seed's key: its test inputs, its circuit's wiring and its U-AND layers.
@@ -43,6 +44,7 @@ class Network:
   m: int  # neurons per U-AND layer
   active: str
   test_inputs: int
+  every_input: bool = False
 
 
 @struct.dataclass
@@ -60,8 +62,9 @@ class NetworkState:
 
 
 def init_state(c: Network, key: jax.Array) -> NetworkState:
-  """The seed's test inputs, read exactly by both networks."""
-  f = sample_inputs(jax.random.fold_in(key, TEST), c.n, c.s, c.test_inputs, c.active)
+  """The seed's test inputs (every input with every_input), read exactly by both networks."""
+  f = (jnp.asarray(every_input(c.n, c.s, c.active)) if c.every_input
+       else sample_inputs(jax.random.fold_in(key, TEST), c.n, c.s, c.test_inputs, c.active))
   return NetworkState(truth=f, uncorrected=f, corrected=f)
 
 

@@ -46,7 +46,8 @@ def render(dataset: xr.Dataset) -> str:
   cfg = config_of(dataset)
   lines = [(f"{cfg.name}: a random comparator circuit (AND and OR of paired features) of depth "
             f"{cfg.depth} on n = {cfg.n} features, s = {cfg.s} active ({cfg.active}); "
-            f"{cfg.seeds} seeds x {cfg.test_inputs} test inputs"),
+            f"{cfg.seeds} seeds x "
+            + ("every input" if cfg.every_input else f"{cfg.test_inputs} test inputs")),
            ("each circuit layer: one U-AND layer of m neurons (features read out linearly, in "
             "superposition); corrected: plus a correction layer 2 ReLU(v - 1/4) - 2 ReLU(v - 3/4) "
             f"after each (2n = {2 * cfg.n} neurons, features in a basis, not in superposition)"),

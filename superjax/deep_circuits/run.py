@@ -20,7 +20,8 @@ from superjax.deep_circuits import network
 from superjax.deep_circuits.config import DeepCircuitsConfig
 
 _DESCRIPTIONS = {
-    "max_error": "max over test inputs and the layer's n features of |readout - true value| "
+    "max_error": "max over test inputs (every input with every_input) and the layer's n "
+                 "features of |readout - true value| "
                  "(readout: uncorrected = U-AND readouts of the stack without correction; "
                  "corrected = U-AND readouts of the stack with correction layers, before this "
                  "layer's correction; cleaned = output of this layer's correction)",
@@ -48,7 +49,8 @@ def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path, progress: Prog
                   timings: dict) -> xr.Dataset:
   """Both networks at width m for every (p, seed), as a dataset with an `m` axis; the
   pass's timings go into `timings`."""
-  c = network.Network(n=cfg.n, s=cfg.s, m=m, active=cfg.active, test_inputs=cfg.test_inputs)
+  c = network.Network(n=cfg.n, s=cfg.s, m=m, active=cfg.active, test_inputs=cfg.test_inputs,
+                      every_input=cfg.every_input)
   p, seed = runs(cfg)
   schedule = loop.Schedule(steps=cfg.depth, log_every=1,
                            checkpoint_every=cfg.checkpoint_every)

@@ -37,6 +37,7 @@ class Circuit:
   steps: int
   batch: int
   lr: float
+  embedding: str = "random"  # superjax.uand.inputs.EMBEDDINGS
 
 
 @flax.struct.dataclass
@@ -73,7 +74,8 @@ def _optimizer(c: Circuit) -> optax.GradientTransformation:
 
 def seed_embedding(c: Circuit, key: jax.Array) -> jax.Array | None:
   """The seed's superposed-feature directions (None for basis inputs)."""
-  return None if c.d0 is None else embedding(jax.random.fold_in(key, EMBED), c.n, c.d0)
+  return (None if c.d0 is None
+          else embedding(jax.random.fold_in(key, EMBED), c.n, c.d0, c.embedding))
 
 
 def init_state(c: Circuit, key: jax.Array) -> CircuitState:

@@ -8,7 +8,12 @@ import math
 
 from superjax.core.config import Config, check, check_choices, check_int, check_positive, is_int
 from superjax.uand.constructions import CONSTRUCTIONS
-from superjax.uand.inputs import ACTIVE_MODES, INPUTS
+from superjax.uand.inputs import ACTIVE_MODES, EMBEDDINGS, INPUTS, input_count
+
+# With every_input, the constructions measured on enumerated inputs (all but U-AND and
+# naive on basis inputs, whose worst case is exact without enumeration) take at most this
+# many inputs per cell.
+EVERY_INPUT_MAX = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +49,9 @@ class UAndConfig(Config):
   seeds: int = 3
   target: float = 0.25  # max error below which a width counts as enough
   test_inputs: int = 32
+  every_input: bool = False
+  eps: tuple[float, ...] = ()
+  embedding: str = "random"
   d0_scale: float = 0.5
   d0_exponent: float = 1.0
   d0_at_most_n: bool = True
@@ -107,6 +115,29 @@ class UAndConfig(Config):
             f"{v} is outside the allowed range ({low:g}, {high:g}]")
     check(isinstance(self.d0_at_most_n, bool), "d0_at_most_n",
           f"{self.d0_at_most_n!r} must be true or false")
+    check(isinstance(self.every_input, bool), "every_input",
+          f"{self.every_input!r} must be true or false")
+    check(list(self.eps) == sorted(set(self.eps)), "eps", "values must be distinct and increasing")
+    for v in self.eps:
+      check(isinstance(v, (int, float)) and 0.0 < v <= 1.0, "eps",
+            f"{v} is outside the allowed range (0, 1]")
+    check(self.embedding in EMBEDDINGS, "embedding",
+          f"{self.embedding!r} is not one of {', '.join(EMBEDDINGS)}")
+    if self.embedding == "hadamard" and "superposed" in self.inputs:
+      check(self.d0_scale == 0.5 and self.d0_exponent == 1.0, "embedding",
+            "hadamard stores n features in d0 = n/2 dimensions: set d0_scale=0.5, d0_exponent=1")
+      for v in self.n:
+        check(v & (v - 1) == 0, "n", f"{v}: a hadamard embedding needs n a power of 2")
+    if self.every_input:
+      for v in self.n:
+        enumerated = (("superposed" in self.inputs and {"naive", "uand"} & set(self.constructions))
+                      or ("random_mlp" in self.constructions and v <= self.fitted_max_n)
+                      or ("trained" in self.constructions and v <= self.trained_max_n))
+        for k in self.s:
+          count = input_count(v, k, self.active)
+          check(not enumerated or count <= EVERY_INPUT_MAX, "every_input",
+                f"n = {v}, s = {k} has {count:,} inputs, more than {EVERY_INPUT_MAX:,} to "
+                "enumerate")
     for field in ("ridge", "lr"):
       check_positive(self, field)
 

@@ -9,6 +9,7 @@ study vmaps these functions over seeds (and p for U-AND). Shapes are static per
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -19,16 +20,20 @@ from superjax.uand import circuit, readout
 from superjax.uand.circuit import EMBED, FIT, POSITIVE, RANDOM, TEST, UAND
 from superjax.uand.config import UAndConfig
 from superjax.uand.constructions import (
+  active_counts,
   features_per_neuron,
   layer,
   naive_weights,
+  naive_worst_errors,
   random_mlp_weights,
   uand_prefix_errors,
   uand_weights,
+  uand_worst_errors,
 )
 from superjax.uand.inputs import (
   INPUTS,
   embedding,
+  every_input,
   input_errors,
   pair_count,
   pair_index,
@@ -49,7 +54,7 @@ def features_in(cfg: UAndConfig, key: jax.Array, n: int, inputs: str):
   """The seed's embedding (None for basis inputs) and the map from features to layer inputs."""
   if inputs == "basis":
     return None, lambda f: f
-  E = embedding(jax.random.fold_in(key, EMBED), n, d0_of(cfg, n, inputs))
+  E = embedding(jax.random.fold_in(key, EMBED), n, d0_of(cfg, n, inputs), cfg.embedding)
   return E, lambda f: f @ E.T
 
 
@@ -61,7 +66,21 @@ def seed_keys(cfg: UAndConfig, n: int, s: int, inputs: str) -> jax.Array:
 
 
 def test_inputs(cfg: UAndConfig, key: jax.Array, n: int, s: int) -> jax.Array:
+  """The seed's test inputs: every input with every_input, else test_inputs random ones."""
+  if cfg.every_input:
+    return jnp.asarray(every_input(n, s, cfg.active))
   return sample_inputs(jax.random.fold_in(key, TEST), n, s, cfg.test_inputs, cfg.active)
+
+
+def exact_without_inputs(cfg: UAndConfig, inputs: str) -> bool:
+  """Whether U-AND and naive take their worst case over every input without enumerating
+  inputs (basis inputs with every_input)."""
+  return cfg.every_input and inputs == "basis"
+
+
+def naive_every_input(cfg: UAndConfig, n: int, s: int) -> np.ndarray:
+  """naive's (len(m) + 1, 2) errors over every basis input (constructions.naive_worst_errors)."""
+  return naive_worst_errors(n, s, cfg.m, cfg.active)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
@@ -88,20 +107,60 @@ def naive(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array) -> jax.A
   return jnp.stack(out)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def uand(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array, p: jax.Array):
-  """(len(m), 2) max and mean error of U-AND at every grid width, and the mean number of
-  features a neuron reads. p: the probability itself (UAndConfig.p_at(n))."""
+def _uand_layer(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array, p: jax.Array):
+  """The seed's U-AND subsets W (m, n), its test features f and the layer's activations."""
+  W, b = uand_weights(jax.random.fold_in(key, UAND), n, max(cfg.m), p)
   E, embed = features_in(cfg, key, n, inputs)
   f = test_inputs(cfg, key, n, s)
-  W, b = uand_weights(jax.random.fold_in(key, UAND), n, max(cfg.m), p)
-  acts = layer(W if E is None else W @ E.T, b, embed(f))
-  maxes, means = uand_prefix_errors(W, acts, f, cfg.m, s, p)
-  return jnp.stack([maxes, means], axis=1), features_per_neuron(W)
+  return W, f, layer(W if E is None else W @ E.T, b, embed(f))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def uand_active(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array,
+                p: jax.Array) -> jax.Array:
+  """(len(m),) the most U-AND neurons active on one test input in each block of widths:
+  `uand`'s gather sizes (constructions.active_counts)."""
+  _, _, acts = _uand_layer(cfg, n, s, inputs, key, p)
+  return active_counts(acts, cfg.m)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 6))
+def uand(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array, p: jax.Array,
+         caps: tuple[int, ...] | None = None):
+  """(len(m), 2) max and mean error of U-AND at every grid width, the mean number of
+  features a neuron reads, and whether the exact worst case overflowed its gather sizes.
+  p: the probability itself (UAndConfig.p_at(n)). caps: per block of widths at least
+  `uand_active` (sums only active neurons; None: every neuron).
+
+  Basis inputs with every_input: the max over every input, exact
+  (constructions.uand_worst_errors); the mean is not measured (NaN)."""
+  if exact_without_inputs(cfg, inputs):
+    W, _ = uand_weights(jax.random.fold_in(key, UAND), n, max(cfg.m), p)
+    maxes, overflow = uand_worst_errors(W, cfg.m, s, p, cfg.active, max(cfg.p_at(n)),
+                                        chunk=math.gcd(n, 32))
+    means = jnp.full_like(maxes, jnp.nan)
+  else:
+    W, f, acts = _uand_layer(cfg, n, s, inputs, key, p)
+    maxes, means = uand_prefix_errors(W, acts, f, cfg.m, s, p, caps)
+    overflow = jnp.zeros((), bool)
+  return jnp.stack([maxes, means], axis=1), features_per_neuron(W), overflow
+
+
+def whitening(cfg: UAndConfig, key: jax.Array, n: int, s: int, act_fn,
+              widths: tuple[int, ...]) -> list[jax.Array]:
+  """The inverse Cholesky factors L^-1 (G = L L^T) of the layer's Gram matrix G of its fit
+  inputs, one per width (the leading block of the widest layer's)."""
+  fit = sample_inputs(jax.random.fold_in(key, FIT), n, s, cfg.fit_inputs, cfg.active)
+  A = act_fn(fit)
+  raw = A.T @ A / A.shape[0]
+  return [jax.scipy.linalg.solve_triangular(
+      jnp.linalg.cholesky(readout.gram_from(raw[:w, :w], cfg.ridge)), jnp.eye(w), lower=True)
+      for w in widths]
 
 
 def fitted_errors(cfg: UAndConfig, key: jax.Array, n: int, s: int, act_fn, f: jax.Array,
-                  widths: tuple[int, ...], single: bool, chunk: int = 512):
+                  widths: tuple[int, ...], single: bool, chunk: int = 512,
+                  inverse: list[jax.Array] | None = None):
   """Max and mean error of matched readouts (superjax.uand.readout.matched, computed here
   in whitened form) fitted to the first w neurons of the layer `act_fn`, for every width w
   in `widths`.
@@ -113,18 +172,15 @@ def fitted_errors(cfg: UAndConfig, key: jax.Array, n: int, s: int, act_fn, f: ja
   Args:
     act_fn: (N, n) features -> (N, max(widths)) activations. f: (N, n) test features.
     single: read the n single features instead of the n(n-1)/2 pairs.
+    inverse: `whitening`'s factors, where the caller already has them.
 
   Returns:
     (len(widths), 2) max and mean error.
   """
-  fit = sample_inputs(jax.random.fold_in(key, FIT), n, s, cfg.fit_inputs, cfg.active)
-  A = act_fn(fit)
-  raw = A.T @ A / A.shape[0]
   # Whitening by the inverse Cholesky factor L^-1 (G = L L^T): in the loop below only
   # matmuls remain: r . a = (L^-1 mu) . (L^-1 a) / |L^-1 mu|^2.
-  inverse = [jax.scipy.linalg.solve_triangular(
-      jnp.linalg.cholesky(readout.gram_from(raw[:w, :w], cfg.ridge)), jnp.eye(w), lower=True)
-      for w in widths]
+  if inverse is None:
+    inverse = whitening(cfg, key, n, s, act_fn, widths)
   acts = act_fn(f)
   white_acts = [acts[:, :w] @ L.T for w, L in zip(widths, inverse)]
   i, j = (np.arange(n), np.arange(n)) if single else pair_index(n)
@@ -169,8 +225,9 @@ def random_mlp(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array):
   W, b = random_mlp_weights(jax.random.fold_in(key, RANDOM), n if E is None else E.shape[0],
                             widths[-1])
   act_fn = lambda x: layer(W, b, embed(x))
-  pair = fitted_errors(cfg, key, n, s, act_fn, f, widths, single=False)
-  single = fitted_errors(cfg, key, n, s, act_fn, f, widths, single=True)
+  inverse = whitening(cfg, key, n, s, act_fn, widths)
+  pair = fitted_errors(cfg, key, n, s, act_fn, f, widths, single=False, inverse=inverse)
+  single = fitted_errors(cfg, key, n, s, act_fn, f, widths, single=True, inverse=inverse)
   return pair, single, features_per_neuron(W if E is None else W @ E)
 
 

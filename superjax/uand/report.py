@@ -14,6 +14,13 @@ from superjax.core.experiment import config_of
 THEORY_SLOPES = {"basis": (0.0,), "superposed": (0.5, 2 / 3)}
 
 
+def smallest_width(errors: xr.DataArray, target: float) -> xr.DataArray:
+  """The smallest width on `errors`' m axis whose error is at most `target` (NaN where
+  none is), with the m axis reduced."""
+  widths = xr.DataArray(errors.m.values.astype(np.float32), dims="m", coords={"m": errors.m})
+  return widths.where(errors <= target).min("m")
+
+
 def fit_slope(n: np.ndarray, width: np.ndarray) -> float:
   """Least-squares slope of log(width) against log(n) over finite points (NaN if < 2)."""
   ok = np.isfinite(width)
@@ -55,8 +62,10 @@ def _fmt(v: float) -> str:
 def render(dataset: xr.Dataset) -> str:
   cfg = config_of(dataset)
   n = dataset.n.values.astype(float)
-  lines = [f"{cfg.name}: U-AND of n features, s active ({cfg.active}); {cfg.seeds} seeds, "
-           f"{cfg.test_inputs} test inputs each, every pair; target max error {cfg.target:g}"]
+  tested = ("every input with s features on" if cfg.every_input
+            else f"{cfg.test_inputs} test inputs each")
+  lines = [(f"{cfg.name}: U-AND of n features, s active ({cfg.active}); {cfg.seeds} seeds, "
+            f"{tested}, every pair; target max error {cfg.target:g}")]
   if "superposed" in dataset.inputs.values:
     lines.append("superposed inputs: d0 = " + ", ".join(
         f"{int(a)} (n={int(b)})" for a, b in zip(dataset.d0.values, n))
@@ -91,14 +100,31 @@ def render(dataset: xr.Dataset) -> str:
           last.sel(construction="uand").values, axis=0))
           if "uand" in dataset.construction else np.nan)
       if np.isfinite(ratio):
-        lines.append(f"  at n={int(n[-1])}: U-AND needs {ratio:.1f}x fewer neurons than the "
-                     f"naive {int(dataset.naive_width.values[-1]):,}")
+        lines.append(f"  at n={int(n[-1])}: U-AND needs "
+                     + (f"{ratio:.1f}x fewer" if ratio >= 1 else f"{1 / ratio:.1f}x more")
+                     + f" neurons than the naive {int(dataset.naive_width.values[-1]):,}")
       elif "uand" in dataset.construction:
         lines.append(f"  at n={int(n[-1])}: U-AND does not reach max error {cfg.target:g} at "
                      f"any tested width (up to {max(cfg.m):,}) for every seed")
       lines.append("")
     lines += _trained_lines(sub)
+  lines += _eps_lines(dataset, cfg)
   return "\n".join(lines).rstrip()
+
+
+def _eps_lines(ds: xr.Dataset, cfg) -> list[str]:
+  """U-AND's width needed at every eps of the epsilon study, per s (first n, basis inputs)."""
+  if not cfg.eps or "uand" not in ds.construction.values or "basis" not in ds.inputs.values:
+    return []
+  errors = ds["uand_max_error"].sel(inputs="basis").isel(n=0)
+  lines = [(f"U-AND width needed at each eps (n = {int(ds.n.values[0])}, basis inputs, best p "
+            "per seed; geometric mean over seeds; '-' a seed never reaches it)"),
+           "  " + f"{'s':>3} " + " ".join(f"{f'eps={e:g}':>10}" for e in cfg.eps)]
+  for s in ds.s.values:
+    row = [_fmt(float(geometric_mean(smallest_width(errors.sel(s=s), e).min("p").values,
+                                     axis=0))) for e in cfg.eps]
+    lines.append("  " + f"{int(s):>3} " + " ".join(f"{r:>10}" for r in row))
+  return lines + [""]
 
 
 def _setting_lines(ds: xr.Dataset, cfg) -> list[str]:

@@ -24,15 +24,19 @@ import numpy as np
 import xarray as xr
 
 from superjax.core import loop, rundir
+from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress
 from superjax.uand import circuit, measure
 from superjax.uand.config import UAndConfig
 from superjax.uand.inputs import pair_count, superposed_dims
+from superjax.uand.report import smallest_width
 
 _DESCRIPTIONS = {
-    "max_error": "max over test inputs and all pairs of |r_ij . a(x) - x_i x_j| (uand: at the "
-                 "p with the lowest seed-mean max error at that width; NaN: not measured)",
-    "mean_error": "mean over test inputs and all pairs of |r_ij . a(x) - x_i x_j|",
+    "max_error": "max over test inputs (every input with every_input) and all pairs of "
+                 "|r_ij . a(x) - x_i x_j| (uand: at the p with the lowest seed-mean max error "
+                 "at that width; NaN: not measured)",
+    "mean_error": "mean over test inputs and all pairs of |r_ij . a(x) - x_i x_j| (NaN for "
+                  "uand on basis inputs with every_input: its exact worst case reads no inputs)",
     "feature_max_error": "max error of matched readouts of the single features x_i",
     "feature_mean_error": "mean error of matched readouts of the single features x_i",
     "features_per_neuron": "mean participation ratio of a neuron's weights on the features",
@@ -63,7 +67,8 @@ def _train_circuits(cfg: UAndConfig, n: int, s: int, inputs: str, width: int, ke
   """Trains one circuit per seed at width `width` (resuming), then measures each seed's
   from the pass's saved state; returns the measurements (seeds first) and the seconds."""
   c = circuit.Circuit(n=n, s=s, m=width, d0=measure.d0_of(cfg, n, inputs), active=cfg.active,
-                      steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.lr)
+                      steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.lr,
+                      embedding=cfg.embedding)
   name = circuit_pass_name(n, s, inputs, width)
   schedule = loop.Schedule(steps=cfg.train_steps, log_every=min(cfg.log_every, cfg.train_steps),
                            checkpoint_every=cfg.checkpoint_every)
@@ -100,15 +105,26 @@ def measure_n(cfg: UAndConfig, n: int, run_dir: Path, progress: Progress,
       for ci, construction in enumerate(cfg.constructions):
         t0 = time.perf_counter()
         if construction == "naive":
-          out = np.asarray(jax.vmap(functools.partial(measure.naive, cfg, n, s, inputs))(keys))
+          if measure.exact_without_inputs(cfg, inputs):
+            out = np.broadcast_to(measure.naive_every_input(cfg, n, s), (N, M + 1, 2))
+          else:
+            out = np.asarray(jax.vmap(functools.partial(measure.naive, cfg, n, s, inputs))(keys))
           err[ci, ii, si] = out[:, :-1].transpose(1, 0, 2)
           naive_err[ii, si] = out[:, -1]
           reads[ci, ii, si] = 2.0
         elif construction == "uand":
-          fn = jax.vmap(jax.vmap(functools.partial(measure.uand, cfg, n, s, inputs), (0, None)),
-                        (None, 0))
           p = jnp.asarray(cfg.p_at(n), jnp.float32)
-          out, per_neuron = fn(keys, p)  # (p, seed, m, 2), (p, seed)
+          over_runs = lambda fn: jax.vmap(jax.vmap(fn, (0, None)), (None, 0))
+          caps = None
+          if not measure.exact_without_inputs(cfg, inputs):
+            # Sum only the neurons active on an input: the most in any run, per block.
+            active = over_runs(functools.partial(measure.uand_active, cfg, n, s, inputs))
+            caps = tuple(int(c) for c in np.asarray(active(keys, p)).max(axis=(0, 1)))
+          fn = over_runs(functools.partial(measure.uand, cfg, n, s, inputs, caps=caps))
+          out, per_neuron, overflow = fn(keys, p)  # (p, seed, m, 2), (p, seed), (p, seed)
+          if bool(np.any(overflow)):
+            raise SuperjaxError(f"n={n} s={s}: a block of U-AND neurons held a feature more "
+                                "often than the exact worst case gathers; widen block_caps")
           out = np.asarray(out).transpose(0, 2, 1, 3)
           uand_err[ii, si] = out
           # At each width the p with the lowest max error, averaged over seeds.
@@ -154,14 +170,10 @@ def measure_n(cfg: UAndConfig, n: int, run_dir: Path, progress: Progress,
 
 
 def _width_needed(cfg: UAndConfig, ds: xr.Dataset) -> xr.DataArray:
-  widths = xr.DataArray(np.asarray(cfg.m, np.float32), dims="m", coords={"m": ds.m})
-
-  def smallest(errors: xr.DataArray) -> xr.DataArray:
-    return widths.where(errors <= cfg.target).min("m")
-
-  needed = smallest(ds["max_error"])
+  needed = smallest_width(ds["max_error"], cfg.target)
   if "uand" in cfg.constructions:
-    needed.loc[{"construction": "uand"}] = smallest(ds["uand_max_error"]).min("p")
+    needed.loc[{"construction": "uand"}] = smallest_width(ds["uand_max_error"],
+                                                          cfg.target).min("p")
   if "naive" in cfg.constructions:
     naive = ds["naive_width"].astype(np.float32).where(ds["naive_max_error"] <= cfg.target)
     needed.loc[{"construction": "naive"}] = naive.transpose(*needed.sel(construction="naive").dims)

@@ -6,11 +6,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import xarray as xr
 
 from superjax.core import keys
 from superjax.core.config import ConfigError
-from superjax.deep_circuits import circuit, claims, layers, network
+from superjax.deep_circuits import circuit, layers, network
 from superjax.deep_circuits.config import DeepCircuitsConfig
 
 
@@ -150,28 +149,3 @@ def test_bad_configs_are_refused_in_one_line(change, field):
   with pytest.raises(ConfigError, match=rf"^{field}: ") as info:
     DeepCircuitsConfig(name="x", **change)
   assert "\n" not in str(info.value)
-
-
-def _results(uncorrected, corrected, cleaned):
-  """A results dataset of one width and p from (seeds, layers) max errors."""
-  data = np.stack([uncorrected, corrected, cleaned])[:, None, None]
-  dims = ("readout", "m", "p", "seed", "layer")
-  coords = {"readout": list(network.READOUTS), "m": [64], "p": [0.1],
-            "seed": np.arange(data.shape[3]), "layer": np.arange(1, data.shape[4] + 1)}
-  return xr.Dataset({"max_error": (dims, data), "mean_error": (dims, data / 10)}, coords=coords)
-
-
-def test_claims_read_growth_and_boundedness():
-  layers_ = np.arange(1, 9)
-  grows = np.stack([0.1 + 0.05 * layers_, 0.12 + 0.04 * layers_])
-  flat = np.full((2, 8), 0.15)
-  ds = _results(grows, flat, np.zeros((2, 8)))
-  assert claims.grows_without_correction(ds).verdict == "holds"
-  assert claims.bounded_with_correction(ds).verdict == "holds"
-  leaky = flat.copy()
-  leaky[1, 5] = 0.3
-  cleaned = np.zeros((2, 8))
-  cleaned[1, 5:] = 1.0
-  ds = _results(flat, leaky, cleaned)
-  assert claims.grows_without_correction(ds).verdict == "does not hold"
-  assert claims.bounded_with_correction(ds).verdict == "partly"

@@ -1,15 +1,13 @@
-"""U-AND with superposed inputs, the p rule, the bootstrap interval and the U-AND claims,
-against brute force over every input and plain numpy."""
+"""U-AND with superposed inputs, the p rule and the bootstrap interval, against brute force
+over every input and plain numpy (the claims: test_claims.py)."""
 
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import xarray as xr
 
 from superjax.core.config import ConfigError
-from superjax.uand import claims
 from superjax.uand import constructions as uand
 from superjax.uand import inputs as boolean
 from superjax.uand.config import UAndConfig
@@ -44,6 +42,13 @@ def test_superposed_uand_errors_against_loops_over_every_input(s, every_input):
         err.append(abs(value - x[i] * x[j]))
     assert gm == pytest.approx(max(err), rel=1e-4, abs=1e-5)
     assert gn == pytest.approx(np.mean(err), rel=1e-4, abs=1e-5)
+  # Summing only each input's active neurons (gathered per block) changes nothing.
+  caps = tuple(int(c) for c in uand.active_counts(jnp.asarray(acts), widths))
+  assert max(caps) < 15 and caps == tuple(
+      int(max(np.sum(acts[:, lo:hi] > 0, axis=1))) for lo, hi in zip((0, 10, 25), widths))
+  sparse = uand.uand_prefix_errors(jnp.asarray(W, jnp.float32), jnp.asarray(acts, jnp.float32),
+                                   jnp.asarray(f), widths, s, jnp.float32(p), caps)
+  np.testing.assert_allclose(np.stack(sparse), np.stack([got_max, got_mean]), rtol=1e-5)
   # The code's layer on E f equals the loop's activations.
   layer = uand.layer(jnp.asarray(W @ E.T, jnp.float32), -jnp.ones(m), jnp.asarray(f @ E.T))
   np.testing.assert_allclose(layer, acts, rtol=1e-4, atol=1e-5)
@@ -92,35 +97,3 @@ def test_bootstrap_interval_against_numpy():
   assert low == pytest.approx(np.percentile(draws, 2.5))
   assert high == pytest.approx(np.percentile(draws, 97.5))
   assert low < slope < high
-
-
-def _dataset(construction, inputs, widths, target=0.5, d0_per_n=0.5):
-  """Saved results of the fields the claims read: width_needed (construction, inputs, s,
-  n, seed), d0, and the config."""
-  n = [64, 128, 256, 512]
-  cfg = UAndConfig(name="x", n=tuple(n), m=(32,), trained_m=(32,), target=target,
-                   constructions=(construction,), inputs=(inputs,))
-  ds = xr.Dataset({"width_needed": (("construction", "inputs", "s", "n", "seed"),
-                                    np.asarray(widths, float)[None, None, None]),
-                   "d0": ("n", (d0_per_n * np.asarray(n)).astype(int))},
-                  coords={"construction": [construction], "inputs": [inputs], "s": [2],
-                          "n": n, "seed": [0, 1]})
-  ds.attrs.update(experiment="uand", config=cfg.to_json())
-  return ds
-
-
-def test_claims_read_saved_results():
-  sqrt = [[w, w * 1.1] for w in 100 * np.array([64, 128, 256, 512]) ** 0.45]
-  linear = [[w, w * 1.1] for w in 10.0 * np.array([64, 128, 256, 512]) ** 1.1]
-  quadratic = [[w, w * 1.1] for w in 1.0 * np.array([64, 128, 256, 512]) ** 2]
-  assert claims.superposed_sqrt(_dataset("uand", "superposed", sqrt)).verdict == "holds"
-  # Without compression (d0 >= n) the same widths only partly make the claim.
-  assert claims.superposed_sqrt(_dataset("uand", "superposed", sqrt,
-                                         d0_per_n=1.5)).verdict == "partly"
-  assert claims.superposed_sqrt(_dataset("uand", "superposed", linear)).verdict == "does not hold"
-  assert claims.basis_sublinear(_dataset("uand", "basis", sqrt)).verdict == "holds"
-  assert claims.basis_sublinear(_dataset("uand", "basis", quadratic)).verdict == "does not hold"
-  found = claims.random_mlp(_dataset("random_mlp", "basis", sqrt[:3] + [[np.nan, np.nan]]))
-  assert found.verdict == "partly" and "512: -" in found.measured
-  assert claims.random_mlp(_dataset("random_mlp", "basis", sqrt)).verdict == "holds"
-  assert len({c.key for c in claims.CLAIMS}) == 3
