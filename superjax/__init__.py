@@ -14,8 +14,11 @@ from superjax.core import experiment as _experiment
 # The built-in experiment families, imported when first used.
 _experiment.register("toy", "superjax.toy:EXPERIMENT")
 _experiment.register("zoo_sae", "superjax.zoo_sae:EXPERIMENT")
-_experiment.register("uand", "superjax.uand:EXPERIMENT")
+# Beside zoo_sae: the scorecard lists papers in registry order, and Bereska et al.'s
+# counter-claim (toy_sae_effective) belongs next to the Gorton & Lewis claims it answers.
 _experiment.register("toy_sae", "superjax.toy_sae:EXPERIMENT")
+_experiment.register("toy_sae_effective", "superjax.toy_sae:EFFECTIVE_EXPERIMENT")
+_experiment.register("uand", "superjax.uand:EXPERIMENT")
 _experiment.register("deep_circuits", "superjax.deep_circuits:EXPERIMENT")
 _experiment.register("custom", "superjax.custom:EXPERIMENT")
 

@@ -9,8 +9,10 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from superjax.core import figures
+from superjax.core.experiment import config_of
 from superjax.sae.kinds import KINDS
-from superjax.toy_sae.report import TARGETS, at_target
+from superjax.toy_sae import effective, report
+from superjax.toy_sae.report import at_target, targets
 
 MARKERS = ("o", "^", "s", "D")
 
@@ -21,11 +23,12 @@ def _against_superposition(dataset: xr.Dataset, variable: str, ylabel: str,
   by alpha (the largest expansion)."""
   expansion = int(dataset["expansion"].values.max())
   kinds = [str(k) for k in dataset["sae_kind"].values]
-  fig, axes = figures.subplots(len(TARGETS), len(kinds), figsize=(2.9 * len(kinds), 5.2),
+  rows = targets(dataset)
+  fig, axes = figures.subplots(len(rows), len(kinds), figsize=(2.9 * len(kinds), 5.2),
                                sharex=True, sharey=True, squeeze=False)
   norm = LogNorm(vmin=float(dataset["density"].min()), vmax=float(dataset["density"].max()))
   fpd = dataset["features_per_dim"]
-  for row, target in enumerate(TARGETS):
+  for row, target in enumerate(rows):
     for col, kind in enumerate(kinds):
       ax = axes[row, col]
       sae = at_target(dataset, kind, expansion, target)
@@ -37,7 +40,7 @@ def _against_superposition(dataset: xr.Dataset, variable: str, ylabel: str,
         points = ax.scatter(x, y, c=c, norm=norm, cmap="viridis", marker=marker, s=12,
                             label=f"alpha {alpha:g}")
       ax.set_title(f"{kind}, L0 {target}")
-      if row == len(TARGETS) - 1:
+      if row == len(rows) - 1:
         ax.set_xlabel("true features per dimension")
     axes[row, 0].set_ylabel(ylabel)
   axes[0, -1].legend(fontsize=7, frameon=False)
@@ -68,7 +71,7 @@ def l0_attacked(dataset: xr.Dataset) -> Figure:
   fig, axes = figures.subplots(1, max(len(kinds), 1), figsize=(3.2 * max(len(kinds), 1), 3.0),
                                sharey=True, squeeze=False)
   for ax, kind in zip(axes[0], kinds):
-    for target, style in zip(TARGETS, ("-", "--")):
+    for target, style in zip(targets(dataset), ("-", "--")):
       sae = at_target(dataset, kind, expansion, target)
       ratio = (sae["l0_attacked"] / sae["l0"])
       for alpha, marker in zip(dataset["alpha"].values, MARKERS):
@@ -92,3 +95,41 @@ FIGURES = {"nmse_vs_superposition": nmse_vs_superposition,
 
 def draw(dataset: xr.Dataset) -> dict[str, Figure]:
   return {name: draw_one(dataset) for name, draw_one in FIGURES.items()}
+
+
+@figures.styled
+def effective_features(dataset: xr.Dataset) -> Figure:
+  """Bereska et al. 2025: effective features of clean and robust toy models against n / m,
+  and the change adversarial training makes, seed by seed."""
+  cfg = config_of(dataset)
+  clean, robust = report.clean_and_robust(dataset)
+  ratio = dataset["features"].values / cfg.m
+  found = effective.of_results(dataset).mean(("setting", "density"))
+  change = report.effective_change(dataset)
+  fig, (left, right) = figures.subplots(1, 2, figsize=(8.4, 3.3))
+  for alpha, marker in ((clean, "o"), (robust, "^")):
+    values = found.sel(alpha=alpha)
+    mean = values.mean("seed").values
+    low, high = mean - values.min("seed").values, values.max("seed").values - mean
+    left.errorbar(ratio, mean, yerr=[low, high], marker=marker, ms=4, capsize=2,
+                  label=f"alpha {alpha:g}")
+  left.plot(ratio, dataset["features"].values, color="gray", lw=0.8, ls=":", label="F = n")
+  left.set_xscale("log")
+  left.set_yscale("log")
+  left.set_xlabel("features per hidden dimension n / m")
+  left.set_ylabel("effective features F")
+  left.legend(fontsize=7, frameon=False)
+  for s in change["seed"].values:
+    right.plot(ratio, change.sel(seed=s).values, marker="o", ms=3, lw=0.8, alpha=0.7)
+  right.axhline(0.0, color="gray", lw=0.8, ls=":")
+  right.set_xscale("log")
+  right.set_xlabel("features per hidden dimension n / m")
+  right.set_ylabel("(F robust - F clean) / F clean")
+  right.set_title("one line per seed", fontsize=8)
+  fig.suptitle("Effective features under adversarial training (cf. Bereska et al. 2025)")
+  fig.tight_layout()
+  return fig
+
+
+def draw_effective(dataset: xr.Dataset) -> dict[str, Figure]:
+  return {"effective_features": effective_features(dataset)}

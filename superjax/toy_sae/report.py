@@ -1,10 +1,11 @@
 """The toy-SAE study's report: four questions answered with numbers and seed spreads, from
 saved results.
 
-SAE sparsity is compared at two targets of L0: "matched" (the expected number of active
-features, n x density, capped at the latents) and "fixed" (fixed_k). Kinds controlled by
-k train at both; kinds controlled by a penalty train at several coefficients, and for each
-toy model the coefficient whose clean L0 is nearest the target (in log ratio) stands in.
+SAE sparsity is compared at the config's targets of L0 (config.TARGETS): "matched" (the
+expected number of active features, n x density, capped at the latents) and "fixed"
+(fixed_k). Kinds controlled by k train at each; kinds controlled by a penalty train at
+several coefficients, and for each toy model the coefficient whose clean L0 is nearest the
+target (in log ratio) stands in. The effective-feature study's report is at the end.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import xarray as xr
 from superjax.core.experiment import config_of
 from superjax.core.stats import spearman
 from superjax.sae.kinds import KINDS
+from superjax.toy_sae import effective
 
-TARGETS = ("matched", "fixed")
 # Bins of true features per dimension for the recovery table.
 FPD_BINS = (0.0, 1.5, 3.0, np.inf)
 
@@ -29,11 +30,16 @@ def target_l0(dataset: xr.Dataset, target: str, expansion: int) -> xr.DataArray:
   return np.minimum(np.maximum(np.round(cfg.n * dataset["density"]), 1), expansion * cfg.m)
 
 
+def targets(dataset: xr.Dataset) -> tuple[str, ...]:
+  """The L0 targets the study trained at (config.TARGETS, in the config's order)."""
+  return config_of(dataset).targets
+
+
 def at_target(dataset: xr.Dataset, kind: str, expansion: int, target: str) -> xr.Dataset:
   """One SAE per toy model (dims alpha, density, seed): the kind's SAE at the target L0."""
   sae = dataset.sel(sae_kind=kind, expansion=expansion)
   if KINDS[kind].control == "k":
-    return sae.isel(setting=TARGETS.index(target))
+    return sae.isel(setting=targets(dataset).index(target))
   distance = np.abs(np.log(sae["l0"] / target_l0(dataset, target, expansion)))
   best = distance.fillna(np.inf).argmin("setting")
   return sae.isel(setting=best)
@@ -76,7 +82,7 @@ def answers(dataset: xr.Dataset) -> dict:
   out = {}
   for kind in dataset["sae_kind"].values:
     for expansion in dataset["expansion"].values:
-      for target in TARGETS:
+      for target in targets(dataset):
         sae = at_target(dataset, str(kind), int(expansion), target)
         clean_only = {"alpha": 1.0} if 1.0 in dataset["alpha"].values else {}
         row = {"nmse_rho": _per_seed(dataset, fpd, sae["nmse"]),
@@ -167,4 +173,57 @@ def render(dataset: xr.Dataset) -> str:
   diverged = int(dataset["sae_diverged"].sum())
   if diverged:
     lines.append(f"warning: {diverged} SAE(s) hit a non-finite loss and were frozen")
+  return "\n".join(lines)
+
+
+# --- the effective-feature study (toy_sae_effective) ----------------------------------
+
+
+def clean_and_robust(dataset: xr.Dataset) -> tuple[float, float]:
+  """(clean, robust) alphas: 1 and the smallest alpha trained."""
+  return 1.0, float(dataset["alpha"].values.min())
+
+
+def effective_change(dataset: xr.Dataset) -> xr.DataArray:
+  """(features, seed): the relative change of the effective feature count under
+  adversarial training, (F_robust - F_clean) / F_clean, each seed's toy models alone,
+  averaged over densities and L1 coefficients."""
+  found = effective.of_results(dataset)
+  clean, robust = clean_and_robust(dataset)
+  change = (found.sel(alpha=robust) - found.sel(alpha=clean)) / found.sel(alpha=clean)
+  return change.mean(("setting", "density"))
+
+
+def render_effective(dataset: xr.Dataset) -> str:
+  cfg = config_of(dataset)
+  clean, robust = clean_and_robust(dataset)
+  found = effective.of_results(dataset).mean(("setting", "density"))
+  change = effective_change(dataset)
+  lines = [f"{cfg.name}: effective features F = exp(entropy of the SAE activation mass) "
+           f"(Bereska et al. 2025) of ReLU SAEs (x{cfg.expansion}, L1 "
+           f"{', '.join(f'{v:g}' for v in cfg.l1)}) on toy models of n features at width "
+           f"m = {cfg.m}, density {', '.join(f'{d:g}' for d in cfg.density)}, clean (alpha "
+           f"{clean:g}) and adversarially trained (alpha {robust:g}), {cfg.seeds} seeds",
+           "numbers: mean [min, max] over seeds; each seed's clean and robust toy models "
+           "compared with each other", "",
+           f"{'n':>5}{'n/m':>6}  {'features/dim clean':<22}{'robust':<22}{'F clean':<22}"
+           f"{'F robust':<22}(F robust - F clean) / F clean"]
+  fpd = dataset["features_per_dim"].mean("density")
+  for n in dataset["features"].values:
+    cells = [fpd.sel(features=n, alpha=clean), fpd.sel(features=n, alpha=robust),
+             found.sel(features=n, alpha=clean), found.sel(features=n, alpha=robust)]
+    lines.append(f"{n:>5}{n / cfg.m:>6.2g}  " + "".join(f"{_spread(c.values):<22}"
+                                                       for c in cells)
+                 + f"{_spread(change.sel(features=n).values)}")
+  l0 = dataset["l0"].mean(("setting", "density"))
+  nmse = dataset["nmse"].mean(("setting", "density"))
+  lines += ["", "SAE L0 and nMSE on clean held-out inputs, clean / robust toy models:"]
+  for n in dataset["features"].values:
+    lines.append(f"{n:>5}  L0 {_spread(l0.sel(features=n, alpha=clean).values)} / "
+                 f"{_spread(l0.sel(features=n, alpha=robust).values)}   nMSE "
+                 f"{_spread(nmse.sel(features=n, alpha=clean).values)} / "
+                 f"{_spread(nmse.sel(features=n, alpha=robust).values)}")
+  diverged = int(dataset["sae_diverged"].sum() + dataset["toy_diverged"].sum())
+  if diverged:
+    lines.append(f"warning: {diverged} model(s) hit a non-finite loss; left out")
   return "\n".join(lines)

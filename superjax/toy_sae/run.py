@@ -8,8 +8,12 @@ training a pass of the core loop, and the measurements between and after.
    out, and the same held-out inputs attacked with the preprint's gradient attack.
 3. SAEs (state/sae_<kind>_x<expansion>): per kind and expansion one pass whose runs are
    every toy model x sparsity setting, one flat axis; each SAE is measured at the end on
-   the clean and attacked held-out tokens, and its dictionary compared with the toy
-   model's true feature directions (superjax.sae.recovery).
+   the clean and attacked held-out tokens, its dictionary compared with the toy model's
+   true feature directions (superjax.sae.recovery), and its mean |activation| per latent
+   on the clean held-out tokens kept (`latent_mass`, for effective features).
+
+The effective-feature study (run_effective) runs this once per feature count in one run
+directory, every pass's name tagged _n<n>.
 
 Inputs are standardised with one scale per toy model (not per dimension), so dictionary
 directions are the raw directions up to that scale.
@@ -17,6 +21,7 @@ directions are the raw directions up to that scale.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 
@@ -30,14 +35,14 @@ from superjax.core.progress import Progress, say
 from superjax.sae import recovery
 from superjax.sae import train as sae_train
 from superjax.sae.kinds import KINDS
-from superjax.sae.model import SAEHParams, Settings
+from superjax.sae.model import SAE, SAEHParams, Settings, encode
 from superjax.toy import attacks
 from superjax.toy import program as toy_program
 from superjax.toy import run as toy_run
 from superjax.toy import train as toy_train
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import AXES, Grid
-from superjax.toy_sae.config import TOY_MODEL, ToySAEConfig
+from superjax.toy_sae.config import TOY_MODEL, EffectiveConfig, ToySAEConfig
 
 # Offsets of the base seed for each random stream, so streams never share a key.
 # Named random streams (core.keys) of the tokens and the SAEs; the toy models' run keys
@@ -100,7 +105,11 @@ def _tokens(cfg: ToySAEConfig, toy_cfg: SweepConfig, params, hps) -> dict[str, n
 
 def _sae_settings(cfg: ToySAEConfig, kind: str, expansion: int, matched: np.ndarray) -> Settings:
   latents = expansion * cfg.m
-  k_max = min(max(int(matched.max()), cfg.fixed_k), latents) if KINDS[kind].control == "k" else 1
+  if KINDS[kind].control == "k":
+    ks = [cfg.fixed_k if t == "fixed" else int(matched.max()) for t in cfg.targets]
+    k_max = min(max(ks), latents)
+  else:
+    k_max = 1
   return Settings(kind=kind, d_in=cfg.m, expansion=expansion, k_max=k_max,
                   # Every dead latent takes part in AuxK: no top-k over a few dozen latents.
                   k_aux=latents, batch=cfg.sae_batch, steps=cfg.sae_steps,
@@ -115,7 +124,8 @@ def _sae_runs(cfg: ToySAEConfig, kind: str, latents: int, matched: np.ndarray) -
   source = np.repeat(np.arange(toy_runs, dtype=np.int32), count)
   setting = np.tile(np.arange(count), toy_runs)
   if KINDS[kind].control == "k":
-    k = np.where(setting == 0, np.minimum(matched[source], latents), cfg.fixed_k)
+    is_matched = np.asarray([t == "matched" for t in cfg.targets])[setting]
+    k = np.where(is_matched, np.minimum(matched[source], latents), cfg.fixed_k)
     penalty = np.zeros(len(source))
   else:
     k = np.ones(len(source))
@@ -138,17 +148,43 @@ SAE_METRICS = {"nmse": "clean.nmse", "explained_variance": "clean.explained_vari
 RECOVERY = ("mmcs", "matched", "recovered")
 
 
+@jax.jit
+def latent_mass(sae: SAE, acts: jax.Array, source: jax.Array) -> jax.Array:
+  """Each SAE's mean |activation| per latent on its own source's inputs.
+
+  Args:
+    sae: (runs,) stacked SAEs.
+    acts: (sources, N, d) raw activations.
+    source: (runs,) each SAE's source.
+
+  Returns:
+    (runs, L): the activation mass of every latent, the input of effective.features.
+  """
+  # One SAE at a time: (N, L) latents of every SAE at once would not fit for large grids.
+  return jax.lax.map(lambda one: jnp.mean(jnp.abs(encode(one[0], acts[one[1]])), axis=0),
+                     (sae, source))
+
+
 def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
   """Trains the toy models and their SAEs (resuming inside any pass); returns the results
   and the passes' timings."""
+  return study(cfg, run_dir, progress)
+
+
+def study(cfg: ToySAEConfig, run_dir: Path, progress: Progress,
+          tag: str = "") -> tuple[xr.Dataset, dict]:
+  """run, with `tag` appended to every pass's name so that several studies can train in
+  one run directory (toy_sae_effective runs one per feature count)."""
   toy_cfg = cfg.toy_sweep()
   grid = Grid(toy_cfg)
   hps = grid.hparams()
-  toy_pass = loop.Pass(toy_program.program(toy_cfg, TOY_MODEL),
+  program = toy_program.program(toy_cfg, TOY_MODEL)
+  program = dataclasses.replace(program, name=program.name + tag)
+  toy_pass = loop.Pass(program,
                        jax.vmap(lambda seed: toy_train.run_key(toy_cfg, seed))(hps.seed), hps,
                        toy_run.schedule(toy_cfg), run_dir, meta={"config": cfg.computed_part()})
   trained = toy_pass.train(progress)
-  timings = {TOY_MODEL: trained.timings()}
+  timings = {program.name: trained.timings()}
   toy = dict(trained.outputs, diverged=trained.diverged)
   params = toy_pass.final_states().params
 
@@ -162,7 +198,7 @@ def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
     for expansion in cfg.expansions:
       settings = _sae_settings(cfg, kind, expansion, matched)
       hp = _sae_runs(cfg, kind, settings.n_latents, matched)
-      name = sae_pass_name(kind, expansion)
+      name = sae_pass_name(kind, expansion) + tag
       sae_pass = sae_train.sae_pass(
           settings, hp, tokens["train"], run_dir, base_seed=cfg.base_seed, stream=SAE_STREAM,
           eval_acts={"clean": tokens["clean"], "attacked": tokens["attacked"]},
@@ -177,7 +213,9 @@ def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
       saes[kind, expansion] = dict(
           {name: np.asarray(done.outputs[key]) for name, key in SAE_METRICS.items()},
           **{name: np.array([f[name] for f in found]) for name in RECOVERY},
-          k=hp.k, penalty=hp.penalty, dictionary=rows, diverged=done.diverged)
+          k=hp.k, penalty=hp.penalty, dictionary=rows, diverged=done.diverged,
+          latent_mass=np.asarray(latent_mass(sae, jnp.asarray(tokens["clean"]),
+                                             jnp.asarray(hp.source))))
   return _dataset(cfg, grid, toy, tokens, saes), timings
 
 
@@ -198,8 +236,8 @@ def _dataset(cfg: ToySAEConfig, grid: Grid, toy: dict, tokens: dict, saes: dict)
       grid_values = _toy_grid_values(grid, per_toy)  # (alpha, density, seed, settings, ...)
       grid_values = np.moveaxis(grid_values, 3, 0)
       slots = (kinds.index(kind), expansions.index(expansion), slice(0, count))
-      if tail:
-        slots += (Ellipsis, slice(0, values.shape[1]), slice(None))
+      if tail:  # the latent axis is the first of the tail, shorter at smaller expansions
+        slots += (Ellipsis, slice(0, values.shape[1])) + (slice(None),) * (len(tail) - 1)
       out[slots] = grid_values
     return out
 
@@ -209,6 +247,7 @@ def _dataset(cfg: ToySAEConfig, grid: Grid, toy: dict, tokens: dict, saes: dict)
   variables["sae_diverged"] = (sae_dims, sae_array("diverged") == 1)
   variables["dictionary"] = (sae_dims + ("latent", "hidden"),
                              sae_array("dictionary", (latents, cfg.m)).astype(np.float32))
+  variables["latent_mass"] = (sae_dims + ("latent",), sae_array("latent_mass", (latents,)))
   toy_var = lambda values: _toy_grid_values(grid, values)  # noqa: E731
   variables.update(
       W=(TOY_DIMS + ("hidden", "feature"), toy_var(toy["W"])),
@@ -224,3 +263,29 @@ def _dataset(cfg: ToySAEConfig, grid: Grid, toy: dict, tokens: dict, saes: dict)
       "sae_kind": kinds, "expansion": expansions, "setting": np.arange(settings),
       "setting_label": (("sae_kind", "setting"), labels),
       "alpha": list(cfg.alpha), "density": list(cfg.density), "seed": np.arange(cfg.seeds)})
+
+
+# What the effective-feature study keeps of each feature count's toy-SAE study.
+EFFECTIVE_SAE = ("nmse", "l0", "dead_fraction", "latent_mass", "sae_diverged")
+EFFECTIVE_TOY = ("features_per_dim", "toy_loss", "toy_diverged", "represented",
+                 "active_features")
+
+
+def total_effective_steps(cfg: EffectiveConfig) -> int:
+  return sum(total_steps(cfg.study(n)) for n in cfg.features)
+
+
+def run_effective(cfg: EffectiveConfig, run_dir: Path,
+                  progress: Progress) -> tuple[xr.Dataset, dict]:
+  """The toy-SAE study of each feature count in turn (passes tagged _n<n>), their ReLU
+  SAEs' activation mass and losses side by side along a `features` axis."""
+  pieces, timings = [], {}
+  for n in cfg.features:
+    found, spent = study(cfg.study(n), run_dir, progress, tag=f"_n{n}")
+    timings.update(spent)
+    sae = found.sel(sae_kind="relu", expansion=cfg.expansion, drop=True)
+    pieces.append(xr.Dataset({name: sae[name] for name in EFFECTIVE_SAE + EFFECTIVE_TOY}))
+  dataset = xr.concat(pieces, dim=xr.DataArray(list(cfg.features), dims="features"))
+  dataset = dataset.drop_vars("setting_label").assign_coords(
+      setting=np.arange(len(cfg.l1)), l1=("setting", list(cfg.l1)))
+  return dataset, timings

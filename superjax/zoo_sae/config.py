@@ -22,6 +22,9 @@ class ZooSAEConfig(Config):
     source: "digits" (a zoo trained here on scikit-learn's 8x8 digits) or "converted"
       (converted-model directories of madrylab checkpoints on an image folder).
     train_eps: L2 budgets of the digits zoo's PGD adversarial training (0 = standard).
+    seeds: classifiers per eps in the digits zoo, each with its own initialisation and
+      minibatches (the claims judge each seed's models alone); a converted zoo has one
+      model per directory.
     channels: channels of layer1 of the digits models (layer4 has 8x as many).
     train_steps, train_batch, train_lr, train_attack_steps: digits training (Adam, cosine).
     model_dirs, model_eps: converted-model directories and the eps each was trained at.
@@ -51,6 +54,7 @@ class ZooSAEConfig(Config):
   description: str = ""
   source: str = "digits"
   train_eps: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
+  seeds: int = 1
   channels: int = 8
   train_steps: int = 600
   train_batch: int = 64
@@ -84,12 +88,14 @@ class ZooSAEConfig(Config):
       check(len(self.train_eps) > 0 and all(e >= 0 for e in self.train_eps), "train_eps",
             f"{self.train_eps} must be one or more budgets >= 0")
     else:
+      check(self.seeds == 1, "seeds", f"{self.seeds}: a converted zoo has one model per "
+            "directory (seeds = 1)")
       check(len(self.model_dirs) > 0, "model_dirs", "must name converted-model directories")
       check(len(self.model_eps) == len(self.model_dirs), "model_eps",
             f"must give one eps per model directory (got {len(self.model_eps)} for "
             f"{len(self.model_dirs)})")
       check(bool(self.image_dir), "image_dir", "must name an ImageNet-style image folder")
-    for field in ("channels", "train_steps", "train_batch", "train_attack_steps", "images",
+    for field in ("seeds", "channels", "train_steps", "train_batch", "train_attack_steps", "images",
                   "eval_images", "expansion", "sae_steps", "sae_batch", "attack_steps",
                   "log_every", "checkpoint_every"):
       check_int(self, field, 1)

@@ -22,9 +22,8 @@ def sae_loss_vs_eps(dataset: xr.Dataset) -> Figure:
       for s in dataset["sparsity"].values:
         value = float(dataset["sparsity_value"].sel(sae_kind=kind, sparsity=s))
         label = f"{kind} {'k' if KINDS[str(kind)].control == 'k' else 'λ'}={value:g}"
-        ax.plot(np.arange(len(eps)), dataset["sae_nmse"].sel(sae_kind=kind, layer=layer,
-                                                              sparsity=s), style, marker="o",
-                ms=3, label=label)
+        nmse = report.seed_mean(dataset["sae_nmse"].sel(sae_kind=kind, layer=layer, sparsity=s))
+        ax.plot(np.arange(len(eps)), nmse, style, marker="o", ms=3, label=label)
     ax.set_xticks(np.arange(len(eps)), [f"{e:g}" for e in eps])
     ax.set_title(layer)
     ax.set_xlabel("adversarial training eps")
@@ -42,7 +41,7 @@ def l0_adversarial_ratio(dataset: xr.Dataset) -> Figure:
   layers = dataset["layer"].values
   # TopK's L0 is k on any input: only kinds whose L0 is free can show the trend.
   free = report.free_l0_kinds(dataset) or list(dataset["sae_kind"].values)
-  ratio = report.l0_ratio(dataset).sel(sae_kind=free).mean("sae_kind")
+  ratio = report.seed_mean(report.l0_ratio(dataset).sel(sae_kind=free).mean("sae_kind"))
   attacks = dataset["attack"].values
   fig, axes = figures.subplots(1, len(attacks), figsize=(4.2 * len(attacks), 3.2),
                                sharey=True, squeeze=False)

@@ -18,6 +18,11 @@ def free_l0_kinds(dataset: xr.Dataset) -> list[str]:
   return [k for k in dataset["sae_kind"].values if not KINDS[str(k)].fixed_l0]
 
 
+def seed_mean(values: xr.DataArray) -> xr.DataArray:
+  """The mean over the zoo's seeds (results from before the seed axis have none)."""
+  return values.mean("seed") if "seed" in values.dims else values
+
+
 def l0_ratio(dataset: xr.Dataset) -> xr.DataArray:
   """L0 on attacked over L0 on clean inputs, per kind, layer, model and attack (mean
   over sparsities)."""
@@ -29,11 +34,12 @@ def trends(dataset: xr.Dataset) -> dict[str, Any]:
   sae_nmse against eps, per layer, averaged over kinds and sparsities); (2) adversarial
   inputs activate more latents (ratio l0_adversarial / l0_clean per kind, layer and
   attack, averaged over models and sparsities), more so in deeper layers, judged on the
-  kinds whose L0 is free ("free" is None when the study has none)."""
+  kinds whose L0 is free ("free" is None when the study has none). Seeds are averaged
+  first; the claims judge each seed alone."""
   eps = dataset["model_eps"].values
-  nmse = dataset["sae_nmse"].mean(("sae_kind", "sparsity"))
+  nmse = seed_mean(dataset["sae_nmse"].mean(("sae_kind", "sparsity")))
   rho = {layer: spearman(eps, nmse.sel(layer=layer).values) for layer in dataset["layer"].values}
-  ratio = l0_ratio(dataset).mean("model_eps")
+  ratio = seed_mean(l0_ratio(dataset).mean("model_eps"))
   free = free_l0_kinds(dataset)
   per_kind = {str(kind): {a: ratio.sel(sae_kind=kind, attack=a).values.tolist()
                           for a in dataset["attack"].values}
@@ -46,19 +52,20 @@ def trends(dataset: xr.Dataset) -> dict[str, Any]:
 
 def render(dataset: xr.Dataset) -> str:
   cfg = config_of(dataset)
-  lines = [f"{cfg.name}: SAEs on {len(cfg.eps)} ResNet18s ({cfg.source}), "
-           f"kinds {', '.join(cfg.sae_kinds)}",
+  lines = [f"{cfg.name}: SAEs on {len(cfg.eps)} x {cfg.seeds} ResNet18s ({cfg.source}; eps x "
+           f"seeds), kinds {', '.join(cfg.sae_kinds)}; numbers are means over seeds",
            "", f"{'model eps':>10}{'clean acc':>11}" + "".join(
                f"{a + ' acc':>14}" for a in dataset["attack"].values)]
   for eps in dataset["model_eps"].values:
-    lines.append(f"{eps:>10.3g}{float(dataset['clean_accuracy'].sel(model_eps=eps)):>11.3f}" + "".join(
-        f"{float(dataset['robust_accuracy'].sel(model_eps=eps, attack=a)):>14.3f}"
-        for a in dataset["attack"].values))
+    clean = seed_mean(dataset["clean_accuracy"].sel(model_eps=eps))
+    robust = seed_mean(dataset["robust_accuracy"].sel(model_eps=eps))
+    lines.append(f"{eps:>10.3g}{float(clean):>11.3f}" + "".join(
+        f"{float(robust.sel(attack=a)):>14.3f}" for a in dataset["attack"].values))
   lines += ["", "SAE nMSE (mean over sparsities) per layer and model eps:",
             f"{'kind':<6}{'layer':<8}" + "".join(f"{e:>9.3g}" for e in dataset["model_eps"].values)]
   for kind in dataset["sae_kind"].values:
     for layer in dataset["layer"].values:
-      row = dataset["sae_nmse"].sel(sae_kind=kind, layer=layer).mean("sparsity").values
+      row = seed_mean(dataset["sae_nmse"].sel(sae_kind=kind, layer=layer).mean("sparsity")).values
       lines.append(f"{kind:<6}{layer:<8}" + "".join(f"{v:>9.3f}" for v in row))
   found = trends(dataset)
   lines += ["", "Trend 1 (preprint Fig. 5): SAE loss falls with eps. Spearman(nMSE, eps) per "

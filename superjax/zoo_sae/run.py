@@ -2,7 +2,7 @@
 measurements between them.
 
 1. The zoo ("digits"): small CIFAR-stem ResNet18s trained standard and with PGD-L2
-   adversarial training at each of `train_eps`, one run each, as one vmapped pass
+   adversarial training at each of `train_eps`, `seeds` runs each, as one vmapped pass
    (state/zoo). With "converted", the zoo is read from converted-model directories.
 2. Measurements: the evaluation images attacked (FGSM, PGD-Linf) against each model, the
    models' accuracies, and each stage's activation tokens of the training and evaluation
@@ -73,8 +73,9 @@ def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: d
   model = resnet.ResNet18(num_classes=10, stem="cifar", channels=cfg.channels, mean=mean,
                           std=std)
   settings, schedule = _zoo_settings(cfg)
-  hps = zoo.ZooHParams(eps=np.asarray(cfg.train_eps, np.float32),
-                       seed=np.zeros(len(cfg.train_eps), np.int32))
+  # Models in (eps, seed) order, the order of the results' model_eps and seed axes.
+  hps = zoo.ZooHParams(eps=np.repeat(np.asarray(cfg.train_eps, np.float32), cfg.seeds),
+                       seed=np.tile(np.arange(cfg.seeds, dtype=np.int32), len(cfg.train_eps)))
   zoo_pass = loop.Pass(zoo.program(model, settings, ZOO_PASS),
                        zoo_keys(cfg, hps.seed), hps, schedule,
                        run_dir, data={"x": x_train, "y": y_train},
@@ -82,7 +83,7 @@ def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: d
   timings[ZOO_PASS] = zoo_pass.train(progress).timings()
   states = zoo_pass.final_states()
   members = [resnet.LoadedResNet18(model, zoo.variables_of(states, i))
-             for i in range(len(cfg.train_eps))]
+             for i in range(len(cfg.train_eps) * cfg.seeds)]
   return members, x_train, (x_test[:cfg.eval_images], y_test[:cfg.eval_images])
 
 
@@ -154,7 +155,7 @@ def _layer_saes(cfg: ZooSAEConfig, run_dir: Path, layer: str, train_acts: np.nda
                 eval_acts: dict[str, np.ndarray], progress: Progress,
                 timings: dict) -> dict[str, np.ndarray]:
   """Trains every (kind, model, sparsity) SAE of one layer; returns its measurements,
-  each of shape (kinds, models, sparsity) or (kinds, models, sparsity, attacks)."""
+  each of shape (kinds, eps, seeds, sparsity) or (kinds, eps, seeds, sparsity, attacks)."""
   models, tokens, d = train_acts.shape
   out = {name: [] for name in ("sae_nmse", "l0_clean", "dead_fraction", "l0_adversarial",
                                "sae_diverged")}
@@ -167,7 +168,7 @@ def _layer_saes(cfg: ZooSAEConfig, run_dir: Path, layer: str, train_acts: np.nda
         checkpoint_every=cfg.checkpoint_every, name=name,
         meta={"config": cfg.computed_part()}).train(progress)
     timings[name] = trained.timings()
-    grid = (models, len(cfg.k))
+    grid = (len(cfg.eps), cfg.seeds, len(cfg.k))
     result = {k: np.asarray(v).reshape(grid) for k, v in trained.outputs.items()}
     out["sae_nmse"].append(result["clean.nmse"])
     out["l0_clean"].append(result["clean.l0"])
@@ -179,8 +180,8 @@ def _layer_saes(cfg: ZooSAEConfig, run_dir: Path, layer: str, train_acts: np.nda
 
 def total_steps(cfg: ZooSAEConfig) -> int:
   """Model-steps of every pass, for the progress bar."""
-  models = len(cfg.eps)
-  zoo_steps = len(cfg.train_eps) * cfg.train_steps if cfg.source == "digits" else 0
+  models = len(cfg.eps) * cfg.seeds
+  zoo_steps = models * cfg.train_steps if cfg.source == "digits" else 0
   return zoo_steps + len(cfg.layers) * len(cfg.sae_kinds) * models * len(cfg.k) * cfg.sae_steps
 
 
@@ -214,7 +215,8 @@ def run(cfg: ZooSAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
 
 def _dataset(cfg: ZooSAEConfig, layers: dict, accuracy: np.ndarray) -> xr.Dataset:
   stack = lambda name: np.stack([layers[layer][name] for layer in cfg.layers], axis=1)
-  dims = ("sae_kind", "layer", "model_eps", "sparsity")
+  dims = ("sae_kind", "layer", "model_eps", "seed", "sparsity")
+  accuracy = accuracy.reshape(len(cfg.eps), cfg.seeds, -1)
   sparsity_value = np.array([[float(k) for k in cfg.k] if KINDS[kind].control == "k"
                              else list(cfg.penalties(kind)) for kind in cfg.sae_kinds])
   return xr.Dataset(
@@ -223,9 +225,10 @@ def _dataset(cfg: ZooSAEConfig, layers: dict, accuracy: np.ndarray) -> xr.Datase
        "dead_fraction": (dims, stack("dead_fraction")),
        "l0_adversarial": (dims + ("attack",), stack("l0_adversarial")),
        "sae_diverged": (dims, stack("sae_diverged")),
-       "clean_accuracy": (("model_eps",), accuracy[:, 0]),
-       "robust_accuracy": (("model_eps", "attack"), accuracy[:, 1:])},
+       "clean_accuracy": (("model_eps", "seed"), accuracy[..., 0]),
+       "robust_accuracy": (("model_eps", "seed", "attack"), accuracy[..., 1:])},
       coords={"sae_kind": list(cfg.sae_kinds), "layer": list(cfg.layers),
-              "model_eps": list(cfg.eps), "sparsity": np.arange(len(cfg.k)),
+              "model_eps": list(cfg.eps), "seed": np.arange(cfg.seeds),
+              "sparsity": np.arange(len(cfg.k)),
               "attack": list(ATTACKS),
               "sparsity_value": (("sae_kind", "sparsity"), sparsity_value)})

@@ -8,7 +8,7 @@ import pytest
 from superjax.core import experiment
 from superjax.core.config import ConfigError
 from superjax.sae import recovery
-from superjax.toy_sae import report
+from superjax.toy_sae import effective, report
 from superjax.toy_sae.config import ToySAEConfig, tiny
 
 
@@ -74,9 +74,23 @@ def test_penalty_kinds_stand_in_with_the_setting_nearest_the_target(study):
   np.testing.assert_allclose(np.abs(np.log(sae["l0"] / cfg.fixed_k)), gaps.min("setting"))
 
 
+def test_latent_mass_is_kept_for_every_latent_and_padded_beyond(study):
+  cfg, ds = study
+  mass = ds["latent_mass"].sel(expansion=cfg.expansions[0])
+  latents = cfg.expansions[0] * cfg.m
+  for kind in cfg.sae_kinds:
+    count = len(cfg.settings_of(kind))
+    real = mass.sel(sae_kind=kind).isel(setting=slice(0, count), latent=slice(0, latents))
+    assert np.isfinite(real).all() and (real >= 0).all()
+    # Effective features lie between 1 and the latents wherever anything fired.
+    found = effective.features(real.values)
+    assert ((found >= 1 - 1e-9) & (found <= latents + 1e-9)).all()
+
+
 @pytest.mark.parametrize("changes, field", [
     ({"sae_kinds": ("relu", "sparse")}, "sae_kinds"),
-    ({"m": 12}, "m"),
+    ({"m": 0}, "m"),
+    ({"targets": ("median",)}, "targets"),
     ({"fixed_k": 100}, "fixed_k"),
     ({"density": (1.5,)}, "density"),
     ({"l0": (-1.0,)}, "l0"),

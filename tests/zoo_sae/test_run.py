@@ -24,7 +24,7 @@ def test_digits_study_gives_the_documented_results(digits_run):
   out, ds = digits_run
   assert ds.attrs["experiment"] == "zoo_sae"
   for name in ("sae_nmse", "l0_clean", "dead_fraction", "sae_diverged"):
-    assert ds[name].dims == ("sae_kind", "layer", "model_eps", "sparsity")
+    assert ds[name].dims == ("sae_kind", "layer", "model_eps", "seed", "sparsity")
   assert ds["l0_adversarial"].dims[-1] == "attack"
   assert list(ds["layer"].values) == ["layer1", "layer4"]
   assert list(ds["model_eps"].values) == [0.0, 1.0]
@@ -70,6 +70,9 @@ def test_bad_settings_name_the_field():
                  image_dir="d")
   with pytest.raises(ConfigError, match="layers"):
     ZooSAEConfig(name="x", layers=("layer5",))
+  with pytest.raises(ConfigError, match="^seeds: 2: a converted zoo"):
+    ZooSAEConfig(name="x", source="converted", model_dirs=("a",), model_eps=(0.0,),
+                 image_dir="d", seeds=2)
   # Names from before the rename are refused with the new name.
   with pytest.raises(ConfigError, match="'checkpoints' is now model_dirs"):
     ZooSAEConfig.from_dict({"name": "x", "checkpoints": ["a"]})
@@ -123,7 +126,7 @@ def test_converted_models_and_an_image_folder(tmp_path):
                    "--set", "layers=layer4"]) == 0
   ds = superjax.load(out)
   assert list(ds["model_eps"].values) == [0.0, 3.0]
-  assert ds["sae_nmse"].shape == (1, 1, 2, 1) and np.isfinite(ds["sae_nmse"]).all()
+  assert ds["sae_nmse"].shape == (1, 1, 2, 1, 1) and np.isfinite(ds["sae_nmse"]).all()
 
 
 def test_l0_trend_is_judged_on_kinds_whose_l0_is_free():
