@@ -31,7 +31,7 @@ class Settings:
 
   Attributes:
     kind: a registered kind (superjax.sae.kinds.KINDS): "relu", "topk", "jumprelu",
-      "batchtopk".
+      "batchtopk", "matryoshka".
     d_in: activation width d.
     expansion: latents per input dimension; n_latents = expansion * d_in.
     k_max: the largest k of any run (kinds controlled by k); TopK's static top-k size.
