@@ -14,4 +14,4 @@ from superjax.toy_sae import claims, config, figures, report, run
 
 EXPERIMENT = Experiment(name="toy_sae", config=config.ToySAEConfig, run=run.run,
                         work=run.total_steps, report=report.render, figures=figures.draw,
-                        tiny=config.tiny, claims=claims.CLAIMS)
+                        tiny=config.tiny, claims=claims.CLAIMS, saes=run.sae_runs)

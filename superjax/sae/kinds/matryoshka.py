@@ -57,4 +57,5 @@ def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
 
 KIND = Kind(name="matryoshka", control="k", init=init, encode=batchtopk.encode, loss=loss,
             project_grads=tangent_grads, after_step=unit_decoder,
-            init_buffers=batchtopk.init_buffers, update_buffers=batchtopk.update_buffers)
+            init_buffers=batchtopk.init_buffers, update_buffers=batchtopk.update_buffers,
+            saelens=batchtopk.saelens_as("matryoshka_batchtopk"))
