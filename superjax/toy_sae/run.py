@@ -131,7 +131,7 @@ def sae_runs(cfg: ToySAEConfig) -> dict[str, list[dict]]:
   models in the toy grid's order, each with its settings (as _sae_runs orders them)."""
   hps = Grid(cfg.toy_sweep()).hparams()
   # The grid holds float32 values; the coordinates are the config's own.
-  nearest = lambda values, v: values[int(np.argmin(np.abs(np.asarray(values) - v)))]  # noqa: E731
+  nearest = lambda values, v: values[int(np.argmin(np.abs(np.asarray(values) - v)))]
   toy = [{"alpha": nearest(cfg.alpha, a), "density": nearest(cfg.density, d), "seed": int(s)}
          for a, d, s in zip(hps.alpha, hps.density, hps.seed)]
   return {sae_pass_name(kind, expansion): [

@@ -183,7 +183,8 @@ def sae_runs(cfg: ZooSAEConfig) -> dict[str, list[dict]]:
   def values(kind):
     return cfg.k if KINDS[kind].control == "k" else cfg.penalties(kind)
   return {sae_pass_name(layer, kind): [
-      dict(sae_kind=kind, layer=layer, model_eps=float(eps), sparsity=i, sparsity_value=float(v))
+      {"sae_kind": kind, "layer": layer, "model_eps": float(eps), "sparsity": i,
+       "sparsity_value": float(v)}
       for eps in cfg.eps for i, v in enumerate(values(kind))]
       for layer in cfg.layers for kind in cfg.sae_kinds}
 

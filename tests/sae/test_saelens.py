@@ -28,7 +28,7 @@ def random_sae(kind, seed=0, d=5, expansion=3, k=2):
   if kind == "jumprelu":
     params["log_threshold"] = np.log(rng.uniform(0.1, 0.6, size=L))
   buffers = {"threshold": np.float32(0.4)} if KINDS[kind].init_buffers(None) else {}
-  to_jax = lambda tree: {n: jnp.asarray(v, jnp.float32) for n, v in tree.items()}  # noqa: E731
+  to_jax = lambda tree: {n: jnp.asarray(v, jnp.float32) for n, v in tree.items()}
   return SAE(params=to_jax(params), buffers=to_jax(buffers),
              mean=jnp.asarray(rng.normal(size=d) * 2.0, jnp.float32),
              scale=jnp.asarray(rng.uniform(0.3, 3.0, size=d), jnp.float32), k=jnp.int32(k),

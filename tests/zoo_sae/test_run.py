@@ -151,6 +151,7 @@ def test_real_saelens_loads_the_digits_saes_and_computes_the_same(digits_run, tm
   """Per-dimension standardisation of a stage's channels, folded into SAELens weights."""
   sae_lens = pytest.importorskip("sae_lens")
   import torch
+
   from superjax.sae import saelens
   from superjax.sae.model import encode, reconstruct
   torch.set_num_threads(1)
