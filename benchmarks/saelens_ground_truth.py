@@ -112,7 +112,8 @@ def main() -> None:
   parser.add_argument("--seeds", type=int, default=2)
   parser.add_argument("--hierarchy", action="store_true", help="SAELens's feature hierarchy")
   parser.add_argument("--correlation-rank", type=int, default=0)
-  parser.add_argument("--json", type=Path, default=Path("saelens_ground_truth.json"))
+  parser.add_argument("--json", type=Path,
+                      default=Path(__file__).parent / "results" / "saelens_ground_truth.json")
   args = parser.parse_args()
   try:
     import torch
@@ -142,6 +143,7 @@ def main() -> None:
     print(f"| {kind} | {setting:g} | {tool} | {mean('l0'):.2f} | {mean('mcc'):.3f} | "
           f"{mean('uniqueness'):.3f} | {mean('f1'):.3f} | {mean('explained_variance'):.3f} | "
           f"{mean('dead'):.0f} |")
+  args.json.parent.mkdir(parents=True, exist_ok=True)
   args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json)},
                                    "true_l0": data.true_l0, "rows": rows}, indent=2))
   print(f"wrote {args.json} (means over {args.seeds} seeds)")

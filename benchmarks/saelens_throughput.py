@@ -34,7 +34,8 @@ def main() -> None:
   parser.add_argument("--batch", type=int, default=256)
   parser.add_argument("--saelens-max", type=int, default=16,
                       help="SAELens SAEs timed per N at most (its rate does not depend on N)")
-  parser.add_argument("--json", type=Path, default=Path("saelens_throughput.json"))
+  parser.add_argument("--json", type=Path,
+                      default=Path(__file__).parent / "results" / "saelens_throughput.json")
   args = parser.parse_args()
   data = common.zipf_data(features=256, d=64, tokens=65536, test=1024)
   try:
@@ -71,6 +72,7 @@ def main() -> None:
   print("|---|---|---|---|")
   for row in rows:
     print(_line(row))
+  args.json.parent.mkdir(parents=True, exist_ok=True)
   args.json.write_text(json.dumps({"steps": args.steps, "batch": args.batch, "d_in": 64,
                                    "expansion": 5, "kind": "batchtopk",
                                    "machine": platform.processor() or platform.machine(),
