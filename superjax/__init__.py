@@ -22,7 +22,7 @@ _experiment.register("uand", "superjax.uand:EXPERIMENT")
 _experiment.register("deep_circuits", "superjax.deep_circuits:EXPERIMENT")
 _experiment.register("custom", "superjax.custom:EXPERIMENT")
 
-from superjax.api import config, figures, list_sweeps, report, run
+from superjax.api import config, export_saes, figures, list_sweeps, report, run
 from superjax.core import keys
 from superjax.core.axes import product, zipped
 from superjax.core.rundir import load
@@ -30,6 +30,6 @@ from superjax.custom.config import Model
 from superjax.toy.config import SweepConfig
 from superjax.toy.results import best_seed
 
-__all__ = ["Model", "SweepConfig", "best_seed", "config", "figures", "keys", "list_sweeps",
-           "load", "product", "report", "run", "zipped"]
+__all__ = ["Model", "SweepConfig", "best_seed", "config", "export_saes", "figures", "keys",
+           "list_sweeps", "load", "product", "report", "run", "zipped"]
 __version__ = "0.1.0"

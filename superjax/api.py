@@ -4,6 +4,7 @@
   ds = superjax.run("elhage_intro", seeds=1)             # train (or resume, or load)
   figs = superjax.figures(ds)                            # {name: matplotlib Figure}
   print(superjax.report(ds))
+  superjax.export_saes(run_dir, "saes")                  # every SAE as a SAELens folder
 
 `run` trains into the same run directory as `superjax run` (resuming a killed run,
 loading a finished one, refusing a different config) and shows its progress bar in the
@@ -62,6 +63,14 @@ def report(results: xr.Dataset | str | Path) -> str:
   """The report of a finished run (its dataset or its directory)."""
   dataset = _dataset(results)
   return experiment.of_dataset(dataset).report(dataset)
+
+
+def export_saes(run_dir: str | Path, out: str | Path, **where) -> list[Path]:
+  """Writes the SAEs of a finished run as SAELens folders under `out` (as `superjax
+  export-saes`), those whose coordinates match `where` (e.g. sae_kind="topk",
+  density=[0.1, 0.3]); returns the folders. `superjax.sae.saelens.load` reads one back."""
+  from superjax.sae import saelens
+  return saelens.export_run(run_dir, out, where)
 
 
 def list_sweeps() -> dict[str, str]:

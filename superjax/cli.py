@@ -1,4 +1,5 @@
-"""Command line: `superjax list | run | plot | report | scorecard | bench | convert-resnet18`.
+"""Command line: `superjax list | run | plot | report | scorecard | bench | convert-resnet18 |
+export-saes`.
 
 Parses, dispatches, reports errors."""
 
@@ -65,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
   convert.add_argument("checkpoint", type=Path, metavar="CKPT", help="the PyTorch .pt/.pth file")
   convert.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR",
                        help="the converted-model directory to write")
+  export = sub.add_parser("export-saes", help="write the SAEs of a finished run as SAELens "
+                          "folders (cfg.json + sae_weights.safetensors), one per SAE")
+  export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+  export.add_argument("out", type=Path, metavar="OUT", help="folder to write them in")
+  export.add_argument("--where", action="append", default=[], metavar="NAME=VALUE[,VALUE]",
+                      help="only SAEs with these coordinates, e.g. --where sae_kind=topk "
+                      "--where density=0.1,0.3 (names as in the run's results)")
   return parser
 
 
@@ -148,6 +156,17 @@ def _convert_resnet18(checkpoint: Path, out: Path) -> None:
   print(f"load it with superjax.vision.resnet.load({str(out)!r})")
 
 
+def _export_saes(run_dir: Path, out: Path, where: list[str]) -> None:
+  from superjax.sae import saelens
+  pairs = [item.partition("=") for item in where]
+  bad = [item for item, (_, eq, _) in zip(where, pairs) if not eq]
+  if bad:
+    raise SuperjaxError(f"--where {bad[0]}: give NAME=VALUE")
+  written = saelens.export_run(run_dir, out, {name: value for name, _, value in pairs})
+  print(f"wrote {len(written)} SAELens folders under {out} (index: {out / saelens.INDEX_FILE}); "
+        f"load one with sae_lens.SAE.load_from_disk({str(written[0])!r})")
+
+
 def main(argv: list[str] | None = None) -> int:
   host.setup()
   args = _parser().parse_args(argv)
@@ -162,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
       _bench(args.configs)
     elif args.command == "convert-resnet18":
       _convert_resnet18(args.checkpoint, args.out)
+    elif args.command == "export-saes":
+      _export_saes(args.run_dir, args.out, args.where)
     else:
       from superjax.core import experiment, rundir
       dataset = rundir.load(args.run_dir)

@@ -7,11 +7,13 @@ at any moment leaves either a whole step or one that restore ignores.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from superjax.core.errors import SuperjaxError
@@ -105,6 +107,33 @@ def _os_error(e: BaseException) -> OSError | None:
     seen.add(id(e))
     e = e.__cause__ or e.__context__
   return None
+
+
+def read_newest(directory: Path) -> tuple[int, Any, dict] | None:
+  """The newest step of a directory of checkpoints read onto this host as numpy arrays,
+  without the program that wrote it (whatever mesh it was written on): (step, tree,
+  meta), or None when it holds no step. For tools that read finished state (exports)."""
+  steps = sorted(int(p.name) for p in Path(directory).iterdir() if p.name.isdigit()) \
+      if Path(directory).is_dir() else []
+  if not steps:
+    return None
+  step_dir = Path(directory) / str(steps[-1])
+  logging.getLogger("absl").setLevel(logging.ERROR)  # orbax warns of the step's own metadata
+  checkpointer = ocp.StandardCheckpointer()
+  try:
+    saved = checkpointer.metadata(step_dir / "state")
+    saved = getattr(saved, "item_metadata", saved)
+    host = jax.sharding.SingleDeviceSharding(jax.local_devices(backend="cpu")[0])
+    target = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=host),
+                          getattr(saved, "tree", saved))
+    tree = jax.tree.map(np.asarray, checkpointer.restore(step_dir / "state", target))
+    meta = json.loads((step_dir / "meta" / "metadata").read_text())
+  except Exception as e:  # orbax raises many types for damaged files
+    raise CheckpointError(f"{step_dir} is unreadable ({type(e).__name__}); rerun the command "
+                          "that trained it") from None
+  finally:
+    checkpointer.close()
+  return steps[-1], tree, meta
 
 
 def abstract_of(tree: Any) -> Any:

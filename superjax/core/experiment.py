@@ -46,6 +46,9 @@ class Experiment:
     tiny: () -> a config that runs in seconds (examples and the contract test).
     claims: the papers' claims its sweeps test (core.scorecard.Claim), for
       `superjax scorecard`.
+    saes: cfg -> {pass name: [coordinates of each run]} of the passes that train SAEs
+      (superjax.sae.train), runs in order, each run's coordinates {name: value} as its
+      results label it; for `superjax export-saes`. None for families without SAEs.
   """
 
   name: str
@@ -57,6 +60,7 @@ class Experiment:
   tiny: Callable[[], Config]
   unit: str = "model-steps"  # one step of one run
   claims: tuple = ()
+  saes: Callable[[Config], dict[str, list[dict]]] | None = None
 
 
 # name -> "module:attribute" of its Experiment, imported when first needed.

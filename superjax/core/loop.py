@@ -47,7 +47,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from superjax.core import chunks, distributed, preemption
 from superjax.core import keys as keys_lib
-from superjax.core.checkpoint import CheckpointError, Checkpoints, abstract_of
+from superjax.core.checkpoint import CheckpointError, Checkpoints, abstract_of, read_newest
 from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress, say
 from superjax.core.rundir import STATE_DIR
@@ -382,6 +382,32 @@ class Pass:
       parts.append(jax.tree.map(lambda a, n=chunk.runs: distributed.gather(a)[:n],
                                 restored[1]["state"]))
     return jax.tree.map(lambda *a: np.concatenate(a), *parts)
+
+
+def saved_states(state_dir: Path) -> tuple[dict, Any]:
+  """A finished pass's final states read from its checkpoints alone (no program, no data,
+  any mesh): its meta (as `Pass.meta`, plus the program's name) and the states of every
+  run, runs first, as numpy arrays. What tools that export trained runs read."""
+  state_dir = Path(state_dir)
+  chunk_dirs = sorted(state_dir.glob("runs_*_*")) if state_dir.is_dir() else []
+  if not chunk_dirs:
+    raise CheckpointError(f"{state_dir} holds no trained pass")
+  parts, meta = [], None
+  for directory in chunk_dirs:
+    newest = read_newest(directory)
+    if newest is None:
+      raise CheckpointError(f"{directory} holds no checkpoint; rerun the command that trained it")
+    step, tree, chunk_meta = newest
+    start, stop = chunk_meta["chunk"]
+    chunk_meta = {k: v for k, v in chunk_meta.items() if k not in ("chunk", "padded_runs")}
+    if meta is not None and chunk_meta != meta:
+      raise CheckpointError(f"{directory} belongs to another pass than {chunk_dirs[0]}")
+    meta = chunk_meta
+    parts.append((step, jax.tree.map(lambda a, n=stop - start: a[:n], tree["state"])))
+  if len({step for step, _ in parts}) > 1:
+    raise CheckpointError(f"{state_dir}: its chunks stopped at different steps; rerun the "
+                          "command that trained it to finish them")
+  return meta, jax.tree.map(lambda *a: np.concatenate(a), *[tree for _, tree in parts])
 
 
 def _replicated(data: Any, programs: _Programs) -> Any:

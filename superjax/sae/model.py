@@ -31,9 +31,10 @@ class Settings:
 
   Attributes:
     kind: a registered kind (superjax.sae.kinds.KINDS): "relu", "topk", "jumprelu",
-      "batchtopk".
+      "batchtopk", "matryoshka".
     d_in: activation width d.
-    expansion: latents per input dimension; n_latents = expansion * d_in.
+    expansion: latents per input dimension; n_latents = expansion * d_in (a fraction for
+      dictionaries whose size is no multiple of d_in, as SAEs trained elsewhere may be).
     k_max: the largest k of any run (kinds controlled by k); TopK's static top-k size.
     k_aux: dead latents used by AuxK, capped at n_latents.
     aux_coef: weight of the AuxK loss.
@@ -77,9 +78,12 @@ class Settings:
   def __post_init__(self):
     if self.kind not in KINDS:
       raise ConfigError(f"kind must be one of {tuple(KINDS)}, got {self.kind!r}")
-    for name in ("d_in", "expansion", "k_max", "k_aux", "dead_tokens", "batch", "steps"):
+    for name in ("d_in", "k_max", "k_aux", "dead_tokens", "batch", "steps"):
       if int(getattr(self, name)) < 1:
         raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+    if not (self.expansion > 0 and abs(self.d_in * self.expansion - self.n_latents) < 1e-6):
+      raise ConfigError(f"expansion must make expansion * d_in a positive whole number of "
+                        f"latents, got {self.expansion!r} for d_in {self.d_in}")
     if KINDS[self.kind].control == "k" and self.k_max > self.n_latents:
       raise ConfigError(f"k_max must be <= n_latents = {self.n_latents}, got {self.k_max}")
     for name in ("penalty_warmup", "lr_decay", "threshold_ema"):
@@ -93,7 +97,7 @@ class Settings:
 
   @property
   def n_latents(self) -> int:
-    return self.d_in * self.expansion
+    return round(self.d_in * self.expansion)
 
   @property
   def k_aux_used(self) -> int:

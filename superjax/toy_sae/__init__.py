@@ -19,7 +19,7 @@ from superjax.toy_sae import claims, config, figures, report, run
 
 EXPERIMENT = Experiment(name="toy_sae", config=config.ToySAEConfig, run=run.run,
                         work=run.total_steps, report=report.render, figures=figures.draw,
-                        tiny=config.tiny, claims=claims.CLAIMS)
+                        tiny=config.tiny, claims=claims.CLAIMS, saes=run.sae_runs)
 EFFECTIVE_EXPERIMENT = Experiment(
     name="toy_sae_effective", config=config.EffectiveConfig, run=run.run_effective,
     work=run.total_effective_steps, report=report.render_effective,

@@ -136,6 +136,20 @@ def _sae_runs(cfg: ToySAEConfig, kind: str, latents: int, matched: np.ndarray) -
                     seed=source)
 
 
+def sae_runs(cfg: ToySAEConfig) -> dict[str, list[dict]]:
+  """Every SAE pass's runs by their coordinates in the results (Experiment.saes): toy
+  models in the toy grid's order, each with its settings (as _sae_runs orders them)."""
+  hps = Grid(cfg.toy_sweep()).hparams()
+  # The grid holds float32 values; the coordinates are the config's own.
+  nearest = lambda values, v: values[int(np.argmin(np.abs(np.asarray(values) - v)))]
+  toy = [{"alpha": nearest(cfg.alpha, a), "density": nearest(cfg.density, d), "seed": int(s)}
+         for a, d, s in zip(hps.alpha, hps.density, hps.seed)]
+  return {sae_pass_name(kind, expansion): [
+      dict(sae_kind=kind, expansion=expansion, setting=i, setting_label=label, **model)
+      for model in toy for i, label in enumerate(cfg.settings_of(kind))]
+      for kind in cfg.sae_kinds for expansion in cfg.expansions}
+
+
 def total_steps(cfg: ToySAEConfig) -> int:
   toy_runs = len(cfg.density) * len(cfg.alpha) * cfg.seeds
   saes = sum(len(cfg.settings_of(kind)) for kind in cfg.sae_kinds) * len(cfg.expansions)

@@ -20,4 +20,5 @@ from superjax.zoo_sae import claims, config, figures, report, run
 
 EXPERIMENT = Experiment(name="zoo_sae", config=config.ZooSAEConfig, run=run.run,
                         work=run.total_steps, report=report.render,
-                        figures=figures.draw, tiny=config.tiny, claims=claims.CLAIMS)
+                        figures=figures.draw, tiny=config.tiny, claims=claims.CLAIMS,
+                        saes=run.sae_runs)

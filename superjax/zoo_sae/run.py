@@ -178,6 +178,18 @@ def _layer_saes(cfg: ZooSAEConfig, run_dir: Path, layer: str, train_acts: np.nda
   return {k: np.stack(v) for k, v in out.items()}
 
 
+def sae_runs(cfg: ZooSAEConfig) -> dict[str, list[dict]]:
+  """Every SAE pass's runs by their coordinates in the results (Experiment.saes): models,
+  each with its sparsity settings (as _sae_runs orders them)."""
+  def values(kind):
+    return cfg.k if KINDS[kind].control == "k" else cfg.penalties(kind)
+  return {sae_pass_name(layer, kind): [
+      {"sae_kind": kind, "layer": layer, "model_eps": float(eps), "sparsity": i,
+       "sparsity_value": float(v)}
+      for eps in cfg.eps for i, v in enumerate(values(kind))]
+      for layer in cfg.layers for kind in cfg.sae_kinds}
+
+
 def total_steps(cfg: ZooSAEConfig) -> int:
   """Model-steps of every pass, for the progress bar."""
   models = len(cfg.eps) * cfg.seeds

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from superjax.sae import kinds, selection
-from superjax.sae.kinds import batchtopk, jumprelu, relu, topk
+from superjax.sae.kinds import batchtopk, jumprelu, matryoshka, relu, topk
 from superjax.sae.model import SAE, SAEHParams, Settings, encode, reconstruct
 
 
@@ -319,3 +319,30 @@ def test_batchtopk_drops_ties_at_the_boundary_in_training_and_evaluation():
   kept, threshold = batchtopk.batch_top_k(jnp.asarray(z), jnp.int32(2))
   assert float(threshold) == 0.0
   np.testing.assert_array_equal(kept, z)
+
+
+def test_matryoshka_loss_sums_every_nested_prefix_and_matches_numpy():
+  """The batch's k x B largest are kept (as BatchTopK); each prefix of the dictionary
+  (widths L/8, L/4, L/2, L) reconstructs alone, and the loss sums their nMSEs."""
+  L, d, B, k = 16, 4, 16, 3
+  p, x, pre = batchtopk_case(11, L, d, B)
+  assert matryoshka.widths(L) == (2, 4, 8, 16) and matryoshka.widths(3) == (1, 3)
+  ranked = np.sort(pre.ravel())[::-1]
+  kept = np.where(pre > ranked[k * B], pre, 0.0)
+  expected = sum(numpy_nmse(kept[:, :w] @ p["W_dec"][:w] + p["b_dec"], x) for w in (2, 4, 8, 16))
+  loss, out = matryoshka.loss_at(as_jax(p), jnp.asarray(x, jnp.float32), jnp.int32(k),
+                                 jnp.zeros(L, bool), 4, 1.0)
+  np.testing.assert_allclose(loss, expected, rtol=1e-5)
+  np.testing.assert_allclose(out["z"], kept, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(out["x_hat"], kept @ p["W_dec"] + p["b_dec"], rtol=1e-5, atol=1e-5)
+  # A later latent's decoder row enters only the levels that hold it: the loss's gradient
+  # in row 12 is that of the full level alone.
+  g = jax.grad(lambda q: matryoshka.loss_at(q, jnp.asarray(x, jnp.float32), jnp.int32(k),
+                                            jnp.zeros(L, bool), 4, 1.0)[0])(as_jax(p))
+  full = kept @ p["W_dec"] + p["b_dec"]
+  denominator = ((x - x.mean(axis=0)) ** 2).sum()
+  np.testing.assert_allclose(g["W_dec"][12], -2 * kept[:, 12] @ (x - full) / denominator,
+                             rtol=1e-4, atol=1e-6)
+  first = sum(-2 * kept[:, 0] @ (x - (kept[:, :w] @ p["W_dec"][:w] + p["b_dec"]))
+              for w in (2, 4, 8, 16)) / denominator
+  np.testing.assert_allclose(g["W_dec"][0], first, rtol=1e-4, atol=1e-6)

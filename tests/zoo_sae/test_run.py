@@ -148,3 +148,28 @@ def test_l0_trend_is_judged_on_kinds_whose_l0_is_free():
   assert found["l0_ratio_free"]["fgsm"] == [1.5, 3.0]  # not (1 + 1.5) / 2, (1 + 3) / 2
   only_topk = report.trends(ds.sel(sae_kind=["topk"]))
   assert only_topk["l0_ratio_free"] is None
+
+
+def test_real_saelens_loads_the_digits_saes_and_computes_the_same(digits_run, tmp_path):
+  """Per-dimension standardisation of a stage's channels, folded into SAELens weights."""
+  sae_lens = pytest.importorskip("sae_lens")
+  import torch
+
+  from superjax.sae import saelens
+  from superjax.sae.model import encode, reconstruct
+  torch.set_num_threads(1)
+  out, _ = digits_run
+  found = saelens.run_saes(out, {"layer": "layer4"})
+  assert len(found) == len(tiny().eps) * len(tiny().k)
+  rng = np.random.default_rng(0)
+  for about, sae in found:
+    loaded = sae_lens.SAE.load_from_disk(str(saelens.save(sae, tmp_path / str(about["run"]))))
+    mean, scale = np.asarray(sae.mean), np.asarray(sae.scale)
+    a = np.maximum(mean + rng.normal(size=(128, mean.size)) * scale, 0).astype(np.float32)
+    with torch.no_grad():
+      f = loaded.encode(torch.tensor(a))
+      x_hat = loaded.decode(f).numpy()
+    z = encode(sae, a)
+    np.testing.assert_allclose(f.numpy(), z, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(x_hat, np.asarray(reconstruct(sae, z)) * scale + mean, rtol=1e-5,
+                               atol=1e-5)

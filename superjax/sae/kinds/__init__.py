@@ -74,6 +74,11 @@ class Kind(NamedTuple):
     update_buffers: (buffers, out, step, settings) -> buffers, applied after each step
       (e.g. to track a threshold from `out`); the loss never reads buffers, so they get
       no gradient and the optimiser holds no state for them.
+    saelens: (params, buffers, k) -> the kind as an SAE that SAELens loads, on the same
+      (standardised) inputs: {"architecture": "standard" | "topk" | "jumprelu", "b_enc"
+      (L,) for pre-activations W_enc (x - b_dec) + b_enc, and "threshold" (L,) (jumprelu),
+      "k" (topk), "training_architecture" where it differs}; W_enc, W_dec and b_dec are
+      the kind's own (superjax.sae.saelens folds the standardisation in).
   """
 
   name: str
@@ -87,6 +92,7 @@ class Kind(NamedTuple):
   after_step: Callable[..., Params] = _unchanged
   init_buffers: Callable[..., Params] = _no_buffers
   update_buffers: Callable[..., Params] = _unchanged_buffers
+  saelens: Callable[..., dict] | None = None
 
 
 def _discover() -> dict[str, Kind]:

@@ -72,6 +72,18 @@ def update_buffers(buffers: Params, out: dict, step: jax.Array, settings) -> Par
   return dict(buffers, threshold=threshold)
 
 
+def saelens_as(training_architecture: str):
+  """The kind as SAELens saves a trained BatchTopK: a "jumprelu" whose threshold is the
+  global one on every latent (relu(z) H(z - theta) is keep_above(relu(z), theta))."""
+
+  def saelens(params: Params, buffers: Params, k: jax.Array) -> dict:
+    return {"architecture": "jumprelu", "b_enc": params["b_enc"],
+            "threshold": jnp.full(params["b_enc"].shape, buffers["threshold"]),
+            "training_architecture": training_architecture}
+
+  return saelens
+
+
 KIND = Kind(name="batchtopk", control="k", init=init, encode=encode, loss=loss,
             project_grads=tangent_grads, after_step=unit_decoder, init_buffers=init_buffers,
-            update_buffers=update_buffers)
+            update_buffers=update_buffers, saelens=saelens_as("batchtopk"))

@@ -111,5 +111,12 @@ def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
   return loss_at(params, x, ramped_penalty(hp, settings, step), settings.bandwidth)
 
 
+def saelens(params: Params, buffers: Params, k: jax.Array) -> dict:
+  """SAELens's "jumprelu", whose input is centred on b_dec (that share moves into b_enc);
+  relu(z) H(z - theta) equals z H(z - theta) for theta > 0."""
+  return {"architecture": "jumprelu", "b_enc": params["b_enc"] + params["W_enc"] @ params["b_dec"],
+          "threshold": jnp.exp(params["log_threshold"])}
+
+
 KIND = Kind(name="jumprelu", control="penalty", penalty="l0", init=init, encode=encode, loss=loss,
-            project_grads=tangent_grads, after_step=unit_decoder)
+            project_grads=tangent_grads, after_step=unit_decoder, saelens=saelens)

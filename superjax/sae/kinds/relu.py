@@ -46,4 +46,11 @@ def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
   return loss_at(params, x, ramped_penalty(hp, settings, step))
 
 
-KIND = Kind(name="relu", control="penalty", penalty="l1", init=init, encode=encode, loss=loss)
+def saelens(params: Params, buffers: Params, k: jax.Array) -> dict:
+  """SAELens's "standard" SAE subtracts b_dec from its input first: that share moves
+  into b_enc."""
+  return {"architecture": "standard", "b_enc": params["b_enc"] + params["W_enc"] @ params["b_dec"]}
+
+
+KIND = Kind(name="relu", control="penalty", penalty="l1", init=init, encode=encode, loss=loss,
+            saelens=saelens)

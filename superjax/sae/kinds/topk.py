@@ -107,5 +107,9 @@ def loss(params: Params, x: jax.Array, hp, settings, dead: jax.Array,
   return loss_at(params, x, hp.k, settings.k_max, dead, settings.k_aux_used, settings.aux_coef)
 
 
+def saelens(params: Params, buffers: Params, k: jax.Array) -> dict:
+  return {"architecture": "topk", "b_enc": params["b_enc"], "k": k}
+
+
 KIND = Kind(name="topk", control="k", fixed_l0=True, init=init, encode=encode, loss=loss,
-            project_grads=tangent_grads, after_step=unit_decoder)
+            project_grads=tangent_grads, after_step=unit_decoder, saelens=saelens)
