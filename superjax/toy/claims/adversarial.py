@@ -16,6 +16,7 @@ every finding shows both.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -500,6 +501,20 @@ def _robust_pair(dataset: xr.Dataset) -> tuple[xr.Dataset | None, str]:
   return _by_density(dataset, "alpha"), ""
 
 
+def _on_robust_pair(judge):
+  """A claim on clean and adversarially trained models: `judge(dataset, ds, found)` with
+  the pair on (density, alpha, seed) and the run's deviations, or "not tested" where the
+  run trains no such pair."""
+  @functools.wraps(judge)
+  def measure(dataset: xr.Dataset) -> Finding:
+    found = _training_deviations(config_of(dataset))
+    ds, why = _robust_pair(dataset)
+    if ds is None:
+      return Finding.not_tested("no robust models", why, found)
+    return judge(dataset, ds, found)
+  return measure
+
+
 def _pair(one: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset]:
   return one.sel(alpha=1.0), one.sel(alpha=one.alpha.min())
 
@@ -534,12 +549,10 @@ def _judged_by_length(dataset: xr.Dataset, ds: xr.Dataset, parts, context: str,
                          for (name, _, rule, fmt), values in zip(parts, final)], context, found)
 
 
-def gorton_adversarial_training(dataset: xr.Dataset) -> Finding:
+@_on_robust_pair
+def gorton_adversarial_training(dataset: xr.Dataset, ds: xr.Dataset,
+                                found: tuple[str, ...]) -> Finding:
   cfg = config_of(dataset)
-  found = _training_deviations(cfg)
-  ds, why = _robust_pair(dataset)
-  if ds is None:
-    return Finding.not_tested("no robust models", why, found)
   if why := _attack_problem(cfg, ("gorton",)):
     return Finding.not_tested("no gradient attack", why, found)
 
@@ -555,12 +568,10 @@ def gorton_adversarial_training(dataset: xr.Dataset) -> Finding:
        LESS_VULNERABLE_RULE, ".2f")], context, found)
 
 
-def gorton_interfering_features(dataset: xr.Dataset) -> Finding:
+@_on_robust_pair
+def gorton_interfering_features(dataset: xr.Dataset, ds: xr.Dataset,
+                                found: tuple[str, ...]) -> Finding:
   cfg = config_of(dataset)
-  found = _training_deviations(cfg)
-  ds, why = _robust_pair(dataset)
-  if ds is None:
-    return Finding.not_tested("no robust models", why, found)
   if why := _attack_problem(cfg, ("gorton",)):
     return Finding.not_tested("no gradient attack", why, found)
   if "adv_spurious_outputs" not in ds:
@@ -586,12 +597,9 @@ def gorton_interfering_features(dataset: xr.Dataset) -> Finding:
        ".2f")], context, found)
 
 
-def gorton_interference(dataset: xr.Dataset) -> Finding:
-  cfg = config_of(dataset)
-  found = _training_deviations(cfg)
-  ds, why = _robust_pair(dataset)
-  if ds is None:
-    return Finding.not_tested("no robust models", why, found)
+@_on_robust_pair
+def gorton_interference(dataset: xr.Dataset, ds: xr.Dataset,
+                        found: tuple[str, ...]) -> Finding:
 
   # The mean edge (W_i . W_j)^2 of the non-robust models over that of the robust ones, each
   # pooled over every density (a ratio per density is 0/0 where neither superposes).
@@ -612,12 +620,9 @@ def gorton_interference(dataset: xr.Dataset) -> Finding:
        ".2f")], context, found)
 
 
-def gorton_geometry(dataset: xr.Dataset) -> Finding:
-  cfg = config_of(dataset)
-  found = _training_deviations(cfg)
-  ds, why = _robust_pair(dataset)
-  if ds is None:
-    return Finding.not_tested("no robust models", why, found)
+@_on_robust_pair
+def gorton_geometry(dataset: xr.Dataset, ds: xr.Dataset,
+                    found: tuple[str, ...]) -> Finding:
 
   def shapes(one: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Dominant sticky class of the clean and the robust model at each density where both
