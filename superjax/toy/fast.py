@@ -7,6 +7,9 @@ the same step for a whole chunk of runs (leading axis R) the way the hardware li
   per-example vmap that autodiff then transposes into many small ones;
 - the backward pass is derived by hand (below), so the attack reuses the model's own
   backward pass, and the clean and attacked rows are weighted blocks of one loss;
+- an attacked input x + u W moves the hidden pre-activation by u G, G = W W^T (m x m),
+  so the attacked rows start from the clean ones' product and share its encoder
+  gradient (`_attack`, `_loss_and_grads`);
 - the random numbers of a step (uniforms, the attack's noise) are drawn once per seed and
   shared by the seed's runs, as `train.step_runs` does.
 
@@ -20,7 +23,7 @@ batch; alpha/B and (1 - alpha)/B for the clean and attacked halves of an adversa
 Its gradients:
     dz = -2 w_b I_i (t - y) act_o'(z)      db = sum_b dz
     da = (dz V^T) act_h'(a)                dW = da^T x  (+ h^T dz when tied)
-    dW_out = dz^T h (abs)                  dx = da W    (the attack's input gradient)
+    dW_out = dz^T h (abs)                  dx = da W    (the gorton attack's direction)
 with ReLU' = [z > 0], as jax.nn.relu's derivative. tests/toy/test_fast.py checks the
 step against autodiff through `train_step`, per model, clean and adversarial.
 """
@@ -97,18 +100,22 @@ def _relu_mask(v: jax.Array) -> jax.Array:
   return (v > 0).astype(v.dtype)
 
 
-def _forward(model: str, params: Params, x: jax.Array):
-  """(a, h, z, y) for inputs x (R, rows, n); params have a leading run axis."""
-  W, small = params["W"], _is_small(params)
-  a = _product("rbn,rmn->rbm", x, W, small)
+def _hidden(params: Params, x: jax.Array) -> jax.Array:
+  """The hidden pre-activation a = x W^T of inputs x (R, rows, n)."""
+  return _product("rbn,rmn->rbm", x, params["W"], _is_small(params))
+
+
+def _from_hidden(model: str, params: Params, a: jax.Array):
+  """(h, z, y) from the hidden pre-activation a (R, rows, m)."""
+  small = _is_small(params)
   h = jax.nn.relu(a) if MODELS[model].privileged else a
   if model == "abs":
     z = _product("rbm,rnm->rbn", h, params["W_out"], small)
   else:
-    z = _product("rbm,rmn->rbn", h, W, small)
+    z = _product("rbm,rmn->rbn", h, params["W"], small)
   z = z + params["b"][:, None, :]
   y = z if model == "linear" else jax.nn.relu(z)
-  return a, h, z, y
+  return h, z, y
 
 
 def _backward_to_hidden(model: str, params: Params, a: jax.Array, z: jax.Array,
@@ -124,45 +131,50 @@ def _backward_to_hidden(model: str, params: Params, a: jax.Array, z: jax.Array,
   return dz, da
 
 
-def _loss_and_grads(model: str, params: Params, blocks, importance: jax.Array):
-  """Per-run loss sum_b w_b sum_i I_i (t - y)^2 over blocks of rows, and its gradients.
+def _loss_and_grads(model: str, params: Params, x: jax.Array, t: jax.Array, blocks,
+                    importance: jax.Array):
+  """Per-run loss sum_b w sum_i I_i (t - y)^2 over blocks of rows, and its gradients.
 
-  blocks: (x, t, w) triples, x and t (R, rows, n), w (R, rows) row weights; importance
-  (R, n). Each block is its own products: on XLA:CPU a weight-gradient product over the
-  concatenated rows runs 2-3x slower than the sum of one product per block."""
-  loss, grads, small = 0.0, {}, _is_small(params)
-  for x, t, w in blocks:
-    a, h, z, y = _forward(model, params, x)
+  Every block's rows are the inputs x (R, rows, n) moved by U W, treated as data:
+  blocks are (a, U, w) triples, a = (x + U W) W^T the rows' hidden pre-activation, U
+  (R, rows, m) or None for x itself, w (R,) the weight of each of the block's rows; t
+  (R, rows, n) the targets, importance (R, n). The encoder's gradient, the sum over
+  blocks of da^T (x + U W), is one product over x for all blocks plus (da^T U) W, an
+  m x m piece, per moved block; the decoder's gradient is one product per block (on
+  XLA:CPU a weight-gradient product over concatenated rows runs 2-3x slower than one
+  product per block)."""
+  small = _is_small(params)
+  loss, grads, da_total, moved = 0.0, None, 0.0, 0.0
+  for a, U, w in blocks:
+    h, z, y = _from_hidden(model, params, a)
     e = t - y
-    # One reduction over (batch, n): summing n first is a slow inner reduction for n = 2.
-    loss = loss + jnp.sum(w[..., None] * importance[:, None, :] * e * e, axis=(1, 2))
-    dz, da = _backward_to_hidden(model, params, a, z,
-                                 -2.0 * w[..., None] * importance[:, None, :] * e)
+    # The block's weights per feature, w_r I_ri: (R, 1, n), broadcast inside the fusions
+    # that read it (a weight of shape (R, rows, n) is loop-invariant, and XLA hoists it
+    # out of the step's loop as a buffer every pass then reads).
+    scale = (w[:, None] * importance)[:, None, :]
+    dy = -2.0 * scale * e
+    if small:  # one reduction over (batch, n): summing n first is slow for n = 2
+      loss = loss + jnp.sum(scale * e * e, axis=(1, 2))
+    else:  # the batch first, a column sum along contiguous rows of n
+      loss = loss + jnp.sum(jnp.sum(scale * e * e, axis=1), axis=1)
+    dz, da = _backward_to_hidden(model, params, a, z, dy)
+    da_total = da_total + da
+    if U is not None:
+      moved = moved + _product("rmk,rkn->rmn", _product("rbm,rbk->rmk", da, U, small),
+                               params["W"], small)
     # The decoder's product takes h with a column of ones appended, so the bias gradient
     # sum_b dz comes out of it as one more row instead of another pass over dz.
     h1 = jnp.concatenate([h, jnp.ones_like(h[..., :1])], axis=-1)
-    block = {"W": _product("rbm,rbn->rmn", da, x, small)}
     if model == "abs":
       decoder = _product("rbn,rbm->rnm", dz, h1, small)
-      block.update(W_out=decoder[..., :-1], b=decoder[..., -1])
+      block = {"W_out": decoder[..., :-1], "b": decoder[..., -1]}
     else:
       decoder = _product("rbm,rbn->rmn", h1, dz, small)
-      block.update(W=block["W"] + decoder[:, :-1], b=decoder[:, -1])  # tied: W's both uses
-    grads = jax.tree.map(jnp.add, grads, block) if grads else block
+      block = {"W": decoder[:, :-1], "b": decoder[:, -1]}  # tied: W's decoder use
+    grads = block if grads is None else jax.tree.map(jnp.add, grads, block)
+  encoder = _product("rbm,rbn->rmn", da_total, x, small) + moved
+  grads["W"] = grads["W"] + encoder if "W" in grads else encoder
   return loss, grads
-
-
-def _input_grads(model: str, params: Params, x: jax.Array, t: jax.Array,
-                 importance: jax.Array) -> jax.Array:
-  """d/dx of each row's own loss sum_i I_i (t - y(x))^2: (R, rows, n)."""
-  a, _, z, y = _forward(model, params, x)
-  _, da = _backward_to_hidden(model, params, a, z, -2.0 * importance[:, None, :] * (t - y))
-  return _product("rbm,rmn->rbn", da, params["W"], _is_small(params))
-
-
-def _unit_rows(v: jax.Array) -> jax.Array:
-  norm = jnp.linalg.norm(v, axis=-1, keepdims=True)
-  return v / jnp.where(norm > 0, norm, 1.0)
 
 
 def _per_input(cfg: SweepConfig, key: jax.Array, draw) -> jax.Array:
@@ -171,21 +183,40 @@ def _per_input(cfg: SweepConfig, key: jax.Array, draw) -> jax.Array:
   return jax.vmap(draw)(jax.random.split(train.attack_key(key), cfg.batch))
 
 
-def _attack(cfg: SweepConfig, model: str, params: Params, hps: HParams, x: jax.Array,
+def _attack(cfg: SweepConfig, model: str, params: Params, hps: HParams, a: jax.Array,
             t: jax.Array, importance: jax.Array, eps: jax.Array, step_keys: jax.Array,
-            step: jax.Array) -> jax.Array:
-  """The training attack's delta for inputs x (R, batch, n) with budgets eps (R, batch, 1),
-  as `attacks.attack_batch` makes it for each run."""
+            step: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """The training attack of inputs x with hidden pre-activation a = x W^T (R, batch, m)
+  and budgets eps (R, batch, 1), as `attacks.attack_batch` makes it for each run, in
+  the hidden space: (U, a_adv) with delta = U W and a_adv = (x + delta) W^T.
+
+  Both attacks move each input along a combination u W of W's rows: gorton along the
+  input gradient at the noisy input, da W; analytic_random along (W^T W)_i = W_i W for
+  its feature i. With the Gram matrix G = W W^T (m x m), ||u W||^2 = u G u^T and
+  (u W) W^T = u G, so neither the perturbation nor the attacked input's forward product
+  is formed: the attack costs the noisy forward and backward (gorton) and m x m work."""
+  W, small = params["W"], _is_small(params)
   if cfg.train_attack == "gorton":
-    noise = train.per_seed(cfg, hps, step_keys, step, lambda k: _per_input(
-        cfg, k, lambda ki: jax.random.normal(ki, (cfg.n,))))
-    grad = _input_grads(model, params, x + attacks.NOISE_SCALE * eps * noise, t, importance)
-    return eps * _unit_rows(grad)
-  # analytic_random: row i of W^T W (symmetric) for each input's random feature i.
-  feature = train.per_seed(cfg, hps, step_keys, step, lambda k: _per_input(
-      cfg, k, lambda ki: attacks.random_feature(ki, cfg.n)))
-  gram = jnp.einsum("rmi,rmj->rij", params["W"], params["W"])
-  return eps * _unit_rows(jnp.take_along_axis(gram, feature[..., None], axis=1))
+    draw = lambda k: _per_input(cfg, k, lambda ki: jax.random.normal(ki, (cfg.n,)))
+    if cfg.seeds == 1 and train.draws_once_per_seed(cfg, a.shape[0]):
+      # Every run reads the one seed's noise: one product of it with every run's W,
+      # rather than a copy of it per run (into which XLA fuses the normal's inverse
+      # error function, computed again for each run).
+      noise = draw(train.seed_step_key(cfg, jnp.int32(0), step))
+      hidden = jnp.einsum("bn,rmn->rbm", noise, W)
+    else:
+      hidden = _hidden(params, train.per_seed(cfg, hps, step_keys, step, draw))
+    noisy = a + attacks.NOISE_SCALE * eps * hidden
+    _, z, y = _from_hidden(model, params, noisy)
+    _, u = _backward_to_hidden(model, params, noisy, z, -2.0 * importance[:, None, :] * (t - y))
+  else:  # analytic_random: column i of W for each input's random feature i
+    feature = train.per_seed(cfg, hps, step_keys, step, lambda k: _per_input(
+        cfg, k, lambda ki: attacks.random_feature(ki, cfg.n)))
+    u = jnp.take_along_axis(jnp.swapaxes(W, 1, 2), feature[..., None], axis=1)
+  shift = _product("rbm,rmk->rbk", u, _product("rmn,rkn->rmk", W, W, small), small)
+  norm = jnp.sqrt(jnp.maximum(jnp.sum(shift * u, axis=-1, keepdims=True), 0.0))
+  scale = eps / jnp.where(norm > 0, norm, 1.0)
+  return scale * u, a + scale * shift
 
 
 def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x: jax.Array,
@@ -196,16 +227,17 @@ def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x
   importance = jax.vmap(lambda hp: train.feature_importance(cfg.n, hp))(hps)
   t = jnp.abs(x) if MODELS[model].target == "abs" else x
   runs, batch = x.shape[:2]
-  clean_weights = jnp.full((runs, batch), 1.0 / batch)
+  clean_weight = jnp.full((runs,), 1.0 / batch)
+  a = _hidden(params, x)
   if cfg.train_attack == "none":
-    blocks = [(x, t, clean_weights)]
+    blocks = [(a, None, clean_weight)]
   else:
     eps = jax.vmap(attacks.batch_eps, in_axes=(0, 0, None))(
         x, hps.train_eps, cfg.per_sample_eps)[..., None]
-    delta = _attack(cfg, model, params, hps, x, t, importance, eps, step_keys, step)
-    alpha = hps.alpha[:, None]
-    blocks = [(x, t, alpha * clean_weights), (x + delta, t, (1.0 - alpha) * clean_weights)]
-  loss, g = _loss_and_grads(model, params, blocks, importance)
+    U, attacked = _attack(cfg, model, params, hps, a, t, importance, eps, step_keys, step)
+    blocks = [(a, None, hps.alpha * clean_weight),
+              (attacked, U, (1.0 - hps.alpha) * clean_weight)]
+  loss, g = _loss_and_grads(model, params, x, t, blocks, importance)
   return (loss, g) if grads else loss
 
 

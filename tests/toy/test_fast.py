@@ -110,9 +110,10 @@ def test_hand_gradients_of_relu_model_match_numpy():
   dz = -2 / B * importance * (x - np.maximum(z, 0)) * (z > 0)
   want_W = (x @ W.T).T @ dz + (dz @ W.T).T @ x
   params = {"W": jnp.asarray(W[None], jnp.float32), "b": jnp.asarray(b[None], jnp.float32)}
-  blocks = [(jnp.asarray(x[None], jnp.float32),) * 2 + (jnp.full((1, B), 1 / B),)]
-  loss, grads = fast._loss_and_grads("relu", params, blocks, jnp.asarray(importance[None],
-                                                                           jnp.float32))
+  x32 = jnp.asarray(x[None], jnp.float32)
+  blocks = [(fast._hidden(params, x32), None, jnp.full((1,), 1 / B))]
+  loss, grads = fast._loss_and_grads("relu", params, x32, x32, blocks,
+                                     jnp.asarray(importance[None], jnp.float32))
   np.testing.assert_allclose(loss[0], np.mean(np.sum(importance * (x - np.maximum(z, 0)) ** 2,
                                                      axis=1)), rtol=1e-5)
   np.testing.assert_allclose(grads["W"][0], want_W, rtol=1e-4, atol=1e-6)
