@@ -106,9 +106,15 @@ class Trained:
   segment_ends: np.ndarray
   compile_seconds: float
   seconds: float
+  # Of `seconds`: the training segments (dispatch to the last one's end, compilation
+  # excluded) and the checkpoint saves; the rest is init, restore and finish.
+  segment_seconds: float = 0.0
+  checkpoint_seconds: float = 0.0
 
   def timings(self) -> dict:
-    return {"compile_seconds": self.compile_seconds, "train_seconds": self.seconds}
+    return {"compile_seconds": self.compile_seconds, "train_seconds": self.seconds,
+            "segment_seconds": self.segment_seconds,
+            "checkpoint_seconds": self.checkpoint_seconds}
 
 
 def _finite_metrics(metrics: dict[str, jax.Array], runs: int) -> jax.Array:
@@ -356,7 +362,9 @@ class Pass:
                    diverged=np.concatenate([p["diverged"] for p in parts]),
                    segment_ends=self.schedule.segment_ends(),
                    compile_seconds=round(programs.compile_seconds, 3),
-                   seconds=round(time.perf_counter() - t0, 3))
+                   seconds=round(time.perf_counter() - t0, 3),
+                   segment_seconds=round(sum(p["segment_seconds"] for p in parts), 3),
+                   checkpoint_seconds=round(sum(p["checkpoint_seconds"] for p in parts), 3))
 
   def final_states(self):
     """The saved final states of the finished pass, read back from its checkpoints (runs
@@ -427,6 +435,7 @@ class _ChunkTraining:
     self.schedule, self.progress = schedule, progress
     self.name = programs.program.name
     self.segments = len(schedule.segment_ends())
+    self.segment_seconds = self.checkpoint_seconds = 0.0
 
   def abstract(self) -> dict:
     """The shapes of what a checkpoint holds: states, divergence flags, metric history."""
@@ -477,10 +486,12 @@ class _ChunkTraining:
           "`diverged`")
 
   def save(self, checkpoints: Checkpoints, pending: list) -> None:
-    self._collect(pending)
+    self._collect(pending)  # waits for the segments: their time, not the save's
+    t0 = time.perf_counter()
     checkpoints.save(self.step, {"state": self.states, "diverged": self.diverged,
                                  "history": self.history}, self.chunk.meta)
     self.saved = self.step
+    self.checkpoint_seconds += time.perf_counter() - t0
 
   def train(self, checkpoints: Checkpoints) -> None:
     """The segments from the current step to the end. Segments are queued one ahead:
@@ -488,6 +499,7 @@ class _ChunkTraining:
     progress); metrics reach the host at checkpoints."""
     c, schedule = self.chunk, self.schedule
     self.saved = self.step
+    t0, compiled = time.perf_counter(), self.programs.compile_seconds
     self.flagged = distributed.gather(self.diverged)[:c.runs]  # runs already warned of
     pending, previous = [], None
     while self.step < schedule.steps:
@@ -516,6 +528,9 @@ class _ChunkTraining:
             "same command to resume", signal)
     if previous is not None:
       self._count(*previous)
+    jax.block_until_ready(self.states)
+    self.segment_seconds = (time.perf_counter() - t0 - self.checkpoint_seconds
+                            - (self.programs.compile_seconds - compiled))
 
   def _count(self, means, length: int) -> None:
     jax.block_until_ready(means)
@@ -530,7 +545,9 @@ class _ChunkTraining:
       outputs = {k: distributed.gather(v)[:c.runs]
                  for k, v in self.programs.finish(self.states, c.hps, c.keys, self.data).items()}
     return {"outputs": outputs, "history": {m: v.T[:c.runs] for m, v in self.history.items()},
-            "diverged": distributed.gather(self.diverged)[:c.runs]}
+            "diverged": distributed.gather(self.diverged)[:c.runs],
+            "segment_seconds": self.segment_seconds,
+            "checkpoint_seconds": self.checkpoint_seconds}
 
   def run(self) -> dict:
     checkpoints = Checkpoints(self.chunk.directory)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jax
 import xarray as xr
 
-from superjax.core import loop
+from superjax.core import keys, loop
 from superjax.core.progress import Progress
-from superjax.toy import program, results, train
+from superjax.toy import program, results
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import Grid
 
@@ -34,10 +33,10 @@ def run(cfg: SweepConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset
   results (superjax.toy.results) and each kind's timings."""
   grid = Grid(cfg)
   hps = grid.hparams()
-  keys = jax.vmap(lambda seed: train.run_key(cfg, seed))(hps.seed)
+  run_keys = keys.run_keys(cfg.base_seed, hps.seed)  # train.run_key of each run's seed
   outputs, timings = {}, {}
   for model in cfg.models:
-    trained = loop.Pass(program.program(cfg, model), keys, hps, schedule(cfg), run_dir,
+    trained = loop.Pass(program.program(cfg, model), run_keys, hps, schedule(cfg), run_dir,
                         meta={"config": cfg.computed_part()}).train(progress)
     outputs[model] = dict(trained.outputs, diverged=trained.diverged,
                           loss_history=trained.history["loss"])

@@ -168,7 +168,10 @@ def record_snapshot(cfg: SweepConfig, snapshots: Params, params: Params,
   snapshot steps."""
   steps = jnp.asarray(snapshot_steps(cfg))
   slot = jnp.clip(jnp.searchsorted(steps, count), 0, len(steps) - 1)
-  return jax.tree.map(lambda s, p: jnp.where(steps[slot] == count, s.at[slot].set(p), s),
+  hit = steps[slot] == count
+  # One slot is written in place (its old value kept off the snapshot steps); a `where`
+  # over the whole buffer would copy every snapshot at every step.
+  return jax.tree.map(lambda s, p: s.at[slot].set(jnp.where(hit, p, s[slot])),
                       snapshots, params)
 
 
