@@ -10,6 +10,7 @@ of training after compilation; compile time is reported beside it.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -74,15 +75,23 @@ def run_one(name: str, steps: int | None = None, **settings) -> dict:
     run(cfg, Path(tmp) / "run", show_progress=False)
     wall = time.perf_counter() - t0
     manifest = json.loads((Path(tmp) / "run" / "manifest.json").read_text())
-  compile_s = manifest["timings"]["relu"]["compile_seconds"]
+  timings = manifest["timings"]["relu"]
+  compile_s = timings["compile_seconds"]
   model_steps = cfg.run_count * cfg.steps
   rate = model_steps / (wall - compile_s)
+  # The whole run less compilation, split: training segments, checkpoint saves, and the
+  # fixed rest (init, evaluation, results and manifest writes, the run directory).
+  segments = timings.get("segment_seconds")
+  checkpoints = timings.get("checkpoint_seconds")
   return {
       "config": name, "description": CONFIGS[name][0], "runs": cfg.run_count,
       "gradients": cfg.gradients, "train_attack": cfg.train_attack,
       "devices": f"{jax.devices()[0].platform} x {jax.device_count()}",
       "steps": cfg.steps, "wall_seconds": round(wall, 3), "compile_seconds": compile_s,
       "model_steps_per_second": rate,
+      "segment_seconds": segments, "checkpoint_seconds": checkpoints,
+      "fixed_seconds": (None if segments is None else
+                        round(wall - compile_s - segments - (checkpoints or 0.0), 3)),
       # Matmul rate of the clean step (an adversarial step does more products per step).
       "gflops": (rate * flops_per_model_step(cfg.n, cfg.m, cfg.batch) / 1e9
                  if cfg.train_attack == "none" else None),
@@ -99,39 +108,57 @@ def device_peak_mib() -> float | None:
   return None if peak is None else peak / 2 ** 20
 
 
-def measure(name: str, steps: int | None = None, **settings) -> dict:
-  """run_one in a fresh subprocess (its own peak memory)."""
-  args = [sys.executable, "-m", "superjax.toy.bench", name, str(steps or 0), json.dumps(settings)]
-  out = subprocess.run(args, check=True, capture_output=True, text=True)
+def measure(name: str, steps: int | None = None, source: str | None = None,
+            **settings) -> dict:
+  """run_one in a fresh subprocess (its own peak memory); with `source`, the superjax
+  found in that folder (another revision's checkout) instead of this one."""
+  args = [name, str(steps or 0), json.dumps(settings)]
+  if not source:
+    out = subprocess.run([sys.executable, "-m", "superjax.toy.bench", *args], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+  # This file's measurement, run against the other superjax: a copy of it outside any
+  # package, with that checkout first on the path.
+  with tempfile.TemporaryDirectory() as tmp:
+    script = Path(tmp) / "bench_run.py"
+    script.write_text(Path(__file__).read_text())
+    env = dict(os.environ, PYTHONPATH=source)
+    out = subprocess.run([sys.executable, str(script), *args], check=True,
+                         capture_output=True, text=True, env=env, cwd=source)
   return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+REFERENCES = ("torch", "notebook", "expert")
+
+
 def table(rows: list[dict], peak: float) -> str:
-  """Rows of `measure` (each with a "gradients" key, and "torch_model_steps_per_second"
-  where the reference ran), one line per config and gradient path."""
+  """Rows of `measure`, one line each, labelled by their "variant" (else their gradient
+  path); where a row carries the references' rates ("torch_model_steps_per_second", and
+  the notebook and expert anchors'), each beside superjax's rate over it."""
   lines = [f"matmul peak on this device: {peak:.1f} GFLOP/s",
-           (f"{'cfg':<8}{'grads':<9}{'runs':>6}{'steps':>7}{'model-steps/s':>15}{'GFLOP/s':>9}"
-            f"{'% peak':>8}{'compile s':>10}{'peak MiB':>10}{'dev MiB':>9}{'torch m-s/s':>13}"
-            f"{'ratio':>7}")]
+           (f"{'cfg':<8}{'variant':<10}{'runs':>6}{'steps':>7}{'model-steps/s':>15}{'GFLOP/s':>9}"
+            f"{'% peak':>8}{'compile s':>10}{'peak MiB':>10}{'dev MiB':>9}"
+            + "".join(f"{name:>12}{'x':>7}" for name in REFERENCES))]
   for r in rows:
-    torch_rate = r.get("torch_model_steps_per_second")
     label = r["config"] + ("+adv" if r.get("train_attack", "none") != "none" else "")
-    lines.append(
-        f"{label:<8}{r.get('gradients', 'hand'):<9}{r['runs']:>6}{r['steps']:>7}"
-        f"{r['model_steps_per_second']:>15,.0f}"
-        + (f"{r['gflops']:>9.1f}{100 * r['gflops'] / peak:>7.1f}%" if r["gflops"] else
-           f"{'-':>9}{'-':>8}")
-        + f"{r['compile_seconds']:>10.2f}"
-        f"{r['peak_rss_mib']:>10.0f}"
-        + (f"{r['peak_device_mib']:>9.0f}" if r.get("peak_device_mib") else f"{'-':>9}")
-        + (f"{torch_rate:>13,.0f}{r['model_steps_per_second'] / torch_rate:>7.1f}x"
-           if torch_rate else f"{'-':>13}{'-':>7}"))
+    rate = r["model_steps_per_second"]
+    line = (f"{label:<8}{r.get('variant', r.get('gradients', 'hand')):<10}{r['runs']:>6}"
+            f"{r['steps']:>7}{rate:>15,.0f}"
+            + (f"{r['gflops']:>9.1f}{100 * r['gflops'] / peak:>7.1f}%" if r["gflops"] else
+               f"{'-':>9}{'-':>8}")
+            + f"{r['compile_seconds']:>10.2f}{r['peak_rss_mib']:>10.0f}"
+            + (f"{r['peak_device_mib']:>9.0f}" if r.get("peak_device_mib") else f"{'-':>9}"))
+    for name in REFERENCES:
+      reference = r.get(f"{name}_model_steps_per_second")
+      line += (f"{reference:>12,.0f}{rate / reference:>6.1f}x" if reference
+               else f"{'-':>12}{'-':>7}")
+    lines.append(line)
   return "\n".join(lines)
 
 
 if __name__ == "__main__":
   from superjax.core import host
-  host.use_every_core()  # as `superjax run` does
+  host.setup()  # as `superjax run` does: one device per core, compiled programs cached
   steps = int(sys.argv[2]) if len(sys.argv) > 2 else 0
   settings = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
   print(json.dumps(run_one(sys.argv[1], steps or None, **settings)))
