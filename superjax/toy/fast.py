@@ -155,8 +155,10 @@ def _loss_and_grads(model: str, params: Params, x: jax.Array, t: jax.Array, bloc
     dy = -2.0 * scale * e
     if small:  # one reduction over (batch, n): summing n first is slow for n = 2
       loss = loss + jnp.sum(scale * e * e, axis=(1, 2))
-    else:  # the batch first, a column sum along contiguous rows of n
-      loss = loss + jnp.sum(jnp.sum(scale * e * e, axis=1), axis=1)
+    else:
+      # e^2 summed over the batch, then a product with the weights: XLA:CPU's library
+      # reduction over (batch, n) at once took 5x as long (2.4 of a 14.7 ms step on (a)).
+      loss = loss + jnp.einsum("rbn,rn->r", e * e, scale[:, 0, :])
     dz, da = _backward_to_hidden(model, params, a, z, dy)
     da_total = da_total + da
     if U is not None:
@@ -232,8 +234,15 @@ def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x
   if cfg.train_attack == "none":
     blocks = [(a, None, clean_weight)]
   else:
-    eps = jax.vmap(attacks.batch_eps, in_axes=(0, 0, None))(
-        x, hps.train_eps, cfg.per_sample_eps)[..., None]
+    # attacks.batch_eps for every run, each row's squared norm as a product with ones
+    # (XLA:CPU's library reduction over n is several times slower).
+    if _is_small(params):
+      norms = jnp.linalg.norm(x, axis=-1)
+    else:
+      norms = jnp.sqrt(jnp.einsum("rbn,n->rb", x * x, jnp.ones((cfg.n,), x.dtype)))
+    if not cfg.per_sample_eps:
+      norms = jnp.broadcast_to(jnp.mean(norms, axis=1, keepdims=True), norms.shape)
+    eps = (hps.train_eps[:, None] * norms)[..., None]
     U, attacked = _attack(cfg, model, params, hps, a, t, importance, eps, step_keys, step)
     blocks = [(a, None, hps.alpha * clean_weight),
               (attacked, U, (1.0 - hps.alpha) * clean_weight)]
