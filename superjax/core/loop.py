@@ -67,6 +67,8 @@ class Program:
     step_runs: optional fast path (states, hps, keys, t, data) -> (states, metrics) for
       all runs of a chunk at once (leading run axis; keys are the runs' step keys); it
       must equal `step` vmapped.
+    finish_runs: optional fast path (states, hps, keys, data) -> measurements of all runs
+      of a chunk at once (keys are the runs' keys); it must equal `finish` vmapped.
     threaded: the step is dominated by large products (convolutions, wide matmuls) that
       XLA already spreads over every core of one CPU device; on a CPU host the runs are
       then sharded over one device per process instead of one per core (which would make
@@ -78,6 +80,7 @@ class Program:
   step: Callable[..., tuple[Any, dict[str, jax.Array]]]
   finish: Callable[..., dict[str, jax.Array]] | None = None
   step_runs: Callable[..., tuple[Any, dict[str, jax.Array]]] | None = None
+  finish_runs: Callable[..., dict[str, jax.Array]] | None = None
   threaded: bool = False
 
 
@@ -215,6 +218,8 @@ class _Programs:
     return run
 
   def _finish_runs(self, states, hps, keys, data):
+    if self.program.finish_runs is not None:
+      return self.program.finish_runs(states, hps, jax.random.wrap_key_data(keys), data)
     one = lambda s, h, k: self.program.finish(s, h, jax.random.wrap_key_data(k), data)
     return jax.vmap(one)(states, hps, keys)
 

@@ -22,7 +22,9 @@ def program(cfg: SweepConfig, model: str) -> Program:
   return Program(name=model,
                  init=lambda key, hp, data: train.init_state(cfg, model, key, hp),
                  step=step, step_runs=runs,
-                 finish=lambda state, hp, key, data: train.finish(cfg, model, state, hp, key))
+                 finish=lambda state, hp, key, data: train.finish(cfg, model, state, hp, key),
+                 finish_runs=lambda states, hps, keys, data: train.finish_runs(
+                     cfg, model, states, hps, keys))
 
 
 def _with_loss(out: tuple[train.TrainState, jax.Array]

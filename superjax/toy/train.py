@@ -219,8 +219,18 @@ def spurious_outputs(model: str, params: Params, x_in: jax.Array, x_clean: jax.A
   return jnp.mean(jnp.sum((out > LIT_OUTPUT) & (x_clean == 0), axis=-1))
 
 
+def eval_key(key: jax.Array) -> jax.Array:
+  """The evaluation stream of the run whose key is `key`."""
+  return keys.named(key, "eval")
+
+
+def draw_eval(cfg: SweepConfig, key: jax.Array):
+  """The uniforms behind the held-out batch of the run whose key is `key`."""
+  return data.draw_uniforms(eval_key(key), cfg.eval_batch, cfg.n, cfg.set_size)
+
+
 def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
-             key: jax.Array) -> dict[str, jax.Array]:
+             key: jax.Array, uniforms=None) -> dict[str, jax.Array]:
   """Loss on `eval_batch` held-out samples (the same samples for every call), the
   outputs lit without their feature (`spurious_outputs`) and, for each of `eval_attacks`
   (stacked on a leading attack axis):
@@ -233,8 +243,11 @@ def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
     adv_spurious_outputs  outputs lit on x + delta whose feature x lacks: the interfering
                           features the attack lights.
   """
-  key = keys.named(key, "eval")  # key: the run's key
-  x = sample(cfg, hp, key, cfg.eval_batch)
+  if uniforms is None:  # else draw_eval(cfg, key), drawn by the caller
+    uniforms = draw_eval(cfg, key)
+  key = eval_key(key)  # key: the run's key
+  x = data.features_from_uniforms(uniforms, feature_density(cfg.n, hp), cfg.signed,
+                                  cfg.set_size, hp.correlation)
   importance = feature_importance(cfg.n, hp)
   loss = loss_fn(model, state.params, x, importance)
   out = {"loss": loss, "spurious_outputs": spurious_outputs(model, state.params, x, x)}
@@ -253,18 +266,36 @@ def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
 
 
 def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
-           key: jax.Array) -> dict[str, jax.Array]:
+           key: jax.Array, uniforms=None) -> dict[str, jax.Array]:
   """What the results keep of a trained run (key: its run key): parameters, geometry,
   held-out evaluation; and the parameters and evaluation at every snapshot step, each
-  named `<name>_snapshot` with a leading snapshot axis."""
+  named `<name>_snapshot` with a leading snapshot axis. `uniforms`, if given, are
+  `draw_eval(cfg, key)` drawn by the caller; the measurements are the same either way."""
+  if uniforms is None:
+    uniforms = draw_eval(cfg, key)
   out = metrics.geometry(state.params["W"])
   out.update(state.params)
-  out.update(evaluate(cfg, model, state, hp, key))
+  out.update(evaluate(cfg, model, state, hp, key, uniforms))
   if state.snapshots is not None:
     at_snapshots = jax.vmap(lambda params: evaluate(cfg, model, state.replace(params=params),
-                                                    hp, key))(state.snapshots)
+                                                    hp, key, uniforms))(state.snapshots)
     out.update({f"{name}_snapshot": v for name, v in {**state.snapshots, **at_snapshots}.items()})
   return out
+
+
+def finish_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
+                run_keys: jax.Array) -> dict[str, jax.Array]:
+  """`finish` for many runs at once (leading axis R), the held-out batch drawn once per
+  seed (it depends on the run's key, so on its seed, alone) as `step_runs` draws the
+  training batches."""
+  if draws_once_per_seed(cfg, hps.seed.shape[0]):
+    seed_keys = jax.vmap(lambda s: run_key(cfg, s))(jnp.arange(cfg.seeds))
+    drawn = jax.vmap(functools.partial(draw_eval, cfg))(seed_keys)
+    uniforms = jax.tree.map(lambda a: a[hps.seed], drawn)
+  else:
+    uniforms = jax.vmap(functools.partial(draw_eval, cfg))(run_keys)
+  one = functools.partial(finish, cfg, model)
+  return jax.vmap(one)(states, hps, run_keys, uniforms)
 
 
 def train(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:

@@ -160,3 +160,19 @@ def test_program_takes_the_fast_path_unless_told_otherwise(monkeypatch):
 def test_gradients_setting_is_validated():
   with pytest.raises(SuperjaxError, match="gradients"):
     SweepConfig(name="x", gradients="numeric")
+
+
+def test_batched_finish_equals_finish_of_each_run():
+  """The held-out batch drawn once per seed gives every run the measurements its own
+  finish gives it (snapshots and an evaluation attack included)."""
+  cfg = _config("relu", 9, 4, eval_attacks=("gorton",), eval_batch=64)
+  states, hps = _grid(cfg, "relu")
+  assert train.draws_once_per_seed(cfg, hps.seed.shape[0])
+  run_keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
+  batched = jax.jit(lambda s, h, k: train.finish_runs(cfg, "relu", s, h, k))(
+      states, hps, run_keys)
+  each = jax.jit(jax.vmap(lambda s, h, k: train.finish(cfg, "relu", s, h, k)))(
+      states, hps, run_keys)
+  assert sorted(batched) == sorted(each)
+  for name in each:
+    np.testing.assert_allclose(batched[name], each[name], rtol=1e-6, atol=1e-7, err_msg=name)
