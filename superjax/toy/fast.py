@@ -55,15 +55,22 @@ def supports(cfg: SweepConfig, model: str) -> bool:
 SMALL_MODEL = 32
 
 
+def _planes(names: str) -> str:
+  """The order of a small model's array axes: the batch last (see _product)."""
+  return names.replace("b", "") + "b" if "b" in names else names
+
+
 def _product(spec: str, a: jax.Array, b: jax.Array, small: bool) -> jax.Array:
   """jnp.einsum(spec, a, b) over axes r (runs), b (batch) and model axes m, n; for a
   small model, unrolled over the model axes into elementwise products of (runs, batch)
-  slices and row sums over the batch, which XLA fuses where it would call a library
-  dot (or a slow reduction) per run."""
+  planes and sums over the batch, which XLA fuses where it would call a library dot (or a
+  slow reduction) per run. A small model's arrays hold the batch as their LAST axis
+  (runs, model axes..., batch), so each plane is contiguous: with the batch before the
+  model axes, taking planes apart and stacking them again cost more than the products."""
   if not small:
     return jnp.einsum(spec, a, b)
   inputs, out = spec.split("->")
-  left, right = inputs.split(",")
+  left, right = (_planes(names) for names in inputs.split(","))
   sizes = dict(zip(left, a.shape)) | dict(zip(right, b.shape))
   model_axes = lambda names: [c for c in names if c not in "rb"]
   kept, summed = model_axes(out), [c for c in model_axes(left + right) if c not in out]
@@ -80,8 +87,8 @@ def _product(spec: str, a: jax.Array, b: jax.Array, small: bool) -> jax.Array:
 
   values = [element(index) for index in _assignments(kept, sizes)]
   shape = [sizes[c] for c in kept]
-  stacked = jnp.stack(values, axis=-1)  # (runs, [batch,] prod(model sizes))
-  return stacked.reshape(stacked.shape[:-1] + tuple(shape))
+  stacked = jnp.stack(values, axis=1)  # (runs, prod(model sizes)[, batch])
+  return stacked.reshape(stacked.shape[:1] + tuple(shape) + stacked.shape[2:])
 
 
 def _assignments(letters: list[str], sizes: dict[str, int]) -> list[dict[str, int]]:
@@ -100,6 +107,21 @@ def _relu_mask(v: jax.Array) -> jax.Array:
   return (v > 0).astype(v.dtype)
 
 
+def _per_run(v: jax.Array, small: bool) -> jax.Array:
+  """A per-run vector (R, k) shaped to meet (R, rows, k) arrays (or a small model's
+  (R, k, rows))."""
+  return v[:, :, None] if small else v[:, None, :]
+
+
+def _per_row(v: jax.Array, small: bool) -> jax.Array:
+  """A per-row value (R, rows) shaped to meet (R, rows, k) arrays (or (R, k, rows))."""
+  return v[:, None, :] if small else v[..., None]
+
+
+def _feature_axis(small: bool) -> int:
+  return 1 if small else -1
+
+
 def _hidden(params: Params, x: jax.Array) -> jax.Array:
   """The hidden pre-activation a = x W^T of inputs x (R, rows, n)."""
   return _product("rbn,rmn->rbm", x, params["W"], _is_small(params))
@@ -113,7 +135,7 @@ def _from_hidden(model: str, params: Params, a: jax.Array):
     z = _product("rbm,rnm->rbn", h, params["W_out"], small)
   else:
     z = _product("rbm,rmn->rbn", h, params["W"], small)
-  z = z + params["b"][:, None, :]
+  z = z + _per_run(params["b"], small)
   y = z if model == "linear" else jax.nn.relu(z)
   return h, z, y
 
@@ -142,23 +164,23 @@ def _loss_and_grads(model: str, params: Params, x: jax.Array, t: jax.Array, bloc
   blocks of da^T (x + U W), is one product over x for all blocks plus (da^T U) W, an
   m x m piece, per moved block; the decoder's gradient is one product per block (on
   XLA:CPU a weight-gradient product over concatenated rows runs 2-3x slower than one
-  product per block)."""
+  product per block). A small model's arrays hold the rows last (see _product)."""
   small = _is_small(params)
   loss, grads, da_total, moved = 0.0, None, 0.0, 0.0
   for a, U, w in blocks:
     h, z, y = _from_hidden(model, params, a)
     e = t - y
-    # The block's weights per feature, w_r I_ri: (R, 1, n), broadcast inside the fusions
-    # that read it (a weight of shape (R, rows, n) is loop-invariant, and XLA hoists it
-    # out of the step's loop as a buffer every pass then reads).
-    scale = (w[:, None] * importance)[:, None, :]
+    # The block's weights per feature, w_r I_ri, as (R, 1, n), broadcast inside the
+    # fusions that read it (a weight of shape (R, rows, n) is loop-invariant, and XLA
+    # hoists it out of the step's loop as a buffer every pass then reads).
+    scale = _per_run(w[:, None] * importance, small)
     dy = -2.0 * scale * e
     if small:  # one reduction over (batch, n): summing n first is slow for n = 2
       loss = loss + jnp.sum(scale * e * e, axis=(1, 2))
     else:
       # e^2 summed over the batch, then a product with the weights: XLA:CPU's library
       # reduction over (batch, n) at once took 5x as long (2.4 of a 14.7 ms step on (a)).
-      loss = loss + jnp.einsum("rbn,rn->r", e * e, scale[:, 0, :])
+      loss = loss + jnp.einsum("rbn,rn->r", e * e, w[:, None] * importance)
     dz, da = _backward_to_hidden(model, params, a, z, dy)
     da_total = da_total + da
     if U is not None:
@@ -166,7 +188,9 @@ def _loss_and_grads(model: str, params: Params, x: jax.Array, t: jax.Array, bloc
                                params["W"], small)
     # The decoder's product takes h with a column of ones appended, so the bias gradient
     # sum_b dz comes out of it as one more row instead of another pass over dz.
-    h1 = jnp.concatenate([h, jnp.ones_like(h[..., :1])], axis=-1)
+    axis = _feature_axis(small)
+    ones = jnp.ones_like(jax.lax.slice_in_dim(h, 0, 1, axis=axis))
+    h1 = jnp.concatenate([h, ones], axis=axis)
     if model == "abs":
       decoder = _product("rbn,rbm->rnm", dz, h1, small)
       block = {"W_out": decoder[..., :-1], "b": decoder[..., -1]}
@@ -200,7 +224,9 @@ def _attack(cfg: SweepConfig, model: str, params: Params, hps: HParams, a: jax.A
   W, small = params["W"], _is_small(params)
   if cfg.train_attack == "gorton":
     draw = lambda k: _per_input(cfg, k, lambda ki: jax.random.normal(ki, (cfg.n,)))
-    if cfg.seeds == 1 and train.draws_once_per_seed(cfg, a.shape[0]):
+    if small:
+      draw = lambda k, one=draw: one(k).T  # (n, batch): a small model's layout
+    if cfg.seeds == 1 and train.draws_once_per_seed(cfg, a.shape[0]) and not small:
       # Every run reads the one seed's noise: one product of it with every run's W,
       # rather than a copy of it per run (into which XLA fuses the normal's inverse
       # error function, computed again for each run).
@@ -210,13 +236,18 @@ def _attack(cfg: SweepConfig, model: str, params: Params, hps: HParams, a: jax.A
       hidden = _hidden(params, train.per_seed(cfg, hps, step_keys, step, draw))
     noisy = a + attacks.NOISE_SCALE * eps * hidden
     _, z, y = _from_hidden(model, params, noisy)
-    _, u = _backward_to_hidden(model, params, noisy, z, -2.0 * importance[:, None, :] * (t - y))
+    _, u = _backward_to_hidden(model, params, noisy, z,
+                               -2.0 * _per_run(importance, small) * (t - y))
   else:  # analytic_random: column i of W for each input's random feature i
     feature = train.per_seed(cfg, hps, step_keys, step, lambda k: _per_input(
         cfg, k, lambda ki: attacks.random_feature(ki, cfg.n)))
-    u = jnp.take_along_axis(jnp.swapaxes(W, 1, 2), feature[..., None], axis=1)
+    if small:
+      u = jnp.take_along_axis(W, feature[:, None, :], axis=2)
+    else:
+      u = jnp.take_along_axis(jnp.swapaxes(W, 1, 2), feature[..., None], axis=1)
   shift = _product("rbm,rmk->rbk", u, _product("rmn,rkn->rmk", W, W, small), small)
-  norm = jnp.sqrt(jnp.maximum(jnp.sum(shift * u, axis=-1, keepdims=True), 0.0))
+  norm = jnp.sqrt(jnp.maximum(
+      jnp.sum(shift * u, axis=_feature_axis(small), keepdims=True), 0.0))
   scale = eps / jnp.where(norm > 0, norm, 1.0)
   return scale * u, a + scale * shift
 
@@ -227,22 +258,25 @@ def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x
   `grads`, its gradients, for inputs x (R, batch, n) drawn for `step` (whose keys per run
   are `step_keys`)."""
   importance = jax.vmap(lambda hp: train.feature_importance(cfg.n, hp))(hps)
-  t = jnp.abs(x) if MODELS[model].target == "abs" else x
   runs, batch = x.shape[:2]
+  small = _is_small(params)
+  if small:
+    x = jnp.swapaxes(x, 1, 2)  # (R, n, batch): see _product
+  t = jnp.abs(x) if MODELS[model].target == "abs" else x
   clean_weight = jnp.full((runs,), 1.0 / batch)
   a = _hidden(params, x)
   if cfg.train_attack == "none":
     blocks = [(a, None, clean_weight)]
   else:
-    # attacks.batch_eps for every run, each row's squared norm as a product with ones
+    # attacks.batch_eps for every run; a large model's row norms as a product with ones
     # (XLA:CPU's library reduction over n is several times slower).
-    if _is_small(params):
-      norms = jnp.linalg.norm(x, axis=-1)
+    if small:
+      norms = jnp.linalg.norm(x, axis=1)
     else:
       norms = jnp.sqrt(jnp.einsum("rbn,n->rb", x * x, jnp.ones((cfg.n,), x.dtype)))
     if not cfg.per_sample_eps:
       norms = jnp.broadcast_to(jnp.mean(norms, axis=1, keepdims=True), norms.shape)
-    eps = (hps.train_eps[:, None] * norms)[..., None]
+    eps = _per_row(hps.train_eps[:, None] * norms, small)
     U, attacked = _attack(cfg, model, params, hps, a, t, importance, eps, step_keys, step)
     blocks = [(a, None, hps.alpha * clean_weight),
               (attacked, U, (1.0 - hps.alpha) * clean_weight)]

@@ -110,7 +110,8 @@ def test_hand_gradients_of_relu_model_match_numpy():
   dz = -2 / B * importance * (x - np.maximum(z, 0)) * (z > 0)
   want_W = (x @ W.T).T @ dz + (dz @ W.T).T @ x
   params = {"W": jnp.asarray(W[None], jnp.float32), "b": jnp.asarray(b[None], jnp.float32)}
-  x32 = jnp.asarray(x[None], jnp.float32)
+  assert fast._is_small(params)  # whose arrays hold the batch last
+  x32 = jnp.asarray(x.T[None], jnp.float32)
   blocks = [(fast._hidden(params, x32), None, jnp.full((1,), 1 / B))]
   loss, grads = fast._loss_and_grads("relu", params, x32, x32, blocks,
                                      jnp.asarray(importance[None], jnp.float32))
@@ -121,15 +122,21 @@ def test_hand_gradients_of_relu_model_match_numpy():
 
 
 @pytest.mark.parametrize("spec", ["rbn,rmn->rbm", "rbm,rmn->rbn", "rbm,rbn->rmn",
-                                  "rbn,rbm->rnm", "rbm,rnm->rbn", "rbn,rnm->rbm"])
+                                  "rbn,rbm->rnm", "rbm,rnm->rbn", "rbn,rnm->rbm",
+                                  "rmn,rkn->rmk", "rbm,rmk->rbk", "rbm,rbk->rmk"])
 def test_unrolled_product_equals_einsum(spec):
   rng = np.random.default_rng(1)
-  sizes = {"r": 3, "b": 5, "m": 2, "n": 3}
+  sizes = {"r": 3, "b": 5, "m": 2, "n": 3, "k": 2}
   left, right = spec.split("->")[0].split(",")
   a = rng.normal(size=[sizes[c] for c in left]).astype(np.float32)
   b = rng.normal(size=[sizes[c] for c in right]).astype(np.float32)
-  np.testing.assert_allclose(fast._product(spec, jnp.asarray(a), jnp.asarray(b), small=True),
-                             np.einsum(spec, a, b), rtol=1e-5, atol=1e-6)
+  # A small model's arrays hold the batch last: each operand and the result in that order.
+  planes = lambda names: names.replace("b", "") + "b" if "b" in names else names
+  out = spec.split("->")[1]
+  got = fast._product(spec, jnp.asarray(np.einsum(f"{left}->{planes(left)}", a)),
+                      jnp.asarray(np.einsum(f"{right}->{planes(right)}", b)), small=True)
+  np.testing.assert_allclose(got, np.einsum(f"{left},{right}->{planes(out)}", a, b),
+                             rtol=1e-5, atol=1e-6)
 
 
 def test_per_input_draws_are_the_reference_attacks_draws():
