@@ -39,13 +39,14 @@ def config(sweep: str | Path | Config | Model, **overrides) -> Config:
 
 
 def run(sweep: str | Path | Config | Model, *, out: str | Path | None = None, fresh: bool = False,
-        progress: bool = True, **overrides) -> xr.Dataset:
+        progress: bool = True, precision: str | None = None, **overrides) -> xr.Dataset:
   """Runs a sweep (by name, path or config) with `overrides`, in `out` (default
-  checkpoints/<name>), resuming or loading what is there; returns its results."""
+  checkpoints/<name>), resuming or loading what is there; returns its results.
+  `precision` overrides the experiment's matmul precision (as `--precision`)."""
   host.setup()
   cfg = config(sweep, **overrides)
   run_dir = Path(out) if out is not None else rundir.DEFAULT_ROOT / cfg.name
-  return experiment.run(cfg, run_dir, fresh=fresh, show_progress=progress)
+  return experiment.run(cfg, run_dir, fresh=fresh, show_progress=progress, precision=precision)
 
 
 def _dataset(results: xr.Dataset | str | Path) -> xr.Dataset:

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from superjax.core import host, preemption
+from superjax.core import host, precision, preemption
 from superjax.core.errors import SuperjaxError
 
 
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="start anew even if the directory holds a run (the old one is moved aside)")
   run.add_argument("--no-progress", action="store_true", help="no progress bar")
   run.add_argument("--no-figures", action="store_true", help="skip drawing figures")
+  run.add_argument("--precision", choices=precision.PRECISIONS,
+                   help="float32 matmul precision on GPUs and TPUs (default: the experiment's "
+                   f"own, or ${precision.VARIABLE})")
   hosts = run.add_argument_group("many hosts (every process runs the same command)")
   hosts.add_argument("--distributed", action="store_true",
                      help="join JAX's distributed runtime as the cluster (SLURM, TPU pod) says")
@@ -113,7 +116,8 @@ def _run(args) -> None:
                         "(or --distributed on a cluster that names it)")
   cfg = sweeps.load(args.sweep).with_overrides(args.overrides)
   run_dir = args.out or rundir.DEFAULT_ROOT / cfg.name
-  dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress)
+  dataset = experiment.run(cfg, run_dir, fresh=args.fresh, show_progress=not args.no_progress,
+                           precision=args.precision)
   if not distributed.is_primary():
     return
   text = experiment.of_config(cfg).report(dataset)

@@ -7,8 +7,10 @@ experiment (`Config.EXPERIMENT`), and saved results name it too (attrs["experime
 `superjax plot` and `superjax report` find the family of any finished run.
 
 `run` does for every experiment what no family should do again: prepare the run directory
-(or refuse a different config in it), return a finished run's results, count progress,
-write results and manifest atomically on the primary process, and label the results.
+(or refuse a different config in it), return a finished run's results, set the matmul
+precision the experiment states (core.precision) around training and measuring, count
+progress, write results and manifest atomically on the primary process, and label the
+results.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 import xarray as xr
 
 from superjax.core import distributed, preemption, rundir
+from superjax.core import precision as precision_lib
 from superjax.core.config import Config
 from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress, say
@@ -49,6 +52,9 @@ class Experiment:
     saes: cfg -> {pass name: [coordinates of each run]} of the passes that train SAEs
       (superjax.sae.train), runs in order, each run's coordinates {name: value} as its
       results label it; for `superjax export-saes`. None for families without SAEs.
+    precision: the matmul precision its training and measurements need on accelerators
+      (core.precision: "highest", "high" or "default"); `run` applies it, and
+      $SUPERJAX_MATMUL_PRECISION or `superjax run --precision` override it.
   """
 
   name: str
@@ -61,6 +67,10 @@ class Experiment:
   unit: str = "model-steps"  # one step of one run
   claims: tuple = ()
   saes: Callable[[Config], dict[str, list[dict]]] | None = None
+  precision: str = "highest"
+
+  def __post_init__(self):
+    precision_lib.check(self.precision, f"experiment {self.name!r}")
 
 
 # name -> "module:attribute" of its Experiment, imported when first needed.
@@ -131,11 +141,13 @@ def config_of(dataset: xr.Dataset) -> Config:
   return of_dataset(dataset).config.from_dict(data)
 
 
-def run(cfg: Config, run_dir: str | Path, fresh: bool = False,
-        show_progress: bool = True) -> xr.Dataset:
+def run(cfg: Config, run_dir: str | Path, fresh: bool = False, show_progress: bool = True,
+        precision: str | None = None) -> xr.Dataset:
   """Runs `cfg`'s experiment in `run_dir` (resuming a killed run, or loading a finished
-  one) and saves its results; returns them."""
+  one) and saves its results; returns them. `precision` overrides the experiment's matmul
+  precision (and $SUPERJAX_MATMUL_PRECISION)."""
   experiment = of_config(cfg)
+  chosen = precision_lib.resolve(experiment.precision, precision)
   run_dir = Path(run_dir)
   with contextlib.ExitStack() as stack:
     # The primary process holds the directory's lock, checks and prepares it; the others
@@ -143,10 +155,12 @@ def run(cfg: Config, run_dir: str | Path, fresh: bool = False,
     distributed.on_primary(str(run_dir), lambda: stack.enter_context(rundir.locked(run_dir)))
     distributed.on_primary(str(run_dir), lambda: rundir.prepare(cfg, run_dir, fresh))
     stack.enter_context(preemption.signals_caught())
-    return _run(experiment, cfg, run_dir, show_progress)
+    stack.enter_context(precision_lib.applied(chosen))
+    return _run(experiment, cfg, run_dir, show_progress, chosen)
 
 
-def _run(experiment: Experiment, cfg: Config, run_dir: Path, show_progress: bool) -> xr.Dataset:
+def _run(experiment: Experiment, cfg: Config, run_dir: Path, show_progress: bool,
+         precision: str) -> xr.Dataset:
   if distributed.is_primary():
     rundir.set_aside_damaged_results(run_dir)
   if distributed.agree(rundir.is_finished(run_dir)):
@@ -160,6 +174,6 @@ def _run(experiment: Experiment, cfg: Config, run_dir: Path, show_progress: bool
   dataset.attrs.update(experiment=experiment.name, sweep=cfg.name, config=cfg.to_json())
   timings = dict(timings, total_seconds=round(time.perf_counter() - t0, 3))
   if distributed.is_primary():
-    rundir.save(dataset, run_dir, rundir.manifest(cfg, timings, started))
+    rundir.save(dataset, run_dir, rundir.manifest(cfg, timings, started, precision))
   distributed.barrier("superjax_saved_results")
   return dataset

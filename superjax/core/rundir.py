@@ -4,7 +4,8 @@
   state/          orbax training state of every pass, one folder per pass and chunk
   pieces/         finished measurements that are not training (resumable by piece)
   results.nc      labeled xarray results, written once, atomically, when the run ends
-  manifest.json   config, package versions, device and timings
+  manifest.json   config, package versions, device, backend, XLA_FLAGS, matmul precision
+                  and timings
   report.txt      the report printed at the end
   figures/        PNG and PDF of every figure
   .lock           held by the process running in it (a second one is refused)
@@ -108,7 +109,10 @@ def write_atomic(path: Path, text_or_writer: str | Callable[[Path], None]) -> No
   os.replace(tmp, path)
 
 
-def manifest(cfg, timings: dict, started: datetime.datetime) -> dict:
+def manifest(cfg, timings: dict, started: datetime.datetime,
+             precision: str | None = None) -> dict:
+  """What made a run: its config, where and with what it ran, and how long it took.
+  `precision` is the matmul precision it trained and measured at (core.precision)."""
   packages = {}
   for name in ("superjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy",
                "xarray"):
@@ -126,6 +130,10 @@ def manifest(cfg, timings: dict, started: datetime.datetime) -> dict:
       "timings": timings,
       "device": {"platform": device.platform, "kind": device.device_kind,
                  "count": jax.device_count(), "processes": jax.process_count()},
+      "backend": jax.default_backend(),
+      "matmul_precision": precision,
+      # Flags change what XLA compiles (device count, determinism, autotuning).
+      "xla_flags": os.environ.get("XLA_FLAGS", ""),
       "python": platform.python_version(),
       "machine": platform.machine(),
       "packages": packages,

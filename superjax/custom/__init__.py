@@ -12,4 +12,6 @@ from superjax.core.experiment import Experiment
 from superjax.custom import config, figures, report, run
 
 EXPERIMENT = Experiment(name="custom", config=config.ModelConfig, run=run.run, work=run.work,
-                        report=report.render, figures=figures.draw, tiny=run.tiny)
+                        report=report.render, figures=figures.draw, tiny=run.tiny,
+                        # a user's model gives what it gave on the CPU unless --precision says
+                        precision="highest")

@@ -17,4 +17,6 @@ from superjax.deep_circuits import claims, config, figures, report, run
 EXPERIMENT = Experiment(name="deep_circuits", config=config.DeepCircuitsConfig, run=run.run,
                         work=run.work, report=report.render, figures=figures.draw,
                         tiny=config.tiny, unit="layers",
-                        claims=claims.CLAIMS)
+                        claims=claims.CLAIMS,
+                        # readout errors compound over layers and are compared with eps
+                        precision="highest")

@@ -22,4 +22,6 @@ from superjax.toy import claims, config, figures, report, run
 
 EXPERIMENT = Experiment(name="toy", config=config.SweepConfig, run=run.run,
                         work=run.total_steps, report=report.render, figures=figures.draw,
-                        tiny=config.tiny, claims=claims.CLAIMS)
+                        tiny=config.tiny, claims=claims.CLAIMS,
+                        # phase cells and sticky D_i (0.01) sit near boundaries: as on the CPU
+                        precision="highest")

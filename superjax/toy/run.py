@@ -28,17 +28,22 @@ def total_steps(cfg: SweepConfig) -> int:
   return len(cfg.models) * cfg.run_count * cfg.steps
 
 
+def passes(cfg: SweepConfig, run_dir: Path) -> dict[str, loop.Pass]:
+  """Each model kind's pass over the whole grid, by model kind."""
+  hps = Grid(cfg).hparams()
+  run_keys = keys.run_keys(cfg.base_seed, hps.seed)  # train.run_key of each run's seed
+  return {model: loop.Pass(program.program(cfg, model), run_keys, hps, schedule(cfg), run_dir,
+                           meta={"config": cfg.computed_part()})
+          for model in cfg.models}
+
+
 def run(cfg: SweepConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
   """Trains every model kind's grid (resuming where checkpoints exist); returns the
   results (superjax.toy.results) and each kind's timings."""
-  grid = Grid(cfg)
-  hps = grid.hparams()
-  run_keys = keys.run_keys(cfg.base_seed, hps.seed)  # train.run_key of each run's seed
   outputs, timings = {}, {}
-  for model in cfg.models:
-    trained = loop.Pass(program.program(cfg, model), run_keys, hps, schedule(cfg), run_dir,
-                        meta={"config": cfg.computed_part()}).train(progress)
+  for model, pass_ in passes(cfg, run_dir).items():
+    trained = pass_.train(progress)
     outputs[model] = dict(trained.outputs, diverged=trained.diverged,
                           loss_history=trained.history["loss"])
     timings[model] = trained.timings()
-  return results.build(cfg, grid, outputs, trained.segment_ends), timings
+  return results.build(cfg, Grid(cfg), outputs, trained.segment_ends), timings
