@@ -182,12 +182,18 @@ def draws_once_per_seed(cfg: SweepConfig, runs: int) -> bool:
 
 
 def per_seed(cfg: SweepConfig, hps: HParams, step_keys: jax.Array, step: jax.Array, draw):
-  """`draw(key)` for every run, given the runs' step keys: once per seed and gathered
-  (the step keys of seed s are `seed_step_key(cfg, s, step)`, as the pass's run keys are
-  `run_key(cfg, seed)`), or once per run, by draws_once_per_seed."""
+  """`draw(key)` for every run, given the runs' step keys (see `by_seed`; the step keys
+  of seed s are `seed_step_key(cfg, s, step)`)."""
+  return by_seed(cfg, hps, step_keys, lambda s: seed_step_key(cfg, s, step), draw)
+
+
+def by_seed(cfg: SweepConfig, hps: HParams, keys_of_runs: jax.Array, key_of_seed, draw):
+  """`draw(key)` for every run whose key is in `keys_of_runs`: once per seed and gathered
+  (seed s's key is `key_of_seed(s)`, a function of the seed alone, as the pass's run keys
+  are `run_key(cfg, seed)`), or once per run, by draws_once_per_seed."""
   if not draws_once_per_seed(cfg, hps.seed.shape[0]):
-    return jax.vmap(draw)(step_keys)
-  seed_keys = jax.vmap(lambda s: seed_step_key(cfg, s, step))(jnp.arange(cfg.seeds))
+    return jax.vmap(draw)(keys_of_runs)
+  seed_keys = jax.vmap(key_of_seed)(jnp.arange(cfg.seeds))
   return jax.tree.map(lambda a: a[hps.seed], jax.vmap(draw)(seed_keys))
 
 
@@ -288,12 +294,8 @@ def finish_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
   """`finish` for many runs at once (leading axis R), the held-out batch drawn once per
   seed (it depends on the run's key, so on its seed, alone) as `step_runs` draws the
   training batches."""
-  if draws_once_per_seed(cfg, hps.seed.shape[0]):
-    seed_keys = jax.vmap(lambda s: run_key(cfg, s))(jnp.arange(cfg.seeds))
-    drawn = jax.vmap(functools.partial(draw_eval, cfg))(seed_keys)
-    uniforms = jax.tree.map(lambda a: a[hps.seed], drawn)
-  else:
-    uniforms = jax.vmap(functools.partial(draw_eval, cfg))(run_keys)
+  uniforms = by_seed(cfg, hps, run_keys, lambda s: run_key(cfg, s),
+                     functools.partial(draw_eval, cfg))
   one = functools.partial(finish, cfg, model)
   return jax.vmap(one)(states, hps, run_keys, uniforms)
 
