@@ -78,17 +78,16 @@ def measure(label: str, pass_: loop.Pass) -> dict:
   with tempfile.TemporaryDirectory() as tmp:
     pass_ = loop.Pass(pass_.program, pass_.keys, pass_.hps, pass_.schedule, Path(tmp),
                       pass_.data)
-    programs = loop._Programs(pass_.program)
-    data = loop._replicated(pass_.data, programs)
-    need = pass_.bytes_per_device(programs, data)
-    size = pass_.chunk_size(programs, data)
-  free = host.free_device_bytes(programs.local_devices())
-  return {"pass": label, "runs": pass_.runs, "devices": programs.size,
+    compiled = pass_.compiled()
+    need = compiled.bytes_per_device()
+    size = compiled.chunk_size()
+  free = host.free_device_bytes(compiled.local_devices())
+  return {"pass": label, "runs": pass_.runs, "devices": compiled.device_count,
           "need_mib_per_device": need / 2 ** 20,
-          "data_mib": loop._data_bytes(pass_.data) / 2 ** 20,
+          "data_mib": loop.data_bytes(pass_.data) / 2 ** 20,
           "free_mib_per_device": free / 2 ** 20, "share": chunks.MEMORY_SHARE,
           "chunk_size": size, "chunks": -(-pass_.runs // size),
-          "compile_seconds": round(programs.compile_seconds, 1)}
+          "compile_seconds": round(compiled.compile_seconds, 1)}
 
 
 def main() -> None:

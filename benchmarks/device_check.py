@@ -158,8 +158,10 @@ def _sweep_config(name: str, reduced: bool):
 
 
 def _timed(cfg, segments: int, budget: float, run_dir: Path) -> dict:
-  """Synced segments of cfg's toy pass at the toy's precision (superjax.core.timing)."""
-  from superjax.core import precision, timing
+  """Synced segments of cfg's toy pass at the toy's precision (benchmarks/timing.py)."""
+  import timing
+
+  from superjax.core import precision
   from superjax.toy import run
   with precision.applied(_toy_precision()):
     timed = timing.time_segments(run.passes(cfg, run_dir)["relu"], segments,

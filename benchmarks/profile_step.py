@@ -101,8 +101,8 @@ def prefixes(cfg: SweepConfig, path: str):
 
   def guard(states, hps, t):
     new, loss = step(cfg, model, states, hps, step_keys(hps, t), t)
-    ok = loop._finite_metrics({"loss": loss})
-    new = loop._where_runs(ok, new, states)
+    ok = loop.finite_runs({"loss": loss}, loss.shape[0])
+    new = loop.where_runs(ok, new, states)
     return new.params["W"].sum() + loss.sum()
 
   return dict(zip(PIECES, (draw, sample, forward, backward, optimise, guard)))

@@ -32,7 +32,6 @@ def main() -> None:
   args = parser.parse_args()
   host.use_every_core()
   import jax
-  import numpy as np
 
   from superjax.core import loop
   from superjax.toy import bench, train
@@ -47,21 +46,16 @@ def main() -> None:
                     **settings)
   hps = Grid(cfg).hparams()
   program = toy_program.program(cfg, "relu")
-  programs = loop._Programs(program)
   keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
   with tempfile.TemporaryDirectory() as tmp:
     pass_ = loop.Pass(program, keys, hps, loop.Schedule(STEPS, STEPS, STEPS), tmp)
-    chunk = next(pass_._chunks(programs, pass_.runs))
-
-    def fresh():  # a fresh state each time: the segment donates the one it gets
-      states = programs.init(chunk.keys, chunk.hps, None)
-      return states, jax.device_put(np.zeros(chunk.padded, bool), programs.runs)
-
-    jax.block_until_ready(programs.segment(*fresh(), chunk.hps, chunk.keys, None, 0, STEPS))
-    states, diverged = jax.block_until_ready(fresh())
+    compiled = pass_.compiled()
+    chunk = compiled.chunks(pass_.runs)[0]
+    # A fresh state each time: the segment donates the one it gets.
+    jax.block_until_ready(compiled.segment(chunk, compiled.init(chunk), 0, STEPS))
+    carry = jax.block_until_ready(compiled.init(chunk))
     jax.profiler.start_trace(tmp + "/trace")
-    jax.block_until_ready(programs.segment(states, diverged, chunk.hps, chunk.keys, None, 0,
-                                           STEPS))
+    jax.block_until_ready(compiled.segment(chunk, carry, 0, STEPS))
     jax.profiler.stop_trace()
     trace = sorted(Path(tmp, "trace").rglob("*.trace.json.gz"))[-1]
     events = json.load(gzip.open(trace))["traceEvents"]

@@ -67,20 +67,20 @@ class Checkpoints:
     """
     problems = []
     for step in reversed(self.steps()):
-      try:
-        restored = self._manager.restore(step, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore()))
+      try:  # the metadata first: a checkpoint of other code or shapes is refused by name
+        meta = self._manager.restore(step, args=ocp.args.Composite(
+            meta=ocp.args.JsonRestore())).meta
       except Exception as e:  # orbax raises many types for damaged files
         problems.append(f"step {step}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
         continue
-      if restored.meta != expected_meta:
-        differ = sorted(k for k in set(restored.meta) | set(expected_meta)
-                        if restored.meta.get(k) != expected_meta.get(k))
-        hint = (" (it was written on another number of devices)"
-                if differ == ["padded_runs"] else "")
-        raise CheckpointError(
-            f"checkpoint {self.directory} step {step} was written for a different "
-            f"{', '.join(differ)}{hint}; rerun with --fresh to start anew")
+      if meta != expected_meta:
+        raise CheckpointError(mismatch(self.directory, step, meta, expected_meta))
+      try:
+        restored = self._manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract)))
+      except Exception as e:
+        problems.append(f"step {step}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+        continue
       if problems:
         logging.warning("skipped unreadable checkpoints in %s: %s", self.directory, "; ".join(problems))
       return step, restored.state
@@ -96,6 +96,21 @@ class Checkpoints:
         self._manager.wait_until_finished()
     finally:
       self._manager.close()
+
+
+CODE_CHANGED = ("the model's code changed since this run ({where}): --fresh to start anew "
+                "(the old run is kept beside it), or --out elsewhere")
+
+
+def mismatch(directory: Path, step: int, saved: dict, expected: dict) -> str:
+  """One line on why the checkpoint at `step` (its metadata `saved`) is not the one this
+  pass would resume."""
+  differ = sorted(k for k in set(saved) | set(expected) if saved.get(k) != expected.get(k))
+  if "fingerprint" in differ and differ != ["padded_runs"]:
+    return CODE_CHANGED.format(where=f"{directory} step {step} was trained by other code")
+  hint = " (it was written on another number of devices)" if differ == ["padded_runs"] else ""
+  return (f"checkpoint {directory} step {step} was written for a different "
+          f"{', '.join(differ)}{hint}; rerun with --fresh to start anew")
 
 
 def _os_error(e: BaseException) -> OSError | None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from superjax.core import distributed, preemption, rundir
+from superjax.core import checkpoint, distributed, preemption, rundir
 from superjax.core import precision as precision_lib
 from superjax.core.config import Config
 from superjax.core.errors import SuperjaxError
@@ -55,6 +55,10 @@ class Experiment:
     precision: the matmul precision its training and measurements need on accelerators
       (core.precision: "highest", "high" or "default"); `run` applies it, and
       $SUPERJAX_MATMUL_PRECISION or `superjax run --precision` override it.
+    passes: (cfg, run_dir) -> the training passes (core.loop.Pass) that the config alone
+      determines, so that rerunning a finished run checks their code against the code
+      that made it (a resumed pass is checked by the loop in any case). None when every
+      pass needs an earlier one's results.
   """
 
   name: str
@@ -68,6 +72,7 @@ class Experiment:
   claims: tuple = ()
   saes: Callable[[Config], dict[str, list[dict]]] | None = None
   precision: str = "highest"
+  passes: Callable[[Config, Path], list] | None = None
 
   def __post_init__(self):
     precision_lib.check(self.precision, f"experiment {self.name!r}")
@@ -147,7 +152,9 @@ def run(cfg: Config, run_dir: str | Path, fresh: bool = False, show_progress: bo
   one) and saves its results; returns them. `precision` overrides the experiment's matmul
   precision (and $SUPERJAX_MATMUL_PRECISION)."""
   experiment = of_config(cfg)
-  chosen = precision_lib.resolve(experiment.precision, precision)
+  # A config may state its own precision (a user's Model does); else the experiment's.
+  chosen = precision_lib.resolve(getattr(cfg, "precision", "") or experiment.precision,
+                                 precision)
   run_dir = Path(run_dir)
   with contextlib.ExitStack() as stack:
     # The primary process holds the directory's lock, checks and prepares it; the others
@@ -164,6 +171,7 @@ def _run(experiment: Experiment, cfg: Config, run_dir: Path, show_progress: bool
   if distributed.is_primary():
     rundir.set_aside_damaged_results(run_dir)
   if distributed.agree(rundir.is_finished(run_dir)):
+    check_code(experiment, cfg, run_dir)
     say(f"{run_dir} already holds the finished run; loading its results")
     return rundir.load(run_dir)
   started = datetime.datetime.now(datetime.UTC)
@@ -174,6 +182,21 @@ def _run(experiment: Experiment, cfg: Config, run_dir: Path, show_progress: bool
   dataset.attrs.update(experiment=experiment.name, sweep=cfg.name, config=cfg.to_json())
   timings = dict(timings, total_seconds=round(time.perf_counter() - t0, 3))
   if distributed.is_primary():
-    rundir.save(dataset, run_dir, rundir.manifest(cfg, timings, started, precision))
+    rundir.save(dataset, run_dir, rundir.manifest(cfg, timings, started, precision,
+                                                  rundir.fingerprints(run_dir)))
   distributed.barrier("superjax_saved_results")
   return dataset
+
+
+def check_code(experiment: Experiment, cfg: Config, run_dir: Path) -> None:
+  """Refuses a finished run whose passes' code differs from the code that made it (as far
+  as the experiment can tell from its config: `Experiment.passes`)."""
+  if experiment.passes is None:
+    return
+  recorded = rundir.recorded_fingerprints(run_dir) or {}
+  for pass_ in experiment.passes(cfg, run_dir):
+    name = pass_.program.name
+    if recorded.get(name) != pass_.fingerprint():
+      why = (f"its {name} pass was trained by other code" if name in recorded
+             else f"it records no fingerprint of its {name} pass's code")
+      raise SuperjaxError(checkpoint.CODE_CHANGED.format(where=f"{run_dir}: {why}"))

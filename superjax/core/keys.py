@@ -5,10 +5,21 @@ share random numbers.
 
   root(base_seed, stream)     a study's named stream: fold_in(key(base_seed), code(stream))
   run_keys(base_seed, seeds)  one key per run, from its seed (runs of one seed share it)
+  init_key(run_key)           the key the core loop hands a run's init
   step_key(run_key, t)        the key the core loop hands a run's step t
+  finish_key(run_key)         the key the core loop hands a run's finish
   named(key, name)            a family's sub-stream of any key
 
-A name's constant is its CRC-32, so a stream is named in one place, by its meaning.
+A name's constant is its CRC-32 masked to 31 bits (`code`), so a stream is named in one
+place, by its meaning. The whole recipe, for a plain re-implementation of a run:
+
+  code(name)   = zlib.crc32(name.encode()) & 0x7FFFFFFF
+  run key      = fold_in(fold_in(key(base_seed), code("runs")), seed)
+  init key     = fold_in(run key, code("init"))
+  step t's key = fold_in(fold_in(run key, code("steps")), t)
+  finish key   = fold_in(run key, code("finish"))
+
+init, every step and finish thus draw from disjoint streams of the run's key.
 """
 
 from __future__ import annotations
@@ -20,7 +31,9 @@ import jax
 import jax.numpy as jnp
 
 RUNS = "runs"  # the stream runs' keys come from
+INIT = "init"  # the stream of a run's init
 STEPS = "steps"  # the stream each run's step keys come from
+FINISH = "finish"  # the stream of a run's finish
 
 
 def code(name: str) -> int:
@@ -61,3 +74,13 @@ def step_key(key: jax.Array, t) -> jax.Array:
   """The key of step t of the run whose key is `key`: a function of the two alone, so a
   resumed run draws what an uninterrupted one does, whatever the chunking or devices."""
   return jax.random.fold_in(named(key, STEPS), t)
+
+
+def init_key(key: jax.Array) -> jax.Array:
+  """The key the core loop hands the init of the run whose key is `key`."""
+  return named(key, INIT)
+
+
+def finish_key(key: jax.Array) -> jax.Array:
+  """The key the core loop hands the finish of the run whose key is `key`."""
+  return named(key, FINISH)

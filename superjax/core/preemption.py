@@ -2,11 +2,12 @@
 seconds before they kill a job, and a user presses Ctrl-C (SIGINT).
 
 While `signals_caught()` is active, either signal only records itself (and says so). The
-core loop asks `requested()` after every segment; when a signal has arrived it saves the
-state of the step it reached and raises `Stopped`, which the CLI prints as one line that
-says how to resume. A signal during compilation or measurement takes effect at the next
-segment. A second Ctrl-C interrupts as soon as Python regains control (the last
-checkpoint is kept).
+core loop asks `requested()` after every dispatch (at most a few seconds of steps); when a
+signal has arrived it saves the state of the step it reached and raises `Stopped`, which
+the CLI prints as one line that says how to resume. A signal during compilation or
+measurement takes effect at the next dispatch. A second Ctrl-C exits at once, from
+whatever the process is doing (SIGINT's default action is restored at the first signal),
+without saving: the last checkpoint is kept.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ class Stopped(SuperjaxError):
 
 
 def _record(signum, frame):
-  if signum == signal.SIGINT and signal.SIGINT in _received:
-    raise KeyboardInterrupt
   if not _received:
-    sys.stderr.write(f"\nsuperjax: received {name(signum)}; stopping after the current "
-                     "segment with its state saved (Ctrl-C again to interrupt at once)\n")
+    sys.stderr.write(f"\nsuperjax: received {name(signum)}; stopping within seconds with "
+                     "the state saved (Ctrl-C again to exit at once, keeping the last "
+                     "checkpoint)\n")
+    # The next Ctrl-C is the kernel's to act on, even while XLA holds the thread.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
   _received.append(signum)
 
 

@@ -1,11 +1,12 @@
 """The run directory: what `--out` names, and everything a run keeps in it.
 
   config.json     the config that made the run (refuses a different one on rerun)
-  state/          orbax training state of every pass, one folder per pass and chunk
+  state/          orbax training state of every pass, one folder per pass and chunk, and
+                  the fingerprint of the code each pass trained with
   pieces/         finished measurements that are not training (resumable by piece)
   results.nc      labeled xarray results, written once, atomically, when the run ends
-  manifest.json   config, package versions, device, backend, XLA_FLAGS, matmul precision
-                  and timings
+  manifest.json   config, the code's fingerprint per pass, package versions, device,
+                  backend, XLA_FLAGS, matmul precision and timings
   report.txt      the report printed at the end
   figures/        PNG and PDF of every figure
   .lock           held by the process running in it (a second one is refused)
@@ -48,6 +49,7 @@ FIGURES_DIR = "figures"
 STATE_DIR = "state"
 PIECES_DIR = "pieces"
 LOCK_FILE = ".lock"
+FINGERPRINT_FILE = "fingerprint"  # in state/<pass>/: the code it trained with
 
 
 def prepare(cfg, run_dir: Path, fresh: bool) -> None:
@@ -109,10 +111,26 @@ def write_atomic(path: Path, text_or_writer: str | Callable[[Path], None]) -> No
   os.replace(tmp, path)
 
 
+def fingerprints(run_dir: Path) -> dict[str, str]:
+  """{pass name: fingerprint of the code it trained with} of the passes in `run_dir`."""
+  state = Path(run_dir) / STATE_DIR
+  files = sorted(state.glob(f"*/{FINGERPRINT_FILE}")) if state.is_dir() else []
+  return {f.parent.name: f.read_text().strip() for f in files}
+
+
+def recorded_fingerprints(run_dir: Path) -> dict[str, str] | None:
+  """The fingerprints a finished run's manifest records (None when it records none)."""
+  try:
+    return json.loads((Path(run_dir) / MANIFEST_FILE).read_text()).get("fingerprints")
+  except (OSError, ValueError):
+    return None
+
+
 def manifest(cfg, timings: dict, started: datetime.datetime,
-             precision: str | None = None) -> dict:
-  """What made a run: its config, where and with what it ran, and how long it took.
-  `precision` is the matmul precision it trained and measured at (core.precision)."""
+             precision: str | None = None, code: dict[str, str] | None = None) -> dict:
+  """What made a run: its config and code (`code`: each pass's fingerprint), where and with
+  what it ran, and how long it took. `precision` is the matmul precision it trained and
+  measured at (core.precision)."""
   packages = {}
   for name in ("superjax", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy",
                "xarray"):
@@ -125,6 +143,7 @@ def manifest(cfg, timings: dict, started: datetime.datetime,
       "sweep": cfg.name,
       "experiment": cfg.EXPERIMENT,
       "config": cfg.to_dict(),
+      "fingerprints": code or {},
       "started": started.isoformat(timespec="seconds"),
       "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
       "timings": timings,

@@ -85,6 +85,8 @@ def execute(path: Path) -> types.ModuleType:
 def load(name_or_path: str | os.PathLike) -> Config:
   """The CONFIG of a sweep, by name (see `available`) or by path."""
   path = Path(name_or_path)
+  if path.suffix == ".py" and not path.is_file():
+    raise SuperjaxError(f"model file {path} does not exist")
   if not (path.suffix == ".py" and path.is_file()):
     sweeps = available()
     if str(name_or_path) not in sweeps:

@@ -13,5 +13,7 @@ from superjax.custom import config, figures, report, run
 
 EXPERIMENT = Experiment(name="custom", config=config.ModelConfig, run=run.run, work=run.work,
                         report=report.render, figures=figures.draw, tiny=run.tiny,
-                        # a user's model gives what it gave on the CPU unless --precision says
-                        precision="highest")
+                        # a user's model gives what it gave on the CPU unless the Model or
+                        # --precision says otherwise (ModelConfig.precision)
+                        precision="highest",
+                        passes=lambda cfg, run_dir: [run.model_pass(cfg, run_dir)])

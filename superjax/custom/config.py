@@ -11,6 +11,7 @@ grid's named axes, and the schedule. `superjax run my_model.py` trains it; so do
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -19,7 +20,9 @@ import numpy as np
 import optax
 
 from superjax.core import axes as axes_lib
+from superjax.core import precision as precision_lib
 from superjax.core.config import Config, ConfigError, check, check_int, parse_value
+from superjax.core.loop import Schedule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +53,10 @@ class Model:
       first non-seed axis and its training curves).
     description: one line for the results and their report (`superjax list` shows a model
       file's docstring).
+    precision: the matmul precision the model needs on accelerators ("highest", "high"
+      or "default"; core.precision); `--precision` overrides it.
+    schedule_program: set by `from_loss`: schedule -> (init, step) built for the run's
+      schedule (so an optimizer's learning-rate schedule follows `--set steps`).
   """
 
   name: str
@@ -66,6 +73,11 @@ class Model:
   report: Callable | None = None
   figures: Callable | None = None
   description: str = ""
+  precision: str = "highest"
+  schedule_program: Callable[[Schedule], tuple[Callable, Callable]] | None = None
+
+  def __post_init__(self):
+    precision_lib.check(self.precision, f"model {self.name!r}")
 
   @classmethod
   def from_loss(cls, name: str, init_params: Callable, loss: Callable,
@@ -78,32 +90,62 @@ class Model:
       loss: (params, hp, key, data) -> scalar loss, or (loss, {name: scalar}) for more
         metrics; `key` is the step's key (draw the step's batch from it).
       optimizer: hp -> an optax transformation (hp's values are traced, so a learning
-        rate may be an axis: `lambda hp: optax.adam(hp["lr"])`).
+        rate may be an axis: `lambda hp: optax.adam(hp["lr"])`), or (hp, schedule) -> one,
+        where `schedule` is the run's core.loop.Schedule (its `steps` follow `--set
+        steps`: `lambda hp, s: optax.adam(optax.cosine_decay_schedule(hp["lr"], s.steps))`).
       options: the other fields of Model (log_every, finish, data, ...); by default
         finish keeps the trained params.
     """
-    def init(key, hp, data):
-      params = init_params(key, hp, data)
-      return {"params": params, "opt_state": optimizer(hp).init(params)}
+    with_schedule = len(inspect.signature(optimizer).parameters) >= 2
 
-    def step(state, hp, key, t, data):
-      def objective(params):
-        out = loss(params, hp, key, data)
-        return out if isinstance(out, tuple) else (out, {})
-      (value, extra), grads = jax.value_and_grad(objective, has_aux=True)(state["params"])
-      updates, opt_state = optimizer(hp).update(grads, state["opt_state"], state["params"])
-      params = optax.apply_updates(state["params"], updates)
-      return {"params": params, "opt_state": opt_state}, dict(extra, loss=value)
+    def schedule_program(schedule: Schedule) -> tuple[Callable, Callable]:
+      make = (lambda hp: optimizer(hp, schedule)) if with_schedule else optimizer
+
+      def init(key, hp, data):
+        params = init_params(key, hp, data)
+        return {"params": params, "opt_state": make(hp).init(params)}
+
+      def step(state, hp, key, t, data):
+        def objective(params):
+          out = loss(params, hp, key, data)
+          return out if isinstance(out, tuple) else (out, {})
+        (value, extra), grads = jax.value_and_grad(objective, has_aux=True)(state["params"])
+        updates, opt_state = make(hp).update(grads, state["opt_state"], state["params"])
+        params = optax.apply_updates(state["params"], updates)
+        return {"params": params, "opt_state": opt_state}, dict(extra, loss=value)
+
+      return init, step
 
     options.setdefault("finish", lambda state, hp, key, data: leaves(state["params"]))
-    return cls(name=name, init=init, step=step, axes=axes, steps=steps, **options)
+    init, step = schedule_program(Schedule(steps, options.get("log_every", 100),
+                                           options.get("checkpoint_every", 1000)))
+    return cls(name=name, init=init, step=step, axes=axes, steps=steps,
+               schedule_program=schedule_program, **options)
+
+  def schedule(self) -> Schedule:
+    """The run's schedule (core.loop.Schedule)."""
+    return Schedule(steps=self.steps, log_every=min(self.log_every, self.steps),
+                    checkpoint_every=self.checkpoint_every, chunk_size=self.chunk_size)
+
+  def functions(self) -> tuple[Callable, Callable]:
+    """(init, step) for this Model's schedule."""
+    if self.schedule_program is not None:
+      return self.schedule_program(self.schedule())
+    return self.init, self.step
+
+  def bound(self, cfg: ModelConfig) -> Model:
+    """This Model with `cfg`'s schedule, grid and base seed (what `--set` changed)."""
+    return dataclasses.replace(
+        self, steps=cfg.steps, log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every,
+        chunk_size=cfg.chunk_size, base_seed=cfg.base_seed, axes=cfg.grid(),
+        precision=cfg.precision)
 
   def config(self, file: str = "") -> ModelConfig:
     """The config a run directory keeps (`file`: the model file it came from)."""
     return ModelConfig(name=self.name, file=file, steps=self.steps, log_every=self.log_every,
                        checkpoint_every=self.checkpoint_every, chunk_size=self.chunk_size,
                        base_seed=self.base_seed, axes=tuple(self.axes.to_json()),
-                       description=self.description, model=self)
+                       description=self.description, precision=self.precision, model=self)
 
 
 def leaves(tree) -> dict[str, jax.Array]:
@@ -136,6 +178,7 @@ class ModelConfig(Config):
   base_seed: int = 0
   axes: tuple = ()
   description: str = ""
+  precision: str = "highest"
   model: Model | None = dataclasses.field(default=None, compare=False, repr=False)
 
   def validate(self) -> None:
@@ -145,6 +188,8 @@ class ModelConfig(Config):
     check_int(self, "chunk_size", 0)
     check_int(self, "base_seed", 0)
     check(len(self.axes) > 0, "axes", "a grid needs at least one axis")
+    check(self.precision in precision_lib.PRECISIONS, "precision",
+          f"{self.precision!r} is not one of {', '.join(precision_lib.PRECISIONS)}")
     grid = self.grid()
     fields = {f.name for f in dataclasses.fields(self)}
     for name in grid.names:

@@ -10,11 +10,15 @@ from superjax.core.experiment import config_of
 
 
 def own(cfg, what: str):
-  """The Model's own report or figures function, if it has one and can be found."""
+  """The Model's own report or figures function, if it has one and can be found (a model
+  file that is gone or broken gets the default, and a line saying why)."""
+  from superjax.core.errors import SuperjaxError
+  from superjax.core.progress import say
   from superjax.custom.run import model_of
   try:
     return getattr(model_of(cfg), what)
-  except Exception:  # the file moved or changed, or the model is gone: defaults still work
+  except SuperjaxError as e:
+    say(f"{cfg.name}: the default {what} ({e})")
     return None
 
 

@@ -8,6 +8,7 @@ run's hp the dict of its axis values, each run's key `keys.run_key(base_seed, se
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jax
@@ -19,30 +20,39 @@ from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress
 from superjax.custom.config import Model, ModelConfig, leaves
 
-
 # Models run in this process, by name: a notebook's Model has no file to read its own
 # report and figures from when its results are loaded again.
 _RUN: dict[str, Model] = {}
 
 
 def model_of(cfg: ModelConfig) -> Model:
-  """The Model behind `cfg`: the one it was made from, else one run in this process, else
-  read again from its file."""
+  """The Model behind `cfg`, bound to its schedule and grid (`Model.bound`): the one it was
+  made from, else one run in this process, else the MODEL of its file (read once per
+  version of the file)."""
   if cfg.model is not None:
-    return cfg.model
-  if cfg.name in _RUN and not cfg.file:
-    return _RUN[cfg.name]
-  if not cfg.file:
+    model = cfg.model
+  elif cfg.name in _RUN and not cfg.file:
+    model = _RUN[cfg.name]
+  elif not cfg.file:
     raise SuperjaxError(f"{cfg.name} was defined in Python, not in a file; run it again "
                         "from the Model object (superjax.run(MODEL))")
-  return load_file(Path(cfg.file))
+  else:
+    model = load_file(Path(cfg.file))
+  return model.bound(cfg)
 
 
-def load_file(path: Path) -> Model:
-  """The MODEL a model file defines."""
+def load_file(path: str | Path) -> Model:
+  """The MODEL a model file defines (`superjax.load_model`)."""
+  path = Path(path)
   if not path.is_file():
     raise SuperjaxError(f"model file {path} does not exist")
-  model = getattr(sweeps.execute(path), "MODEL", None)
+  stat = path.resolve().stat()
+  return _load_file(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_file(path: str, mtime_ns: int, size: int) -> Model:
+  model = getattr(sweeps.execute(Path(path)), "MODEL", None)
   if not isinstance(model, Model):
     raise SuperjaxError(f"{path} defines no MODEL = superjax.Model(...)")
   return model
@@ -58,43 +68,44 @@ def default_finish(state, hp, key, data) -> dict:
 
 
 def program(model: Model) -> loop.Program:
-  return loop.Program(name=model.name, init=model.init, step=model.step,
+  init, step = model.functions()
+  return loop.Program(name=model.name, init=init, step=step,
                       finish=model.finish or default_finish)
 
 
-def run(cfg: ModelConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
+def model_pass(cfg: ModelConfig, run_dir: Path) -> loop.Pass:
+  """The one pass of `cfg`'s grid: runs in C order over its groups, each run's key from
+  its seed (keys.run_keys; seed 0 for every run when the grid has no seed axis)."""
   model = model_of(cfg)
   grid = cfg.grid()
   hps = grid.hparams()
   seeds = hps["seed"] if "seed" in hps else np.zeros(grid.size, np.int32)
-  schedule = loop.Schedule(steps=cfg.steps, log_every=min(cfg.log_every, cfg.steps),
-                           checkpoint_every=cfg.checkpoint_every, chunk_size=cfg.chunk_size)
   data = model.data() if model.data is not None else None
-  run_keys = keys.run_keys(cfg.base_seed, seeds)
-  check_names(model, grid, run_keys[0], {k: v[0] for k, v in hps.items()}, data)
+  return loop.Pass(program(model), keys.run_keys(cfg.base_seed, seeds), hps,
+                   model.schedule(), run_dir, data=data, meta={"config": cfg.computed_part()})
+
+
+def run(cfg: ModelConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
+  model = model_of(cfg)
+  pass_ = model_pass(cfg, run_dir)
+  check_names(model, pass_)
   _RUN[cfg.name] = model
-  trained = loop.Pass(program(model), run_keys, hps, schedule, run_dir, data=data,
-                      meta={"config": cfg.computed_part()}).train(progress)
+  trained = pass_.train(progress)
   return results(cfg, trained), {model.name: trained.timings()}
 
 
-def check_names(model: Model, grid, key, hp: dict, data) -> None:
-  """Before any training: the step's metrics are scalars and neither they nor finish's
-  outputs take a name the results give the grid's axes and the loop's flags."""
-  state = jax.eval_shape(model.init, key, hp, data)
-  _, metrics = jax.eval_shape(model.step, state, hp, keys.step_key(key, 0), 0, data)
-  outputs = jax.eval_shape(model.finish or default_finish, state, hp, key, data)
-  taken = set(grid.names) | {"step", "diverged"}
+def check_names(model: Model, pass_: loop.Pass) -> None:
+  """Before any training: init, step and finish make what the loop expects (core.loop's
+  one-line errors), and neither the metrics nor finish's outputs take a name the results
+  give the grid's axes and the loop's flags."""
+  _, metrics, outputs = loop.check_program(pass_)
+  taken = set(model.axes.names) | {"step", "diverged"}
   for kind, names in (("metric", metrics), ("finish output", outputs)):
     for name in names:
       if name in taken or (kind == "finish output" and name.endswith("_history")):
         raise SuperjaxError(f"{model.name}: the {kind} {name!r} takes a name the results "
                             f"use for an axis or the loop ({', '.join(sorted(taken))}, "
                             "*_history); rename it")
-  for name, value in metrics.items():
-    if value.shape != ():
-      raise SuperjaxError(f"{model.name}: metric {name!r} has shape {value.shape}; step "
-                          "must return scalar metrics")
 
 
 def results(cfg: ModelConfig, trained: loop.Trained) -> xr.Dataset:
@@ -120,6 +131,7 @@ def tiny() -> ModelConfig:
   """A per-run quadratic minimised by gradient descent: 8 runs, 2,000 steps (20
   checkpoints, so a kill lands inside the pass)."""
   import jax.numpy as jnp
+
   from superjax.core.axes import product
 
   def init(key, hp, data):

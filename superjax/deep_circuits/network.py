@@ -24,13 +24,13 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from superjax.core import loop
+from superjax.core import keys, loop
 from superjax.deep_circuits import circuit, layers
 from superjax.uand.inputs import every_input, sample_inputs
 from superjax.uand.readout import errors
 
 # Sub-keys of a seed's key: its test inputs, its circuit's wiring and its U-AND layers.
-TEST, CIRCUIT, LAYER = range(3)
+TEST, CIRCUIT, LAYER = "test", "circuit", "layer"
 # The readouts whose epsilon each step records, in this order.
 READOUTS = ("uncorrected", "corrected", "cleaned")
 
@@ -64,15 +64,15 @@ class NetworkState:
 def init_state(c: Network, key: jax.Array) -> NetworkState:
   """The seed's test inputs (every input with every_input), read exactly by both networks."""
   f = (jnp.asarray(every_input(c.n, c.s, c.active)) if c.every_input
-       else sample_inputs(jax.random.fold_in(key, TEST), c.n, c.s, c.test_inputs, c.active))
+       else sample_inputs(keys.named(key, TEST), c.n, c.s, c.test_inputs, c.active))
   return NetworkState(truth=f, uncorrected=f, corrected=f)
 
 
 def layer_weights(c: Network, key: jax.Array, p: jax.Array, t: jax.Array):
   """Circuit layer t + 1's wiring, its U-AND subsets (m, n) and readouts (n, m); `key` is
   step t's key (the same for every width m and p of a seed)."""
-  w = circuit.layer_wiring(jax.random.fold_in(key, CIRCUIT), c.n, t)
-  W = layers.uand_layer_weights(jax.random.fold_in(key, LAYER), c.n, c.m, p)
+  w = circuit.layer_wiring(keys.named(key, CIRCUIT), c.n, t)
+  W = layers.uand_layer_weights(keys.named(key, LAYER), c.n, c.m, p)
   return w, W, layers.readouts(W, w, c.s, p)
 
 

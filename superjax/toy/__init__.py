@@ -24,4 +24,5 @@ EXPERIMENT = Experiment(name="toy", config=config.SweepConfig, run=run.run,
                         work=run.total_steps, report=report.render, figures=figures.draw,
                         tiny=config.tiny, claims=claims.CLAIMS,
                         # phase cells and sticky D_i (0.01) sit near boundaries: as on the CPU
-                        precision="highest")
+                        precision="highest",
+                        passes=lambda cfg, run_dir: list(run.passes(cfg, run_dir).values()))

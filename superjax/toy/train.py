@@ -123,8 +123,8 @@ def make_optimizer(cfg: SweepConfig, lr: jax.Array) -> optax.GradientTransformat
 
 
 def init_state(cfg: SweepConfig, model: str, key: jax.Array, hp: HParams) -> TrainState:
-  """A fresh run; `key` is its `run_key`."""
-  params = MODELS[model].init(keys.named(key, "init"), cfg.n, cfg.m)
+  """A fresh run; `key` is its init key (`keys.init_key(run_key)`, as the loop hands it)."""
+  params = MODELS[model].init(key, cfg.n, cfg.m)
   count = len(snapshot_steps(cfg))
   snapshots = (jax.tree.map(lambda p: jnp.zeros((count,) + p.shape, p.dtype), params)
                if count else None)
@@ -177,24 +177,20 @@ def record_snapshot(cfg: SweepConfig, snapshots: Params, params: Params,
 
 def draws_once_per_seed(cfg: SweepConfig, runs: int) -> bool:
   """Whether a step of `runs` runs draws its random numbers once per seed and shares them
-  (runs outnumber the seeds every device would draw for) rather than once per run."""
-  return cfg.seeds * jax.device_count() < runs
+  (runs outnumber the seeds) rather than once per run; the numbers are the same either
+  way, only the work differs."""
+  return cfg.seeds < runs
 
 
-def per_seed(cfg: SweepConfig, hps: HParams, step_keys: jax.Array, step: jax.Array, draw):
-  """`draw(key)` for every run, given the runs' step keys (see `by_seed`; the step keys
-  of seed s are `seed_step_key(cfg, s, step)`)."""
-  return by_seed(cfg, hps, step_keys, lambda s: seed_step_key(cfg, s, step), draw)
-
-
-def by_seed(cfg: SweepConfig, hps: HParams, keys_of_runs: jax.Array, key_of_seed, draw):
-  """`draw(key)` for every run whose key is in `keys_of_runs`: once per seed and gathered
-  (seed s's key is `key_of_seed(s)`, a function of the seed alone, as the pass's run keys
-  are `run_key(cfg, seed)`), or once per run, by draws_once_per_seed."""
+def by_seed(cfg: SweepConfig, hps: HParams, keys_of_runs: jax.Array, draw):
+  """`draw(key)` for every run, given the runs' keys as the loop hands them: once per seed
+  and gathered, or once per run (by draws_once_per_seed). Runs of one seed hold one key
+  (a pass's run keys are `run_key(cfg, seed)`), so seed s draws from the key of its first
+  run; a seed the chunk lacks draws from some other run's key and is never read."""
   if not draws_once_per_seed(cfg, hps.seed.shape[0]):
     return jax.vmap(draw)(keys_of_runs)
-  seed_keys = jax.vmap(key_of_seed)(jnp.arange(cfg.seeds))
-  return jax.tree.map(lambda a: a[hps.seed], jax.vmap(draw)(seed_keys))
+  first = jnp.argmax(hps.seed[None, :] == jnp.arange(cfg.seeds)[:, None], axis=1)
+  return jax.tree.map(lambda a: a[hps.seed], jax.vmap(draw)(keys_of_runs[first]))
 
 
 def step_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
@@ -208,7 +204,7 @@ def step_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
   on a device are no more than the seeds every device would draw for, it draws per run.
   """
   step_one = functools.partial(train_step, cfg, model)
-  drawn = per_seed(cfg, hps, step_keys, step, functools.partial(draw_batch, cfg))
+  drawn = by_seed(cfg, hps, step_keys, functools.partial(draw_batch, cfg))
   return jax.vmap(step_one, in_axes=(0, 0, 0, None, 0))(states, hps, step_keys, step, drawn)
 
 
@@ -273,7 +269,8 @@ def evaluate(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
 
 def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
            key: jax.Array, uniforms=None) -> dict[str, jax.Array]:
-  """What the results keep of a trained run (key: its run key): parameters, geometry,
+  """What the results keep of a trained run (key: its finish key,
+  `keys.finish_key(run_key)`, as the loop hands it): parameters, geometry,
   held-out evaluation; and the parameters and evaluation at every snapshot step, each
   named `<name>_snapshot` with a leading snapshot axis. `uniforms`, if given, are
   `draw_eval(cfg, key)` drawn by the caller; the measurements are the same either way."""
@@ -290,20 +287,19 @@ def finish(cfg: SweepConfig, model: str, state: TrainState, hp: HParams,
 
 
 def finish_runs(cfg: SweepConfig, model: str, states: TrainState, hps: HParams,
-                run_keys: jax.Array) -> dict[str, jax.Array]:
+                finish_keys: jax.Array) -> dict[str, jax.Array]:
   """`finish` for many runs at once (leading axis R), the held-out batch drawn once per
   seed (it depends on the run's key, so on its seed, alone) as `step_runs` draws the
   training batches."""
-  uniforms = by_seed(cfg, hps, run_keys, lambda s: run_key(cfg, s),
-                     functools.partial(draw_eval, cfg))
+  uniforms = by_seed(cfg, hps, finish_keys, functools.partial(draw_eval, cfg))
   one = functools.partial(finish, cfg, model)
-  return jax.vmap(one)(states, hps, run_keys, uniforms)
+  return jax.vmap(one)(states, hps, finish_keys, uniforms)
 
 
 def train(cfg: SweepConfig, model: str, hp: HParams) -> TrainState:
   """Trains one run for all steps, without the loop (a reference for tests)."""
   key = run_key(cfg, hp.seed)
-  state = init_state(cfg, model, key, hp)
+  state = init_state(cfg, model, keys.init_key(key), hp)
 
   def body(state, step):
     return train_step(cfg, model, state, hp, keys.step_key(key, step), step)

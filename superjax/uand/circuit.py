@@ -17,12 +17,13 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from superjax.core import loop
+from superjax.core import keys, loop
 from superjax.uand.constructions import layer
 from superjax.uand.inputs import embedding, pair_count, pair_targets, sample_inputs
 
 # Sub-keys of a seed's key (shared with superjax.uand.measure).
-TEST, EMBED, UAND, RANDOM, FIT, POSITIVE, TRAIN = range(7)
+TEST, EMBED, UAND, RANDOM, FIT, POSITIVE, TRAIN = (
+    "test", "embed", "uand", "random", "fit", "positive", "train")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,13 +76,13 @@ def _optimizer(c: Circuit) -> optax.GradientTransformation:
 def seed_embedding(c: Circuit, key: jax.Array) -> jax.Array | None:
   """The seed's superposed-feature directions (None for basis inputs)."""
   return (None if c.d0 is None
-          else embedding(jax.random.fold_in(key, EMBED), c.n, c.d0, c.embedding))
+          else embedding(keys.named(key, EMBED), c.n, c.d0, c.embedding))
 
 
 def init_state(c: Circuit, key: jax.Array) -> CircuitState:
   """A fresh circuit for the seed whose key is `key`."""
   E = seed_embedding(c, key)
-  params = init_mlp(jax.random.fold_in(key, TRAIN), c.n if E is None else E.shape[0], c.m, c.n)
+  params = init_mlp(keys.named(key, TRAIN), c.n if E is None else E.shape[0], c.m, c.n)
   return CircuitState(params=params, opt_state=_optimizer(c).init(params), E=E)
 
 

@@ -54,7 +54,7 @@ def features_in(cfg: UAndConfig, key: jax.Array, n: int, inputs: str):
   """The seed's embedding (None for basis inputs) and the map from features to layer inputs."""
   if inputs == "basis":
     return None, lambda f: f
-  E = embedding(jax.random.fold_in(key, EMBED), n, d0_of(cfg, n, inputs), cfg.embedding)
+  E = embedding(keys.named(key, EMBED), n, d0_of(cfg, n, inputs), cfg.embedding)
   return E, lambda f: f @ E.T
 
 
@@ -69,7 +69,7 @@ def test_inputs(cfg: UAndConfig, key: jax.Array, n: int, s: int) -> jax.Array:
   """The seed's test inputs: every input with every_input, else test_inputs random ones."""
   if cfg.every_input:
     return jnp.asarray(every_input(n, s, cfg.active))
-  return sample_inputs(jax.random.fold_in(key, TEST), n, s, cfg.test_inputs, cfg.active)
+  return sample_inputs(keys.named(key, TEST), n, s, cfg.test_inputs, cfg.active)
 
 
 def exact_without_inputs(cfg: UAndConfig, inputs: str) -> bool:
@@ -109,7 +109,7 @@ def naive(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array) -> jax.A
 
 def _uand_layer(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array, p: jax.Array):
   """The seed's U-AND subsets W (m, n), its test features f and the layer's activations."""
-  W, b = uand_weights(jax.random.fold_in(key, UAND), n, max(cfg.m), p)
+  W, b = uand_weights(keys.named(key, UAND), n, max(cfg.m), p)
   E, embed = features_in(cfg, key, n, inputs)
   f = test_inputs(cfg, key, n, s)
   return W, f, layer(W if E is None else W @ E.T, b, embed(f))
@@ -135,7 +135,7 @@ def uand(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array, p: jax.Ar
   Basis inputs with every_input: the max over every input, exact
   (constructions.uand_worst_errors); the mean is not measured (NaN)."""
   if exact_without_inputs(cfg, inputs):
-    W, _ = uand_weights(jax.random.fold_in(key, UAND), n, max(cfg.m), p)
+    W, _ = uand_weights(keys.named(key, UAND), n, max(cfg.m), p)
     maxes, overflow = uand_worst_errors(W, cfg.m, s, p, cfg.active, max(cfg.p_at(n)),
                                         chunk=math.gcd(n, 32))
     means = jnp.full_like(maxes, jnp.nan)
@@ -150,7 +150,7 @@ def whitening(cfg: UAndConfig, key: jax.Array, n: int, s: int, act_fn,
               widths: tuple[int, ...]) -> list[jax.Array]:
   """The inverse Cholesky factors L^-1 (G = L L^T) of the layer's Gram matrix G of its fit
   inputs, one per width (the leading block of the widest layer's)."""
-  fit = sample_inputs(jax.random.fold_in(key, FIT), n, s, cfg.fit_inputs, cfg.active)
+  fit = sample_inputs(keys.named(key, FIT), n, s, cfg.fit_inputs, cfg.active)
   A = act_fn(fit)
   raw = A.T @ A / A.shape[0]
   return [jax.scipy.linalg.solve_triangular(
@@ -203,10 +203,10 @@ def fitted_errors(cfg: UAndConfig, key: jax.Array, n: int, s: int, act_fn, f: ja
     return jnp.stack(out)
 
   blocks = len(i) // chunk
-  keys = jax.random.split(jax.random.fold_in(key, POSITIVE), blocks)
+  block_keys = jax.random.split(keys.named(key, POSITIVE), blocks)
   per_block = jax.lax.map(one, (jnp.asarray(i).reshape(blocks, chunk),
                                 jnp.asarray(j).reshape(blocks, chunk),
-                                jnp.asarray(valid, jnp.float32).reshape(blocks, chunk), keys))
+                                jnp.asarray(valid, jnp.float32).reshape(blocks, chunk), block_keys))
   return jnp.stack([jnp.max(per_block[..., 0], axis=0),
                     jnp.sum(per_block[..., 1], axis=0) / (count * f.shape[0])], axis=1)
 
@@ -222,7 +222,7 @@ def random_mlp(cfg: UAndConfig, n: int, s: int, inputs: str, key: jax.Array):
   widths = fitted_widths(cfg)
   E, embed = features_in(cfg, key, n, inputs)
   f = test_inputs(cfg, key, n, s)
-  W, b = random_mlp_weights(jax.random.fold_in(key, RANDOM), n if E is None else E.shape[0],
+  W, b = random_mlp_weights(keys.named(key, RANDOM), n if E is None else E.shape[0],
                             widths[-1])
   act_fn = lambda x: layer(W, b, embed(x))
   inverse = whitening(cfg, key, n, s, act_fn, widths)

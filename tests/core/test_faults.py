@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -17,46 +18,47 @@ import superjax
 from superjax.core import rundir
 from superjax.core.errors import SuperjaxError
 
-# A per-run quadratic whose state also carries a 128 x 128 matrix m = I/2, squared and
-# doubled SLOW times per step (2 m m = m exactly): with SLOW set the run takes long enough
-# to be signalled; the iterate keeps the closed form c + (1 - lr a)^T (x0 - c) either way.
+# A per-run quadratic whose step also waits PAUSE seconds on the host (read when the step
+# runs, so the compiled program, and with it the run's code, is the same whatever PAUSE
+# is): with PAUSE set a 1,000-step segment takes a minute, long enough to be signalled
+# inside it; the iterate keeps the closed form c + (1 - lr a)^T (x0 - c) either way.
 MODEL_FILE = textwrap.dedent('''
     """A slow quadratic for the fault tests."""
     import os
+    import time
     import jax
-    import jax.numpy as jnp
     import superjax
 
-    SLOW = int(os.environ.get("SLOW", "0"))
+    def pause():
+      time.sleep(float(os.environ.get("PAUSE", "0")))
 
     def init(key, hp, data):
       x0 = jax.random.normal(key, (2,))
-      return {"x": x0, "x0": x0, "m": jnp.eye(128) * 0.5}
+      return {"x": x0, "x0": x0}
 
     def step(state, hp, key, t, data):
-      x, m = state["x"], state["m"]
-      for _ in range(SLOW):
-        m = 2.0 * m @ m
+      jax.debug.callback(pause)
+      x = state["x"]
       new = x - hp["lr"] * hp["a"] * (x - 1.0)
-      return dict(state, x=new, m=m), {"loss": 0.5 * hp["a"] * jnp.sum((x - 1.0) ** 2)}
+      return dict(state, x=new), {"loss": 0.5 * hp["a"] * (x - 1.0) @ (x - 1.0)}
 
     def finish(state, hp, key, data):
       return {"x": state["x"], "x0": state["x0"]}
 
     MODEL = superjax.Model(name="slow_quadratic", init=init, step=step, finish=finish,
                            axes=superjax.product(seed=range(2), a=[0.5, 1.0], lr=[0.01]),
-                           steps=3000, log_every=100, checkpoint_every=100)
+                           steps=3000, log_every=1000, checkpoint_every=1000)
 ''')
 
 
-def _cli(*args, slow=0) -> subprocess.Popen:
+def _cli(*args, pause=0.0) -> subprocess.Popen:
   return subprocess.Popen([sys.executable, "-m", "superjax", "run", *map(str, args)],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=dict(os.environ, SLOW=str(slow)))
+                          env=dict(os.environ, PAUSE=str(pause)))
 
 
-def _checkpointed(run_dir) -> bool:
-  return any(p.name.isdigit() for p in (run_dir / "state").glob("*/runs_*/*"))
+def _training(run_dir) -> bool:
+  return any((run_dir / "state").glob("*/runs_*"))
 
 
 def _wait_for(condition, proc, seconds=240):
@@ -67,11 +69,14 @@ def _wait_for(condition, proc, seconds=240):
     time.sleep(0.02)
 
 
-def test_sigterm_saves_and_resumes_and_a_busy_directory_is_refused(tmp_path):
+def test_sigterm_inside_a_long_segment_saves_within_seconds_and_resumes_there(tmp_path):
+  """Segments of 1,000 steps of 20+ ms (a minute each): SIGTERM is honoured within 10 s at
+  the step it arrived at, mid-segment; a busy directory is refused in one line; the same
+  command resumes at that step and ends on the closed form."""
   model, out = tmp_path / "slow.py", tmp_path / "run"
   model.write_text(MODEL_FILE)
-  first = _cli(model, "--out", out, "--no-figures", "--no-progress", slow=40)
-  _wait_for(lambda: _checkpointed(out), first)
+  first = _cli(model, "--out", out, "--no-figures", "--no-progress", pause=0.02)
+  _wait_for(lambda: _training(out), first)
 
   second = _cli(model, "--out", out, "--no-figures")
   _, err = second.communicate(timeout=120)
@@ -79,13 +84,17 @@ def test_sigterm_saves_and_resumes_and_a_busy_directory_is_refused(tmp_path):
   lines = err.strip().splitlines()
   assert len(lines) == 1 and f"is in use by process {first.pid}" in lines[0], err
 
+  time.sleep(2)  # well inside the first segment
+  sent = time.monotonic()
   first.send_signal(signal.SIGTERM)
   _, err = first.communicate(timeout=120)
+  took = time.monotonic() - sent
   assert first.returncode == 128 + signal.SIGTERM, err
+  assert took < 10, (took, err)
   stopped = err.strip().splitlines()[-1]
   assert stopped.startswith("superjax: stopped by SIGTERM at step "), err
   step = int(stopped.split("at step ")[1].split()[0])
-  assert 0 < step < 3000 and step % 100 == 0
+  assert 0 < step < 1000, err  # inside the first segment: no checkpoint was due
 
   again = _cli(model, "--out", out, "--no-figures", "--no-progress")
   _, err = again.communicate(timeout=300)
@@ -95,6 +104,62 @@ def test_sigterm_saves_and_resumes_and_a_busy_directory_is_refused(tmp_path):
   a, lr = ds["a"].values[None, :, None, None], 0.01
   want = 1.0 + (1 - lr * a) ** 3000 * (ds["x0"].values - 1.0)
   np.testing.assert_allclose(ds["x"].values, want, rtol=1e-4, atol=1e-6)
+
+
+def test_a_second_ctrl_c_exits_at_once(tmp_path):
+  model, out = tmp_path / "slow.py", tmp_path / "run"
+  model.write_text(MODEL_FILE)
+  first = _cli(model, "--out", out, "--no-figures", "--no-progress", pause=0.02)
+  _wait_for(lambda: _training(out), first)
+  time.sleep(3)  # pieces of a second or two are in flight
+  lines = []
+  reader = threading.Thread(target=lambda: lines.extend(first.stderr), daemon=True)
+  reader.start()
+  first.send_signal(signal.SIGINT)
+  _wait_for(lambda: any("received SIGINT" in line for line in lines), first, seconds=30)
+  sent = time.monotonic()
+  first.send_signal(signal.SIGINT)  # while the first stop waits for the piece in flight
+  first.wait(timeout=60)
+  took = time.monotonic() - sent
+  reader.join(timeout=10)
+  first.stdout.close()
+  first.stderr.close()
+  assert took < 2, lines
+  assert first.returncode == -signal.SIGINT, lines
+  assert not any("stopped by SIGINT" in line for line in lines), lines
+
+
+def test_an_edited_model_file_is_refused_and_a_moved_one_resumes(tmp_path):
+  """The run's identity includes its code: the same file moved elsewhere resumes (and a
+  finished run loads); the file with its step edited is refused in one line, on resume
+  and on the finished run alike."""
+  model, out = tmp_path / "slow.py", tmp_path / "run"
+  model.write_text(MODEL_FILE.replace("steps=3000", "steps=30").replace(
+      "log_every=1000, checkpoint_every=1000", "log_every=10, checkpoint_every=10"))
+  first = _cli(model, "--out", out, "--no-figures", "--no-progress", pause=0.5)
+  _wait_for(lambda: any((out / "state").glob("*/runs_*/10")), first)
+  first.send_signal(signal.SIGTERM)
+  first.communicate(timeout=120)
+
+  edited = tmp_path / "edited.py"
+  edited.write_text(model.read_text().replace("(x - 1.0) @ (x - 1.0)",
+                                              "(x - 1.0) @ (x - 1.0) * 0"))
+  for finished in (False, True):
+    refused = _cli(edited, "--out", out, "--no-figures")
+    _, err = refused.communicate(timeout=120)
+    assert refused.returncode == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "the model's code changed since this run" in err and "--fresh" in err, err
+    if not finished:
+      moved = tmp_path / "elsewhere" / "slow.py"
+      moved.parent.mkdir()
+      moved.write_text(model.read_text())
+      resumed = _cli(moved, "--out", out, "--no-figures", "--no-progress")
+      _, err = resumed.communicate(timeout=300)
+      assert resumed.returncode == 0 and "resumed from step" in err, err
+  loaded = _cli(moved, "--out", out, "--no-figures", "--no-progress")
+  _, err = loaded.communicate(timeout=120)
+  assert loaded.returncode == 0 and "already holds the finished run" in err, err
 
 
 def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
@@ -113,17 +178,20 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
     assert f"process {os.getpid()} " in (tmp_path / rundir.LOCK_FILE).read_text()
 
 
-def test_damaged_results_are_rebuilt_from_the_finished_state(tmp_path, capfd):
+def test_damaged_results_are_rebuilt_from_the_finished_state(tmp_path, capfd, monkeypatch):
+  from superjax.core import loop
   from superjax.custom.run import tiny
   cfg = tiny()
   want = superjax.run(cfg, out=tmp_path, progress=False)
   (tmp_path / "results.nc").write_bytes(b"not a netCDF file")
   with pytest.raises(SuperjaxError, match="rerun the same `superjax run` command to rebuild"):
     superjax.load(tmp_path)
+  # Nothing is trained again: a training step, or a fresh init, would fail the test.
+  monkeypatch.setattr(loop._Programs, "segment", lambda *a, **k: pytest.fail("trained"))
+  monkeypatch.setattr(loop._Programs, "init", lambda *a, **k: pytest.fail("initialised"))
   got = superjax.run(cfg, out=tmp_path, progress=False)
   err = capfd.readouterr().err
   assert "unreadable" in err and "rebuilding it from the saved training state" in err
-  assert "resumed" not in err  # nothing was trained again
   assert (tmp_path / "results.nc.damaged").exists()
   for name in want.data_vars:
     np.testing.assert_array_equal(got[name].values, want[name].values)

@@ -63,6 +63,11 @@ def _run_key(seed):
                                                zlib.crc32(b"runs") & 0x7FFFFFFF), seed)
 
 
+def _stream(key, name: bytes):
+  """fold_in(key, crc32(name) masked to 31 bits): the documented named sub-stream."""
+  return jax.random.fold_in(key, zlib.crc32(name) & 0x7FFFFFFF)
+
+
 def _closed_form(x0, hp, steps):
   factor = (1.0 - hp["lr"].astype(np.float64) * hp["a"]) ** steps
   return CENTER + factor[:, None] * (x0.astype(np.float64) - CENTER)
@@ -73,7 +78,9 @@ def test_grid_follows_the_closed_form_with_the_documented_keys(tmp_path):
   trained = _pass(tmp_path, hps).train()
   # Five runs on the test session's devices: padded to a multiple, and the padding dropped.
   assert trained.outputs["x"].shape == (5, 2) and trained.diverged.shape == (5,)
-  x0 = np.stack([np.asarray(jax.random.normal(_run_key(s), (2,))) for s in hps["seed"]])
+  # init's key is fold_in(run key, crc32("init")).
+  x0 = np.stack([np.asarray(jax.random.normal(_stream(_run_key(s), b"init"), (2,)))
+                 for s in hps["seed"]])
   np.testing.assert_allclose(trained.outputs["x0"], x0, rtol=1e-6)
   np.testing.assert_allclose(trained.outputs["x"], _closed_form(x0, hps, STEPS), rtol=1e-5,
                              atol=1e-6)
@@ -83,15 +90,33 @@ def test_grid_follows_the_closed_form_with_the_documented_keys(tmp_path):
   losses = 0.5 * hps["a"][:, None] * np.sum((xs - CENTER) ** 2, axis=-1)
   np.testing.assert_allclose(trained.history["loss"], losses.reshape(5, -1, LOG).mean(-1),
                              rtol=1e-5, atol=1e-7)
-  # Step t's key is fold_in(fold_in(run key, crc32("steps")), t); finish gets the run key.
-  steps_code = zlib.crc32(b"steps") & 0x7FFFFFFF
+  # Step t's key is fold_in(fold_in(run key, crc32("steps")), t); finish's is
+  # fold_in(run key, crc32("finish")).
   draws = np.array([[float(jax.random.uniform(jax.random.fold_in(
-      jax.random.fold_in(_run_key(s), steps_code), i))) for i in t] for s in hps["seed"]])
+      _stream(_run_key(s), b"steps"), i))) for i in t] for s in hps["seed"]])
   np.testing.assert_allclose(trained.history["draw"], draws.reshape(5, -1, LOG).mean(-1),
                              rtol=1e-6)
   np.testing.assert_allclose(trained.outputs["finish_draw"],
-                             [float(jax.random.uniform(_run_key(s))) for s in hps["seed"]])
+                             [float(jax.random.uniform(_stream(_run_key(s), b"finish")))
+                              for s in hps["seed"]])
   assert not trained.diverged.any()
+
+
+def test_init_and_finish_draw_independent_numbers(tmp_path):
+  """A program drawing uniform(key) in init and in finish gets two different numbers per
+  run (with one key for both they were equal), neither the step's."""
+  draw = lambda key: jax.random.uniform(key, (64,))
+  program = loop.Program(
+      "draws", init=lambda key, hp, data: {"init": draw(key)},
+      step=lambda state, hp, key, t, data: (state, {"step": draw(key)[0]}),
+      finish=lambda state, hp, key, data: {"init": state["init"], "finish": draw(key)})
+  hps = _hps()
+  out = _pass(tmp_path, hps, program=program).train().outputs
+  assert out["init"].shape == out["finish"].shape == (5, 64)
+  # Independent uniforms: their correlation over 5 x 64 pairs is near 0 (|r| < 0.2 has
+  # probability > 0.999 for independent draws), where a shared key gives exactly 1.
+  r = np.corrcoef(out["init"].ravel(), out["finish"].ravel())[0, 1]
+  assert abs(r) < 0.2, r
 
 
 def test_chunks_equal_one_chunk(tmp_path):
@@ -121,26 +146,24 @@ def test_a_non_finite_metric_or_state_flags_the_run_and_freezes_it(tmp_path, cap
   assert "1 run(s) of quadratic hit a non-finite metric or state by step 9" in err
 
 
-@pytest.mark.parametrize("segments", [1, 2, 3])
-def test_a_stop_at_any_segment_resumes_to_the_same_bits_without_init(tmp_path, monkeypatch,
-                                                                      segments):
+# The loop dispatches one step first, then more per piece as the step time allows, never
+# past a segment's end: a stop after the first piece is mid-segment (step 1 of 3).
+@pytest.mark.parametrize("pieces", [1, 3, 5])
+def test_a_stop_at_any_piece_resumes_to_the_same_bits_without_init(tmp_path, monkeypatch,
+                                                                   pieces):
   hps = _hps()
   want = _pass(tmp_path / "whole", hps).train()
-  asked = iter([None] * (segments - 1) + [signal.SIGTERM])
+  asked = iter([None] * (pieces - 1) + [signal.SIGTERM])
   monkeypatch.setattr(preemption, "requested", lambda: next(asked, signal.SIGTERM))
-  with pytest.raises(preemption.Stopped, match=f"SIGTERM at step {segments * LOG} of {STEPS}"):
+  with pytest.raises(preemption.Stopped, match=f"SIGTERM at step \\d+ of {STEPS}") as stop:
     _pass(tmp_path / "stopped", hps, checkpoint_every=100).train()
+  step = int(str(stop.value).split("at step ")[1].split()[0])
+  assert step >= pieces and (pieces > 1 or step == 1)
   monkeypatch.setattr(preemption, "requested", lambda: None)
 
-  ran = []
-
-  def watched_init(key, hp, data):  # traced for shapes, never run on a resume
-    jax.debug.callback(lambda: ran.append(1))
-    return _init(key, hp, data)
-
-  resumed = _pass(tmp_path / "stopped", hps, checkpoint_every=100,
-                  program=loop.Program("quadratic", watched_init, _step, _finish)).train()
-  assert not ran
+  # A resume restores into shapes alone: running init would raise.
+  monkeypatch.setattr(loop._Programs, "init", lambda *a: pytest.fail("init ran on a resume"))
+  resumed = _pass(tmp_path / "stopped", hps, checkpoint_every=100).train()
   for name in want.outputs:
     np.testing.assert_array_equal(resumed.outputs[name], want.outputs[name])
   for name in want.history:
@@ -172,9 +195,12 @@ def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_previous_step(tmp_p
 
 def test_a_signal_in_the_last_segment_lets_the_pass_finish(tmp_path, monkeypatch):
   hps = _hps()
-  asked = iter([None, None, None])  # segments 1-3 see nothing; the last sees SIGTERM
+  calls = []  # the loop asks after every piece but the last: count them in a whole run
+  monkeypatch.setattr(preemption, "requested", lambda: calls.append(1))
+  _pass(tmp_path / "counted", hps).train()
+  asked = iter([None] * len(calls))  # from then on (the last piece) SIGTERM is pending
   monkeypatch.setattr(preemption, "requested", lambda: next(asked, signal.SIGTERM))
-  trained = _pass(tmp_path, hps).train()
+  trained = _pass(tmp_path / "signalled", hps).train()
   np.testing.assert_allclose(trained.outputs["x"],
                              _closed_form(trained.outputs["x0"], hps, STEPS), rtol=1e-5,
                              atol=1e-6)
@@ -185,6 +211,5 @@ def test_a_program_without_metrics_or_floating_state_trains(tmp_path):
                          step=lambda state, hp, key, t, data: ({"n": state["n"] + 1}, {}))
   trained = _pass(tmp_path, _hps(), program=counter).train()
   assert trained.history == {} and not trained.diverged.any()
-  np.testing.assert_array_equal(
-      loop.Pass(counter, keys.run_keys(7, _hps()["seed"]), _hps(),
-                loop.Schedule(STEPS, LOG, LOG), tmp_path).final_states()["n"], STEPS)
+  np.testing.assert_array_equal(_pass(tmp_path, _hps(), program=counter).final_states()["n"],
+                                STEPS)

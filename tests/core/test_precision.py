@@ -83,7 +83,7 @@ def _compiled_precisions(text: str) -> list[str]:
 def test_every_product_is_compiled_at_the_chosen_precision(runs, case):
   texts, _ = runs(case)
   expected = _CASES[case][2]
-  for name in ("segment10", "finish"):
+  for name in ("segment", "finish"):
     lowered, compiled = texts[name]
     dots = _lowered_precisions(lowered)
     assert dots and set(dots) == {expected}, (name, dots)
@@ -94,7 +94,7 @@ def test_every_product_is_compiled_at_the_chosen_precision(runs, case):
 
 def test_two_precisions_compile_different_programs(runs):
   (highest, highest_compiled), (default, default_compiled) = (
-      runs("own")[0]["segment10"], runs("variable")[0]["segment10"])
+      runs("own")[0]["segment"], runs("variable")[0]["segment"])
   assert highest_compiled != default_compiled
   # ... that differ in the products' precision alone.
   strip = lambda text: re.sub(r"precision = \[\w+, \w+\]", "", text)

@@ -8,9 +8,12 @@ import pytest
 import superjax
 
 
-def test_rerun_of_finished_run_loads_it(tmp_path, tiny_config):
+def test_rerun_of_finished_run_loads_it(tmp_path, tiny_config, monkeypatch):
+  from superjax.core import loop
   from superjax.core.experiment import run
   first = run(tiny_config, tmp_path / "run", show_progress=False)
+  for name in ("init", "segment", "finish"):  # a loaded run compiles and runs nothing
+    monkeypatch.setattr(loop._Programs, name, lambda *a, name=name, **k: pytest.fail(name))
   again = run(tiny_config, tmp_path / "run", show_progress=False)
   np.testing.assert_array_equal(first["W"].values, again["W"].values)
 
@@ -49,3 +52,30 @@ def test_corrupt_checkpoint_falls_back_then_fails_clearly(tmp_path, tiny_config)
         f.write_bytes(b"garbage")
   with pytest.raises(CheckpointError, match="no readable checkpoint"):
     run(cfg, tmp_path / "run", show_progress=False)
+
+
+def test_a_built_in_familys_code_change_is_refused_on_rerun_and_on_resume(tmp_path,
+                                                                          tiny_config,
+                                                                          monkeypatch):
+  """A release that changes what a family computes (here: toy's held-out evaluation
+  doubled) does not load or resume runs made by the old code."""
+  from superjax.core import checkpoint
+  from superjax.core.errors import SuperjaxError
+  from superjax.core.experiment import run
+  from superjax.toy import train
+  run(tiny_config, tmp_path / "finished", show_progress=False)
+  stopped = tmp_path / "stopped"
+  asked = iter([None, None])
+  from superjax.core import preemption
+  with monkeypatch.context() as patch:
+    patch.setattr(preemption, "requested", lambda: next(asked, 15))
+    with pytest.raises(preemption.Stopped):
+      run(tiny_config, stopped, show_progress=False)
+  original = train.evaluate
+  monkeypatch.setattr(train, "evaluate", lambda *a, **k: {
+      name: 2 * value for name, value in original(*a, **k).items()})
+  with pytest.raises(SuperjaxError, match="the model's code changed since this run .*"
+                                          "trained by other code.*--fresh"):
+    run(tiny_config, tmp_path / "finished", show_progress=False)
+  with pytest.raises(checkpoint.CheckpointError, match="the model's code changed since this run"):
+    run(tiny_config, stopped, show_progress=False)

@@ -2,6 +2,7 @@
 against numpy and brute force over every input."""
 
 import json
+import zlib
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +17,11 @@ from superjax.uand import constructions as uand
 from superjax.uand import inputs as boolean
 from superjax.uand.config import UAndConfig
 from superjax.uand.report import bootstrap_slope, fit_slope
+
+
+def _stream(key, name: str):
+  """The named sub-stream of `key`, rebuilt from its documented recipe."""
+  return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
 def _np_pairs(x):
@@ -183,7 +189,7 @@ def test_trained_circuit_through_the_loop_equals_a_plain_scan(tmp_path):
                        tmp_path)
   trained, saved = circuits.train(), circuits.final_states()
   for run in range(2):
-    state = circuit.init_state(c, keys[run])
+    state = circuit.init_state(c, keys_lib.init_key(keys[run]))
     losses = []
     for t in range(60):
       state, metrics = circuit.train_step(c, state, keys_lib.step_key(keys[run], t))
@@ -256,11 +262,11 @@ def test_fitted_errors_use_the_matched_readouts():
   got = np.asarray(measure.fitted_errors(cfg, key, n, s, act_fn, f, (4, 8), single=False,
                                          chunk=16))
   # The reference: the same fit inputs and positives, readouts solved with readout.matched.
-  fit = boolean.sample_inputs(jax.random.fold_in(key, circuit.FIT), n, s, cfg.fit_inputs)
+  fit = boolean.sample_inputs(_stream(key, "fit"), n, s, cfg.fit_inputs)
   i, j = boolean.pair_index(n)
   pad = -len(i) % 16
   ii, jj = np.pad(i, (0, pad)), np.pad(j, (0, pad), constant_values=1)
-  block = jax.random.split(jax.random.fold_in(key, circuit.POSITIVE), len(ii) // 16)[0]
+  block = jax.random.split(_stream(key, "positive"), len(ii) // 16)[0]
   positives = boolean.sample_positives(block, n, s, jnp.asarray(ii[:16]), jnp.asarray(jj[:16]),
                                        cfg.positives)[:len(i)]
   targets = boolean.pair_targets(f)

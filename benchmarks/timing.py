@@ -14,9 +14,8 @@ import dataclasses
 import time
 
 import jax
-import numpy as np
 
-from superjax.core import distributed, host, loop
+from superjax.core import host, loop
 from superjax.core.checkpoint import Checkpoints
 
 
@@ -79,32 +78,30 @@ def time_segments(pass_: loop.Pass, segments: int,
   each the schedule's log_every long (the program a run trains with), stopping early
   when the timed segments have taken `budget_seconds` (at least one is timed).
   `pass_.run_dir` must be a scratch directory: the checkpoint is written under it."""
-  programs = loop._Programs(pass_.program)
-  data = loop._replicated(pass_.data, programs)
-  free_bytes = host.free_device_bytes(programs.local_devices())
+  compiled = pass_.compiled()
+  free_bytes = host.free_device_bytes(compiled.local_devices())
   t0 = time.perf_counter()
-  size = pass_.chunk_size(programs, data)
-  chunk = next(pass_._chunks(programs, size))
-  states = programs.init(chunk.keys, chunk.hps, data)
-  diverged = distributed.shard(np.zeros(chunk.padded, bool), programs.runs)
+  size = compiled.chunk_size()
+  chunk = compiled.chunks(size)[0]
+  carry = compiled.init(chunk)
   steps = min(pass_.schedule.log_every, pass_.schedule.steps)
-  programs.segment_executable(states, diverged, chunk.hps, chunk.keys, data, steps)
-  jax.block_until_ready(states)
+  compiled.compile_segment(chunk, carry)
+  jax.block_until_ready(carry)
   compile_seconds = time.perf_counter() - t0
 
-  def segment(states, diverged, start):
-    return programs.segment(states, diverged, chunk.hps, chunk.keys, data, start, steps)
+  def segment(carry, start):
+    return compiled.segment(chunk, carry, start, steps)
 
-  (states, diverged, _), warmup = _synced(segment, states, diverged, 0)
+  carry, warmup = _synced(segment, carry, 0)
   seconds = []
   while len(seconds) < segments and (not seconds or sum(seconds) < budget_seconds):
-    (states, diverged, _), took = _synced(segment, states, diverged, (len(seconds) + 1) * steps)
+    carry, took = _synced(segment, carry, (len(seconds) + 1) * steps)
     seconds.append(took)
 
   checkpoints = Checkpoints(chunk.directory)
   t0 = time.perf_counter()
   try:
-    checkpoints.save((len(seconds) + 1) * steps, {"state": states, "diverged": diverged},
+    checkpoints.save((len(seconds) + 1) * steps, {"state": carry[0], "diverged": carry[1]},
                      chunk.meta)
   finally:
     checkpoints.close()
@@ -113,12 +110,12 @@ def time_segments(pass_: loop.Pass, segments: int,
   finish_compile = finish = None
   if pass_.program.finish is not None:
     t0 = time.perf_counter()
-    programs.finish_executable(states, chunk.hps, chunk.keys, data)
+    compiled.compile_finish(chunk, carry)
     finish_compile = time.perf_counter() - t0
-    _, finish = _synced(programs.finish, states, chunk.hps, chunk.keys, data)
+    _, finish = _synced(compiled.finish, chunk, carry)
   return SegmentTiming(
       runs=pass_.runs, chunks=-(-pass_.runs // size), chunk_runs=chunk.runs,
-      bytes_per_chunk=programs.bytes_per_device(chunk.keys, chunk.hps, data, pass_.schedule),
+      bytes_per_chunk=compiled.bytes_per_device(chunk),
       free_bytes=free_bytes,
       compile_seconds=compile_seconds, warmup_seconds=warmup, segment_steps=steps,
       segment_seconds=seconds, budget_cut=len(seconds) < segments,

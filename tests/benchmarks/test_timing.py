@@ -1,7 +1,13 @@
-"""superjax.core.timing times what it says: the segments it asked for (or fewer, flagged,
+"""benchmarks/timing.py times what it says: the segments it asked for (or fewer, flagged,
 when the budget runs out), one checkpoint, finish."""
 
-from superjax.core import timing
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import timing
+
 from superjax.core.checkpoint import read_newest
 from superjax.toy import run
 
