@@ -230,16 +230,16 @@ def _attack(cfg: SweepConfig, model: str, params: Params, hps: HParams, a: jax.A
       # Every run reads the one seed's noise: one product of it with every run's W,
       # rather than a copy of it per run (into which XLA fuses the normal's inverse
       # error function, computed again for each run).
-      noise = draw(step_keys[0])  # every run's key is the one seed's
+      noise = draw(train.seed_step_key(cfg, jnp.int32(0), step))
       hidden = jnp.einsum("bn,rmn->rbm", noise, W)
     else:
-      hidden = _hidden(params, train.by_seed(cfg, hps, step_keys, draw))
+      hidden = _hidden(params, train.per_seed(cfg, hps, step_keys, step, draw))
     noisy = a + attacks.NOISE_SCALE * eps * hidden
     _, z, y = _from_hidden(model, params, noisy)
     _, u = _backward_to_hidden(model, params, noisy, z,
                                -2.0 * _per_run(importance, small) * (t - y))
   else:  # analytic_random: column i of W for each input's random feature i
-    feature = train.by_seed(cfg, hps, step_keys, lambda k: _per_input(
+    feature = train.per_seed(cfg, hps, step_keys, step, lambda k: _per_input(
         cfg, k, lambda ki: attacks.random_feature(ki, cfg.n)))
     if small:
       u = jnp.take_along_axis(W, feature[:, None, :], axis=2)
@@ -288,7 +288,7 @@ def step_runs(cfg: SweepConfig, model: str, states: train.TrainState, hps: HPara
               step_keys: jax.Array, step: jax.Array) -> tuple[train.TrainState, jax.Array]:
   """`train.train_step` for every run of a chunk (leading axis R); equal to it vmapped up
   to float rounding."""
-  uniforms = train.by_seed(cfg, hps, step_keys, lambda k: train.draw_batch(cfg, k))
+  uniforms = train.per_seed(cfg, hps, step_keys, step, lambda k: train.draw_batch(cfg, k))
   density = jax.vmap(lambda hp: train.feature_density(cfg.n, hp))(hps)
   x = jax.vmap(data.features_from_uniforms, in_axes=(0, 0, None, None, 0))(
       uniforms, density, cfg.signed, cfg.set_size, hps.correlation)

@@ -2,6 +2,7 @@
 reference step (autodiff through train.train_step) and against numpy."""
 
 import itertools
+import zlib
 
 import jax
 import jax.numpy as jnp
@@ -175,11 +176,13 @@ def test_batched_finish_equals_finish_of_each_run():
   cfg = _config("relu", 9, 4, eval_attacks=("gorton",), eval_batch=64)
   states, hps = _grid(cfg, "relu")
   assert train.draws_once_per_seed(cfg, hps.seed.shape[0])
-  run_keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
+  # The finish keys the loop hands: fold_in(run key, crc32("finish")).
+  finish_keys = jax.vmap(lambda s: jax.random.fold_in(
+      train.run_key(cfg, s), zlib.crc32(b"finish") & 0x7FFFFFFF))(hps.seed)
   batched = jax.jit(lambda s, h, k: train.finish_runs(cfg, "relu", s, h, k))(
-      states, hps, run_keys)
+      states, hps, finish_keys)
   each = jax.jit(jax.vmap(lambda s, h, k: train.finish(cfg, "relu", s, h, k)))(
-      states, hps, run_keys)
+      states, hps, finish_keys)
   assert sorted(batched) == sorted(each)
   for name in each:
     np.testing.assert_allclose(batched[name], each[name], rtol=1e-6, atol=1e-7, err_msg=name)
