@@ -12,7 +12,6 @@ from pathlib import Path
 from superjax.core import host, precision, preemption
 from superjax.core.errors import SuperjaxError
 
-
 # Where `superjax scorecard --markdown` writes when it is given no path.
 _REPRODUCTION = Path("docs/REPRODUCTION.md")
 
@@ -108,7 +107,7 @@ def _bench(configs: str) -> None:
 
 
 def _run(args) -> None:
-  from superjax.core import config, distributed, experiment, rundir, sweeps
+  from superjax.core import distributed, experiment, rundir, sweeps
   if args.distributed or args.coordinator:
     distributed.initialize(args.coordinator, args.num_processes, args.process_id)
   elif args.num_processes is not None or args.process_id is not None:
@@ -124,13 +123,17 @@ def _run(args) -> None:
   rundir.write_atomic(run_dir / rundir.REPORT_FILE, text + "\n")
   print(text)
   print(f"results: {run_dir / 'results.nc'}  (superjax.load({str(run_dir)!r}))")
+  timing = rundir.time_summary(run_dir)
+  if timing:
+    print(timing)
   if not args.no_figures:
     _figures(dataset, run_dir)
 
 
 def _scorecard(run_dirs: list[Path], root: Path | None, markdown: Path | None,
                criteria: bool = False) -> None:
-  from superjax.core import rundir, scorecard
+  from superjax.claims import scorecard
+  from superjax.core import rundir
   if criteria:
     print(scorecard.render_criteria(scorecard.all_claims()), end="")
     return

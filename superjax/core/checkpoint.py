@@ -16,7 +16,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
-from superjax.core.errors import SuperjaxError
+from superjax.core.errors import CODE_CHANGED, SuperjaxError
 
 
 class CheckpointError(SuperjaxError):
@@ -98,15 +98,11 @@ class Checkpoints:
       self._manager.close()
 
 
-CODE_CHANGED = ("the model's code changed since this run ({where}): --fresh to start anew "
-                "(the old run is kept beside it), or --out elsewhere")
-
-
 def mismatch(directory: Path, step: int, saved: dict, expected: dict) -> str:
   """One line on why the checkpoint at `step` (its metadata `saved`) is not the one this
   pass would resume."""
   differ = sorted(k for k in set(saved) | set(expected) if saved.get(k) != expected.get(k))
-  if "fingerprint" in differ and differ != ["padded_runs"]:
+  if "fingerprint" in differ:
     return CODE_CHANGED.format(where=f"{directory} step {step} was trained by other code")
   hint = " (it was written on another number of devices)" if differ == ["padded_runs"] else ""
   return (f"checkpoint {directory} step {step} was written for a different "

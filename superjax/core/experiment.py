@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import datetime
 import importlib
-import importlib.metadata
 import json
 import time
 from collections.abc import Callable
@@ -27,10 +26,10 @@ from pathlib import Path
 
 import xarray as xr
 
-from superjax.core import checkpoint, distributed, preemption, rundir
+from superjax.core import distributed, preemption, registry, rundir
 from superjax.core import precision as precision_lib
 from superjax.core.config import Config
-from superjax.core.errors import SuperjaxError
+from superjax.core.errors import CODE_CHANGED, SuperjaxError
 from superjax.core.progress import Progress, say
 
 
@@ -47,7 +46,7 @@ class Experiment:
     report: dataset -> text, from saved results.
     figures: dataset -> {name: matplotlib Figure}, from saved results.
     tiny: () -> a config that runs in seconds (examples and the contract test).
-    claims: the papers' claims its sweeps test (core.scorecard.Claim), for
+    claims: the papers' claims its sweeps test (claims.scorecard.Claim), for
       `superjax scorecard`.
     saes: cfg -> {pass name: [coordinates of each run]} of the passes that train SAEs
       (superjax.sae.train), runs in order, each run's coordinates {name: value} as its
@@ -78,47 +77,28 @@ class Experiment:
     precision_lib.check(self.precision, f"experiment {self.name!r}")
 
 
-# name -> "module:attribute" of its Experiment, imported when first needed.
-_REGISTERED: dict[str, str] = {}
-# Installed packages register families under this entry-point group, e.g. in their
-# pyproject.toml: [project.entry-points."superjax.experiments"] mine = "mypkg:EXPERIMENT"
-ENTRY_POINTS = "superjax.experiments"
-_entry_points_read = False
-
-
-def register(name: str, where: str) -> None:
-  """Registers the Experiment found at `where` ("package.module:ATTRIBUTE") as `name`."""
-  _REGISTERED[name] = where
-
-
-def _read_entry_points() -> None:
-  global _entry_points_read
-  if not _entry_points_read:
-    _entry_points_read = True
-    for point in importlib.metadata.entry_points(group=ENTRY_POINTS):
-      _REGISTERED.setdefault(point.name, point.value)
+register = registry.register  # (name, "module:ATTRIBUTE"): an Experiment found by name
 
 
 def names() -> list[str]:
-  _read_entry_points()
-  return list(_REGISTERED)
+  return registry.names()
 
 
 def get(name: str) -> Experiment:
-  _read_entry_points()
-  if name not in _REGISTERED:
-    raise SuperjaxError(f"unknown experiment {name!r}; known: {', '.join(_REGISTERED)}")
-  module, attribute = _REGISTERED[name].split(":")
+  known = registry.names()
+  if name not in known:
+    raise SuperjaxError(f"unknown experiment {name!r}; known: {', '.join(known)}")
+  module, attribute = registry.where(name).split(":")
   return getattr(importlib.import_module(module), attribute)
 
 
 def of_config(cfg) -> Experiment:
   """The experiment that runs `cfg`."""
   name = getattr(type(cfg), "EXPERIMENT", "")
-  _read_entry_points()
-  if not isinstance(cfg, Config) or name not in _REGISTERED:
+  known = registry.names()
+  if not isinstance(cfg, Config) or name not in known:
     raise SuperjaxError(f"CONFIG is a {type(cfg).__name__}, not the config of any experiment "
-                        f"({', '.join(_REGISTERED)})")
+                        f"({', '.join(known)})")
   return get(name)
 
 
@@ -129,10 +109,10 @@ _UNNAMED = "toy"
 def of_dataset(dataset: xr.Dataset) -> Experiment:
   """The experiment that made `dataset`."""
   name = dataset.attrs.get("experiment", _UNNAMED)
-  _read_entry_points()
-  if name not in _REGISTERED:
+  known = registry.names()
+  if name not in known:
     raise SuperjaxError(f"results name an experiment {name!r} this superjax does not know "
-                        f"({', '.join(_REGISTERED)}); rerun the sweep to make them anew")
+                        f"({', '.join(known)}); rerun the sweep to make them anew")
   return get(name)
 
 
@@ -199,4 +179,4 @@ def check_code(experiment: Experiment, cfg: Config, run_dir: Path) -> None:
     if recorded.get(name) != pass_.fingerprint():
       why = (f"its {name} pass was trained by other code" if name in recorded
              else f"it records no fingerprint of its {name} pass's code")
-      raise SuperjaxError(checkpoint.CODE_CHANGED.format(where=f"{run_dir}: {why}"))
+      raise SuperjaxError(CODE_CHANGED.format(where=f"{run_dir}: {why}"))

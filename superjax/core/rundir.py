@@ -159,6 +159,25 @@ def manifest(cfg, timings: dict, started: datetime.datetime,
   }
 
 
+def time_summary(run_dir: Path) -> str | None:
+  """One line of how long a run took, from its manifest: compiling and training summed over
+  its passes, and the whole run (None when the manifest has no timings)."""
+  try:
+    timings = json.loads((Path(run_dir) / MANIFEST_FILE).read_text())["timings"]
+  except (OSError, ValueError, KeyError):
+    return None
+  passes = [t for t in timings.values() if isinstance(t, dict)]
+  compile_s = sum(t.get("compile_seconds", 0.0) for t in passes)
+  train_s = sum(t.get("segment_seconds", 0.0) for t in passes)
+  total = timings.get("total_seconds")
+  if total is None:
+    return None
+  if not passes:
+    return f"time: {total:.1f} s in all (manifest.json has each part's)"
+  return (f"time: {total:.1f} s in all; compiling {compile_s:.1f} s, training steps "
+          f"{train_s:.1f} s over {len(passes)} pass(es) (manifest.json has each pass's)")
+
+
 def save(dataset: xr.Dataset, run_dir: Path, manifest_data: dict) -> None:
   """Writes results and manifest; a failed write (a full disk) is one line, and the
   trained state it would have been built from stays."""

@@ -15,9 +15,9 @@ import math
 import numpy as np
 import xarray as xr
 
-from superjax.core import verdicts
+from superjax.claims import verdicts
+from superjax.claims.scorecard import Claim, Finding
 from superjax.core.experiment import config_of
-from superjax.core.scorecard import Claim, Finding
 from superjax.deep_circuits.report import CORRECTABLE, bounded, summary
 
 PAPER = "Hänni et al. 2024"

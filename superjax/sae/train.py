@@ -34,6 +34,7 @@ from superjax.sae.kinds import KINDS
 from superjax.sae.metrics import evaluate_source
 from superjax.sae.model import SAE, SAEHParams, Settings, standardize, standardizers
 
+
 @flax.struct.dataclass
 class SAEState:
   """One SAE between steps."""

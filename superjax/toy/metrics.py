@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from superjax.core.stats import participation_ratio
+from superjax.claims.stats import participation_ratio
 
 
 def features_per_dim(W: jax.Array) -> jax.Array:

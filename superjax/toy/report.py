@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
+from superjax.claims.stats import spearman
 from superjax.core.experiment import config_of
-from superjax.core.stats import spearman
 from superjax.toy import metrics, results, robustness, theory
 
 

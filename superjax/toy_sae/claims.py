@@ -8,7 +8,7 @@
 
 Every number is measured on each toy-model seed alone (its clean and adversarially trained
 models compared with each other) and judged by the interval of its mean over seeds
-(superjax.core.verdicts).
+(superjax.claims.verdicts).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import numpy as np
 import scipy.stats
 import xarray as xr
 
-from superjax.core import verdicts
+from superjax.claims import verdicts
+from superjax.claims.scorecard import Claim, Finding, seed_range
+from superjax.claims.stats import spearman
 from superjax.core.experiment import config_of
-from superjax.core.scorecard import Claim, Finding, seed_range
-from superjax.core.stats import spearman
 from superjax.sae.kinds import KINDS
 from superjax.toy_sae import effective, report
 from superjax.toy_sae.config import EffectiveConfig, ToySAEConfig

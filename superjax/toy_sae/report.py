@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from superjax.claims.stats import spearman
 from superjax.core.experiment import config_of
-from superjax.core.stats import spearman
 from superjax.sae.kinds import KINDS
 from superjax.toy_sae import effective
 

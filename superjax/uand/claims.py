@@ -1,5 +1,5 @@
 """Hänni et al. 2024's U-AND claims, each judged on every seed from a finished sweep's saved
-results (superjax.core.verdicts).
+results (superjax.claims.verdicts).
 
   hanni.uand_basis_sublinear   uand_scaling: U-AND's width needed grows sub-linearly in n
   hanni.uand_fewer_than_naive  uand_scaling: U-AND needs fewer neurons than one per pair
@@ -24,9 +24,9 @@ import math
 import numpy as np
 import xarray as xr
 
-from superjax.core import verdicts
+from superjax.claims import verdicts
+from superjax.claims.scorecard import Claim, Finding
 from superjax.core.experiment import config_of
-from superjax.core.scorecard import Claim, Finding
 from superjax.uand.config import UAndConfig
 from superjax.uand.report import fit_slope, geometric_mean, smallest_width
 

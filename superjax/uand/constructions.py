@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from superjax.core.stats import participation_ratio
+from superjax.claims.stats import participation_ratio
 from superjax.uand.inputs import pair_count, pair_index, pair_targets
 
 CONSTRUCTIONS = ("naive", "uand", "random_mlp", "trained")

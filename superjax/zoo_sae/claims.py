@@ -1,6 +1,6 @@
 """The claims of Gorton & Lewis 2025 about real models that the zoo-SAE study tests
 (Figures 5 and 6), measured on each zoo seed alone (that seed's models at every eps) and
-judged by the interval of the mean over seeds (superjax.core.verdicts).
+judged by the interval of the mean over seeds (superjax.claims.verdicts).
 
 The preprint's models are madrylab's robust ImageNet ResNet18s; digits_robust_sae trains
 small ResNet18s on scikit-learn's 8x8 digits instead, and every finding names that.
@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from superjax.core import verdicts
+from superjax.claims import verdicts
+from superjax.claims.scorecard import Claim, Finding
+from superjax.claims.stats import spearman
 from superjax.core.experiment import config_of
-from superjax.core.scorecard import Claim, Finding
-from superjax.core.stats import spearman
 from superjax.zoo_sae import report
 from superjax.zoo_sae.config import ZooSAEConfig
 

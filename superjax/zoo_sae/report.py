@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from superjax.claims.stats import spearman
 from superjax.core.experiment import config_of
-from superjax.core.stats import spearman
 from superjax.sae.kinds import KINDS
 
 

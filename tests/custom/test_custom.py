@@ -59,6 +59,49 @@ def test_a_loss_and_an_optimizer_train_to_the_closed_form(tmp_path):
   assert "final loss" in text and "a=0.5, lr=0.05" in text
 
 
+def test_set_steps_reaches_an_optimizers_cosine_schedule(tmp_path):
+  """optimizer(hp, schedule): the cosine decay spans the run's steps as --set makes them,
+  checked against gradient descent in numpy with lr_t = lr (1 + cos(pi t / T)) / 2."""
+  model = superjax.Model.from_loss(
+      name="cosine", init_params=lambda key, hp, data: {"w": jnp.full((3,), 4.0)},
+      loss=lambda params, hp, key, data: 0.5 * hp["a"] * jnp.sum((params["w"] - 1.0) ** 2),
+      optimizer=lambda hp, schedule: optax.sgd(
+          optax.cosine_decay_schedule(hp["lr"], schedule.steps)),
+      axes=superjax.product(a=[0.5, 2.0], lr=[0.1, 0.2]), steps=30, log_every=10)
+  for steps in (30, 12):
+    ds = superjax.run(model, out=tmp_path / str(steps), progress=False, steps=steps)
+    a, lr = ds["a"].values[:, None], ds["lr"].values[None, :]
+    w = np.full(a.shape[:1] + lr.shape[1:], 4.0)
+    for t in range(steps):
+      w = w - lr * 0.5 * (1 + np.cos(np.pi * t / steps)) * a * (w - 1.0)
+    np.testing.assert_allclose(ds["w"].values[..., 0], w, rtol=1e-5)
+  assert superjax.config(model, steps=12).steps == 12
+
+
+def test_malformed_functions_are_refused_in_one_line_naming_them(tmp_path):
+  init = lambda key, hp, data: {"x": jnp.zeros(3), "v": jnp.zeros(3)}
+  good = lambda state, hp, key, t, data: (state, {"loss": jnp.sum(state["x"])})
+  cases = {
+      "only the state": (lambda s, hp, k, t, d: s, r"step must return \(state, metrics\); it returned a dict"),
+      "swapped": (lambda s, hp, k, t, d: good(s, hp, k, t, d)[::-1],
+                  "step must return the state init makes.*swapped"),
+      "a key dropped": (lambda s, hp, k, t, d: ({"x": s["x"]}, {"loss": 0.0}),
+                        r"step must return the state init makes; missing \['v'\]"),
+      "reshaped": (lambda s, hp, k, t, d: (dict(s, x=jnp.zeros(4)), {}),
+                   r"step changes the state's \['x'\] from float32\[3\] to float32\[4\]"),
+      "a vector metric": (lambda s, hp, k, t, d: (s, {"loss": s["x"]}),
+                          "metric 'loss' has shape"),
+      "an error": (lambda s, hp, k, t, d: (s, {"loss": s["nope"]}),
+                   "step raised KeyError: 'nope'"),
+  }
+  for name, (step, message) in cases.items():
+    model = superjax.Model(name="bad", init=init, step=step, axes=superjax.product(a=[1.0]),
+                           steps=10)
+    with pytest.raises(SuperjaxError, match=f"^bad: {message}") as info:
+      superjax.run(model, out=tmp_path / name.replace(" ", "_"), progress=False)
+    assert "\n" not in str(info.value), name
+
+
 def test_set_changes_axes_and_schedule_and_names_unknown_keys(tmp_path):
   cfg = _quadratic_model().config()
   changed = cfg.with_overrides(["lr=logspace(-2,-1,3)", "steps=50"])
@@ -73,6 +116,7 @@ def test_set_changes_axes_and_schedule_and_names_unknown_keys(tmp_path):
     cfg.with_overrides(["steps=0"])
 
 
+@pytest.mark.slow
 def test_the_tutorial_model_trains_1000_runs_from_the_cli_and_from_python(tmp_path):
   small = ["--set", "steps=20", "--set", "log_every=10", "--set", "checkpoint_every=10"]
   # Figures of a model's grid are drawn in the contract test; here only the numbers.
@@ -100,12 +144,13 @@ def test_the_tutorial_model_trains_1000_runs_from_the_cli_and_from_python(tmp_pa
 
 
 def test_installed_packages_register_families_through_entry_points(monkeypatch):
+  from superjax.core import registry
   point = importlib.metadata.EntryPoint(name="their_family", value="superjax.custom:EXPERIMENT",
-                                        group=experiment.ENTRY_POINTS)
+                                        group=registry.ENTRY_POINTS)
   monkeypatch.setattr(importlib.metadata, "entry_points",
-                      lambda group: [point] if group == experiment.ENTRY_POINTS else [])
-  monkeypatch.setattr(experiment, "_entry_points_read", False)
-  monkeypatch.setattr(experiment, "_REGISTERED", dict(experiment._REGISTERED))
+                      lambda group: [point] if group == registry.ENTRY_POINTS else [])
+  monkeypatch.setattr(registry, "_entry_points_read", False)
+  monkeypatch.setattr(registry, "_REGISTERED", dict(registry._REGISTERED))
   assert "their_family" in experiment.names()
   assert experiment.get("their_family") is experiment.get("custom")
 

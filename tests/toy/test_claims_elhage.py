@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from superjax.core import stats
+from superjax.claims import stats
 from superjax.toy import report
 from superjax.toy.claims import common, elhage
 from superjax.toy.config import SweepConfig

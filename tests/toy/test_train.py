@@ -5,7 +5,7 @@ import pytest
 
 from superjax import SweepConfig
 from superjax.core import keys
-from superjax.toy import data, train
+from superjax.toy import train
 from superjax.toy.grid import Grid
 
 

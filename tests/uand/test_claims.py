@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from superjax.core import verdicts
+from superjax.claims import verdicts
 from superjax.uand import claims
 from superjax.uand.config import UAndConfig
 

@@ -4,7 +4,7 @@ Lewis 2025) that the toy sweeps test.
 Every rule was read from the papers' words (004: Elhage et al.'s section on adversarial
 robustness; 003: the Gorton & Lewis preprint) before any run was scored, and is applied to
 one number per seed: the scorecard judges the mean over seeds and its bootstrap interval
-against the rule's band and no-effect value (superjax.core.verdicts).
+against the rule's band and no-effect value (superjax.claims.verdicts).
 
 Superposition is counted two ways. The papers' features per dimension, ||W||_F^2 / m,
 grows with the embeddings' norms (a pentagon of norm-1.13 vectors in 2 dimensions reads 3.2
@@ -25,10 +25,10 @@ import numpy as np
 import scipy.stats
 import xarray as xr
 
+from superjax.claims.scorecard import Claim, Finding, seed_range
+from superjax.claims.stats import cohen_kappa
+from superjax.claims.verdicts import Part, Rule
 from superjax.core.experiment import config_of
-from superjax.core.scorecard import Claim, Finding, seed_range
-from superjax.core.stats import cohen_kappa
-from superjax.core.verdicts import Part, Rule
 from superjax.toy import metrics, results, robustness
 from superjax.toy.claims.common import (
   ELHAGE,

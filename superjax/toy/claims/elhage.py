@@ -3,7 +3,7 @@
 Every rule below was read from the paper's words (quoted from the paper, or from a
 walk-through of it where marked) before any run was scored, and is applied to one number
 per seed: the scorecard judges the mean over seeds and its bootstrap interval against the
-rule's band and no-effect value (superjax.core.verdicts). Each finding names how the run
+rule's band and no-effect value (superjax.claims.verdicts). Each finding names how the run
 departs from the paper's protocol, computed from the run's config.
 """
 
@@ -14,10 +14,10 @@ import math
 import numpy as np
 import xarray as xr
 
+from superjax.claims.scorecard import Claim, Finding, seed_range
+from superjax.claims.stats import cohen_kappa, spearman
+from superjax.claims.verdicts import Part, Rule
 from superjax.core.experiment import config_of
-from superjax.core.scorecard import Claim, Finding, seed_range
-from superjax.core.stats import cohen_kappa, spearman
-from superjax.core.verdicts import Part, Rule
 from superjax.toy import metrics, report, results, theory
 from superjax.toy.claims.common import (
   ELHAGE,

@@ -4,9 +4,9 @@ five verdicts at the edges of a rule, and the split-half check."""
 import numpy as np
 import pytest
 
-from superjax.core import verdicts
-from superjax.core.scorecard import Finding
-from superjax.core.verdicts import Part, Rule
+from superjax.claims import verdicts
+from superjax.claims.scorecard import Finding
+from superjax.claims.verdicts import Part, Rule
 
 # A ratio the paper puts at "about 2x" (band 1.5-2.5), no effect at 1.
 RATIO = Rule(band=(1.5, 2.5), null=1.0, text="about 2x")

@@ -11,8 +11,9 @@ import pytest
 import xarray as xr
 
 from superjax import cli
-from superjax.core import config, rundir, scorecard, sweeps
-from superjax.core.scorecard import Claim, Finding
+from superjax.claims import scorecard
+from superjax.claims.scorecard import Claim, Finding
+from superjax.core import config, rundir, sweeps
 from superjax.toy.config import SweepConfig
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from superjax.core import stats
+from superjax.claims import stats
 
 
 def test_spearman_matches_scipy_on_untied_data():

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from superjax.core import experiment, rundir, sweeps, verdicts
+from superjax.claims import verdicts
+from superjax.core import experiment, rundir, sweeps
 from superjax.core.config import PRESENTATION_FIELDS, Config
 from superjax.core.errors import SuperjaxError
 
