@@ -53,6 +53,8 @@ class Model:
       first non-seed axis and its training curves).
     description: one line for the results and their report (`superjax list` shows a model
       file's docstring).
+    dims: {output name: names of its own axes}, for finish's outputs with axes beyond
+      the grid's (default `<name>_dim<i>`), e.g. {"W": ("neuron", "feature")}.
     precision: the matmul precision the model needs on accelerators ("highest", "high"
       or "default"; core.precision); `--precision` overrides it.
     schedule_program: set by `from_loss`: schedule -> (init, step) built for the run's
@@ -73,6 +75,7 @@ class Model:
   report: Callable | None = None
   figures: Callable | None = None
   description: str = ""
+  dims: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
   precision: str = "highest"
   schedule_program: Callable[[Schedule], tuple[Callable, Callable]] | None = None
 

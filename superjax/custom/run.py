@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from superjax.core import keys, loop, sweeps
+from superjax.core import results as results_lib
 from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress
 from superjax.custom.config import Model, ModelConfig, leaves
@@ -91,7 +92,7 @@ def run(cfg: ModelConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset
   check_names(model, pass_)
   _RUN[cfg.name] = model
   trained = pass_.train(progress)
-  return results(cfg, trained), {model.name: trained.timings()}
+  return results(cfg, trained, model.dims), {model.name: trained.timings()}
 
 
 def check_names(model: Model, pass_: loop.Pass) -> None:
@@ -108,23 +109,12 @@ def check_names(model: Model, pass_: loop.Pass) -> None:
                             "*_history); rename it")
 
 
-def results(cfg: ModelConfig, trained: loop.Trained) -> xr.Dataset:
-  """Every output and metric history on the grid's dims (runs in C order)."""
-  grid = cfg.grid()
-  shape, dims = grid.shape, grid.dims
-  variables = {}
-  for name, value in trained.outputs.items():
-    value = np.asarray(value)
-    extra = tuple(f"{name}_dim{i}" for i in range(value.ndim - 1))
-    variables[name] = (dims + extra, value.reshape(shape + value.shape[1:]))
-  for metric, history in trained.history.items():
-    variables[f"{metric}_history"] = (dims + ("step",),
-                                      history.reshape(shape + history.shape[1:]))
-  variables["diverged"] = (dims, trained.diverged.reshape(shape))
-  coords = dict(grid.coords(), step=trained.segment_ends)
-  return xr.Dataset(variables, coords=coords,
-                    attrs={"description": cfg.description or cfg.name,
-                           "metrics": ",".join(sorted(trained.history))})
+def results(cfg: ModelConfig, trained: loop.Trained, dims: dict | None = None) -> xr.Dataset:
+  """Every output and metric history on the grid's dims (core.results.label), an
+  output's own axes named by `dims` (the Model's)."""
+  return results_lib.label(cfg.grid(), trained.outputs, trained.history, trained.diverged,
+                           trained.segment_ends, dims=dims,
+                           attrs={"description": cfg.description or cfg.name})
 
 
 def tiny() -> ModelConfig:

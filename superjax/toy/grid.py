@@ -56,6 +56,19 @@ class Grid:
     self.shape = tuple(len(self.coords[a]) for a in self.dims)
     self.size = int(np.prod(self.full_shape))
 
+  def on_axes(self, values, dims: tuple[str, ...]) -> np.ndarray:
+    """Per-run values (runs, ...) laid on the grid's axes `dims`, in the order given, at the
+    first value of every other axis: (*[len of each dim], ...). How another family reads
+    a toy grid's runs without knowing the order they are flattened in."""
+    values = np.asarray(values)
+    unknown = [d for d in dims if d not in AXES]
+    if unknown:
+      raise ValueError(f"{unknown} are not toy grid axes ({', '.join(AXES)})")
+    full = values.reshape(self.full_shape + values.shape[1:])
+    picked = full[tuple(slice(None) if a in dims else 0 for a in AXES)]
+    kept = [a for a in AXES if a in dims]
+    return np.moveaxis(picked, [kept.index(d) for d in dims], list(range(len(dims))))
+
   def hparams(self, start: int = 0, stop: int | None = None) -> HParams:
     """Hyperparameters of runs [start, stop) of the flattened grid, as numpy arrays."""
     index = np.unravel_index(np.arange(start, self.size if stop is None else stop),

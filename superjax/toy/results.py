@@ -15,6 +15,7 @@ import jax
 import numpy as np
 import xarray as xr
 
+from superjax.core import results as results_lib
 from superjax.toy import theory, train
 from superjax.toy.config import SweepConfig
 from superjax.toy.grid import AXES, Grid
@@ -135,9 +136,9 @@ def per_model(dataset: xr.Dataset) -> list[tuple[str, xr.Dataset]]:
 
 
 def best_seed(dataset: xr.Dataset) -> xr.Dataset:
-  """Keeps, in every cell of the grid, the seed with the lowest loss (diverged runs last)."""
-  loss = dataset["loss"].where(~dataset["diverged"].astype(bool) & np.isfinite(dataset["loss"]), np.inf)
-  return dataset.isel(seed=loss.argmin("seed"))
+  """Keeps, in every cell of the grid, the seed with the lowest held-out loss (diverged
+  runs last): core.results.best_seed by the toy's `loss`."""
+  return results_lib.best_seed(dataset, "loss")
 
 
 def first_of_other_axes(dataset: xr.Dataset, keep: tuple[str, ...]) -> xr.Dataset:

@@ -41,7 +41,7 @@ from superjax.toy import program as toy_program
 from superjax.toy import run as toy_run
 from superjax.toy import train as toy_train
 from superjax.toy.config import SweepConfig
-from superjax.toy.grid import AXES, Grid
+from superjax.toy.grid import Grid
 from superjax.toy_sae.config import TOY_MODEL, EffectiveConfig, ToySAEConfig
 
 # Offsets of the base seed for each random stream, so streams never share a key.
@@ -61,11 +61,7 @@ def sae_pass_name(kind: str, expansion: int) -> str:
 
 def _toy_grid_values(grid: Grid, values: np.ndarray) -> np.ndarray:
   """(toy runs, ...) -> (alpha, density, seed, ...) for a toy_sae grid."""
-  values = np.asarray(values)
-  full = values.reshape(grid.full_shape + values.shape[1:])
-  keep = [AXES.index(a) for a in ("density", "alpha", "seed")]
-  index = tuple(slice(None) if i in keep else 0 for i in range(len(AXES)))
-  return np.moveaxis(full[index], 1, 0)  # (density, alpha, seed) -> (alpha, density, seed)
+  return grid.on_axes(values, TOY_DIMS)
 
 
 @functools.partial(jax.jit, static_argnames=("toy_cfg", "count", "attack"))
