@@ -1,6 +1,6 @@
 """What passes of the core loop need per device, and the chunks the default picks.
 
-    python benchmarks/chunks.py
+    python benchmarks/chunks.py [--reduced] [--out DIR]
 
 For each pass the loop compiles its segment and finish for the whole grid (compiling
 allocates nothing), reads XLA's memory analysis, and picks the runs per chunk that fit in
@@ -10,6 +10,7 @@ table and saves JSON under benchmarks/results/.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import tempfile
@@ -91,8 +92,14 @@ def measure(label: str, pass_: loop.Pass) -> dict:
 
 
 def main() -> None:
-  cases = [tutorial(25), tutorial(2_500), tutorial(25_000), imagenet_sae(), digits_zoo(),
-           uand_circuits()]
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--reduced", action="store_true",
+                      help="the tutorial's pass at 40 and 80 runs only: seconds")
+  parser.add_argument("--out", type=Path, default=HERE / "results", help="where the JSON goes")
+  args = parser.parse_args()
+  cases = ([tutorial(1), tutorial(2)] if args.reduced else
+           [tutorial(25), tutorial(2_500), tutorial(25_000), imagenet_sae(), digits_zoo(),
+            uand_circuits()])
   rows = [measure(label, pass_) for label, pass_ in cases]
   device = jax.devices()[0]
   print(f"{device.platform} ({device.device_kind}), {jax.device_count()} devices")
@@ -100,8 +107,8 @@ def main() -> None:
   for r in rows:
     print(f"{r['pass']:<62}{r['runs']:>9,}{r['need_mib_per_device']:>12,.0f}"
           f"{r['free_mib_per_device']:>10,.0f}{r['chunk_size']:>9,}{r['chunks']:>8}")
-  path = HERE / "results" / f"chunks-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
-  path.parent.mkdir(exist_ok=True)
+  path = args.out / f"chunks-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+  path.parent.mkdir(parents=True, exist_ok=True)
   path.write_text(json.dumps({"device": str(device), "rows": rows}, indent=2))
   print(f"saved {path}")
 

@@ -1,6 +1,6 @@
 """Peak memory of a 1,000-run and a 100,000-run n=2, m=1 grid, trained in chunks.
 
-    python benchmarks/memory.py [--steps 200] [--chunk-size 10000]
+    python benchmarks/memory.py [--steps 200] [--chunk-size 10000] [--reduced]
 
 Each grid runs in a fresh subprocess through the core loop (checkpoints and results
 included). Chunking bounds memory by the chunk, not the grid: the two peaks should be
@@ -44,9 +44,15 @@ def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--steps", type=int, default=200)
   parser.add_argument("--chunk-size", type=int, default=10_000)
+  parser.add_argument("--reduced", action="store_true",
+                      help="40- and 360-run grids of 20 steps: seconds, to check the script runs")
+  parser.add_argument("--out", type=Path, default=HERE / "results", help="where the JSON goes")
   args = parser.parse_args()
+  grids = ((10, 10), (100, 10))  # 1,000 and 100,000 runs
+  if args.reduced:
+    grids, args.steps, args.chunk_size = ((2, 10), (6, 10)), 20, 120
   rows = []
-  for side, seeds in ((10, 10), (100, 10)):  # 1,000 and 100,000 runs
+  for side, seeds in grids:
     out = subprocess.run([sys.executable, "-c", _CHILD, str(side), str(seeds), str(args.steps),
                           str(args.chunk_size)], check=True, capture_output=True, text=True)
     rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -54,8 +60,8 @@ def main() -> None:
   for r in rows:
     print(f"{r['runs']:>8,}{r['chunk_size']:>8,}{r['steps']:>7}{r['wall_seconds']:>9.1f}"
           f"{r['peak_rss_mib']:>10.0f}")
-  path = HERE / "results" / f"memory-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
-  path.parent.mkdir(exist_ok=True)
+  path = args.out / f"memory-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+  path.parent.mkdir(parents=True, exist_ok=True)
   path.write_text(json.dumps(rows, indent=2))
   print(f"saved {path}")
 

@@ -1,6 +1,6 @@
 """Where one training step of a toy grid spends its time, on this machine.
 
-    python benchmarks/profile_step.py [--configs abc] [--adversarial] [--steps 50]
+    python benchmarks/profile_step.py [--configs abc] [--adversarial] [--steps 50] [--reduced]
 
 For each benchmark config (superjax.toy.bench.CONFIGS) it times cumulative prefixes of
 the step of all runs at once, each jitted and scanned over `--steps` steps on one device:
@@ -156,7 +156,12 @@ def main() -> None:
   parser.add_argument("--adversarial", action="store_true",
                       help="also profile the adversarial step (gorton attack, alpha 0.5)")
   parser.add_argument("--steps", type=int, default=50)
+  parser.add_argument("--reduced", action="store_true",
+                      help="config (a) at 2 steps: seconds, to check the script runs")
+  parser.add_argument("--out", type=Path, default=HERE / "results", help="where the JSON goes")
   args = parser.parse_args()
+  if args.reduced:
+    args.configs, args.steps = "a", 2
   rows = []
   for name in args.configs:
     for adversarial in (False, True) if args.adversarial else (False,):
@@ -165,8 +170,8 @@ def main() -> None:
   device = jax.devices()[0]
   print(f"device: {device.platform} {device.device_kind}; ms per step of all runs")
   print(table(rows))
-  out = HERE / "results"
-  out.mkdir(exist_ok=True)
+  out = args.out
+  out.mkdir(parents=True, exist_ok=True)
   stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
   path = out / f"profile-{stamp}.json"
   path.write_text(json.dumps({"device": f"{device.platform} {device.device_kind}",

@@ -10,6 +10,8 @@ from pathlib import Path
 import jax
 import pytest
 
+pytestmark = pytest.mark.slow  # whole runs from the CLI or several processes
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "device_check.py"
 SECTIONS = ["environment", "tests", "throughput", "torch", "elhage", "gorton", "grid"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # whole runs from the CLI or several processes
+
 ROOT = Path(__file__).parents[1]
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import superjax
 from superjax.core.experiment import run
@@ -42,6 +43,7 @@ def _free_port() -> int:
     return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_one_and_four_devices_give_the_same_results(tmp_path):
   # 9 runs over 4 devices: padded to 12, the padding dropped again.
   _run_with_devices(1, tmp_path / "one")
@@ -75,6 +77,7 @@ def _two_processes(sweep, out, *extra) -> list[tuple[int, str]]:
   return [(p.returncode, err) for p, (_, err) in zip(procs, outputs)]
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_same_results_as_one(tmp_path):
   # 9 runs padded to 12 over 4 devices in 2 processes.
   _run_with_devices(1, tmp_path / "one")
@@ -105,6 +108,7 @@ def test_cpu_hosts_get_one_device_per_core_unless_told(monkeypatch):
   assert os.environ["XLA_FLAGS"] == "--xla_force_host_platform_device_count=1"
 
 
+@pytest.mark.slow
 def test_new_hyperparameter_values_reuse_the_compiled_program(tmp_path):
   # Densities and importances are traced: a second sweep of the same shapes in a new
   # process finds every program in the on-disk cache and compiles nothing new.
@@ -127,6 +131,7 @@ CONFIG = tiny().replace(n=(8,), inputs=("basis",), train_steps=200)
 """
 
 
+@pytest.mark.slow
 def test_another_family_on_two_processes_gives_the_same_results(tmp_path):
   # U-AND: measurements on every process, trained circuits (2 seeds padded to 4 runs)
   # sharded over the 4 devices of both processes; the primary writes the results.

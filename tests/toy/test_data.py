@@ -38,15 +38,6 @@ def test_features_are_independent():
   assert abs(both - 0.09) < 5 * np.sqrt(0.09 * 0.91 / 200_000)
 
 
-def test_step_indexed_keys_reproduce_batches():
-  key = jax.random.key(7)
-  density = jnp.full((5,), 0.2)
-  a = data.sample_features(jax.random.fold_in(key, 123), density, 32)
-  b = data.sample_features(jax.random.fold_in(key, 123), density, 32)
-  c = data.sample_features(jax.random.fold_in(key, 124), density, 32)
-  assert np.array_equal(a, b) and not np.array_equal(a, c)
-
-
 def _on(correlation, density, samples=300_000, set_size=3, key=2):
   x = np.asarray(data.sample_features(jax.random.key(key), jnp.asarray(density), samples,
                                       set_size=set_size, correlation=correlation))
@@ -92,12 +83,3 @@ def test_correlation_may_be_traced():
   for c in (data.INDEPENDENT, data.CORRELATED, data.ANTICORRELATED):
     np.testing.assert_array_equal(fn(jnp.int32(c)), data.sample_features(
         jax.random.key(0), density, 8, set_size=3, correlation=c))
-
-
-def test_batches_are_independent_across_steps():
-  key, density = jax.random.key(3), jnp.full((4,), 0.3)
-  a = np.asarray(data.sample_features(jax.random.fold_in(key, 10), density, 100_000))
-  b = np.asarray(data.sample_features(jax.random.fold_in(key, 11), density, 100_000))
-  # Same feature, consecutive steps: P(on at t and at t+1) = p^2.
-  both = ((a != 0) & (b != 0)).mean(0)
-  assert_within(both, 0.09, 5 * np.sqrt(0.09 * 0.91 / 100_000))

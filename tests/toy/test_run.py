@@ -22,14 +22,6 @@ def test_vmapped_grid_equals_each_run_trained_alone(tiny_config, tmp_path):
       np.testing.assert_allclose(got, state.params["W"], rtol=1e-4, atol=1e-5)
 
 
-def test_chunking_does_not_change_results(tiny_config, tmp_path):
-  whole = run(tiny_config, tmp_path / "whole", show_progress=False)
-  chunked = run(tiny_config.replace(chunk_size=3), tmp_path / "chunked",
-                       show_progress=False)
-  np.testing.assert_allclose(whole["W"], chunked["W"], rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(whole["loss"], chunked["loss"], rtol=1e-5)
-
-
 def test_diverging_run_is_flagged_and_others_carry_on(tiny_config, tmp_path):
   cfg = tiny_config.replace(optimizer="sgd", lr=(1e-2, 1e12), density=(0.5,), seeds=1)
   ds = run(cfg, tmp_path / "run", show_progress=False)

@@ -10,6 +10,8 @@ from superjax.toy import figures as plots
 from superjax.toy import report
 from superjax.toy.config import SweepConfig
 
+pytestmark = pytest.mark.slow  # whole runs from the CLI or several processes
+
 # Toy-model sweeps; the other experiments' sweeps are run by their own test files.
 SWEEPS = sorted(n for n in registry.available() if isinstance(registry.load(n), SweepConfig))
 

@@ -11,6 +11,8 @@ from superjax.sae import recovery
 from superjax.toy_sae import effective, report
 from superjax.toy_sae.config import ToySAEConfig, tiny
 
+pytestmark = pytest.mark.slow  # whole runs from the CLI or several processes
+
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):

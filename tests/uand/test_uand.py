@@ -207,6 +207,7 @@ _SHRINK = ["--set", "n=8,12", "--set", "m=16,32,64", "--set", "seeds=2",
            "--set", "train_steps=20", "--set", "p=0.5", "--set", "positives=2"]
 
 
+@pytest.mark.slow
 def test_cli_run_resume_and_refusal(tmp_path, capsys):
   out = tmp_path / "uand"
   argv = ["run", "uand_scaling", "--out", str(out), "--no-progress"] + _SHRINK

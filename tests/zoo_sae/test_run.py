@@ -13,6 +13,8 @@ from superjax.vision import resnet
 from superjax.zoo_sae.config import ZooSAEConfig, tiny
 from superjax.zoo_sae.tokens import positions, stage_tokens, tokens
 
+pytestmark = pytest.mark.slow  # whole runs from the CLI or several processes
+
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
