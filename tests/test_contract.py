@@ -61,7 +61,11 @@ class _Contract:
   NAME = ""
 
   def test_tiny_config_runs_reports_and_draws(self, reference):
-    name, _, run_dir = reference
+    name, sweep, run_dir = reference
+    # The same command again, in a new process, loads the finished run: the code it
+    # fingerprints there (Experiment.passes) is the code that made it.
+    again = _finish(_cli(sweep, run_dir))
+    assert "already holds the finished run" in again, again[-2000:]
     dataset = superjax.load(run_dir)
     assert dataset.attrs["experiment"] == name
     assert (run_dir / "report.txt").read_text().strip()

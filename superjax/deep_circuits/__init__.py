@@ -19,4 +19,6 @@ EXPERIMENT = Experiment(name="deep_circuits", config=config.DeepCircuitsConfig, 
                         tiny=config.tiny, unit="layers",
                         claims=claims.CLAIMS,
                         # readout errors compound over layers and are compared with eps
-                        precision="highest")
+                        precision="highest",
+                        passes=lambda cfg, run_dir: [run.width_pass(cfg, m, run_dir)
+                                                     for m in cfg.m])

@@ -45,18 +45,22 @@ def pass_name(m: int) -> str:
   return f"network_m{m}"
 
 
-def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path, progress: Progress,
-                  timings: dict) -> xr.Dataset:
-  """Both networks at width m for every (p, seed), as a dataset with an `m` axis; the
-  pass's timings go into `timings`."""
+def width_pass(cfg: DeepCircuitsConfig, m: int, run_dir: Path) -> loop.Pass:
+  """Both networks at width m, one run per (p, seed): a layer per step."""
   c = network.Network(n=cfg.n, s=cfg.s, m=m, active=cfg.active, test_inputs=cfg.test_inputs,
                       every_input=cfg.every_input)
   p, seed = runs(cfg)
   schedule = loop.Schedule(steps=cfg.depth, log_every=1,
                            checkpoint_every=cfg.checkpoint_every)
-  trained = loop.Pass(network.program(c, pass_name(m)), keys.run_keys(cfg.base_seed, seed),
-                      {"p": p}, schedule, run_dir,
-                      meta={"config": cfg.computed_part()}).train(progress)
+  return loop.Pass(network.program(c, pass_name(m)), keys.run_keys(cfg.base_seed, seed),
+                   {"p": p}, schedule, run_dir, meta={"config": cfg.computed_part()})
+
+
+def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path, progress: Progress,
+                  timings: dict) -> xr.Dataset:
+  """Both networks at width m for every (p, seed), as a dataset with an `m` axis; the
+  pass's timings go into `timings`."""
+  trained = width_pass(cfg, m, run_dir).train(progress)
   shape = (len(cfg.p), cfg.seeds, cfg.depth)
   stat = lambda name, kind: trained.history[f"{name}_{kind}"].reshape(shape)
   dims = ("readout", "m", "p", "seed", "layer")

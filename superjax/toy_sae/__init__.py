@@ -21,11 +21,15 @@ EXPERIMENT = Experiment(name="toy_sae", config=config.ToySAEConfig, run=run.run,
                         work=run.total_steps, report=report.render, figures=figures.draw,
                         tiny=config.tiny, claims=claims.CLAIMS, saes=run.sae_runs,
                         # SAEs are scored against the true W_i (MCC): as on the CPU
-                        precision="highest")
+                        precision="highest",
+                        # the SAE passes need the toy models' activations: checked on resume
+                        passes=lambda cfg, run_dir: [run.toy_models_pass(cfg, run_dir)])
 EFFECTIVE_EXPERIMENT = Experiment(
     name="toy_sae_effective", config=config.EffectiveConfig, run=run.run_effective,
     work=run.total_effective_steps, report=report.render_effective,
     figures=figures.draw_effective, tiny=config.tiny_effective,
     claims=claims.EFFECTIVE_CLAIMS,
     # effective-feature counts are entropies of small activation masses: as on the CPU
-    precision="highest")
+    precision="highest",
+    passes=lambda cfg, run_dir: [run.toy_models_pass(cfg.study(n), run_dir, f"_n{n}")
+                                 for n in cfg.features])

@@ -181,6 +181,17 @@ def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
   return study(cfg, run_dir, progress)
 
 
+def toy_models_pass(cfg: ToySAEConfig, run_dir: Path, tag: str = "") -> loop.Pass:
+  """The study's first pass: its toy models (the SAE passes read their activations)."""
+  toy_cfg = cfg.toy_sweep()
+  hps = Grid(toy_cfg).hparams()
+  program = toy_program.program(toy_cfg, TOY_MODEL)
+  program = dataclasses.replace(program, name=program.name + tag)
+  return loop.Pass(program, jax.vmap(lambda seed: toy_train.run_key(toy_cfg, seed))(hps.seed),
+                   hps, toy_run.schedule(toy_cfg), run_dir,
+                   meta={"config": cfg.computed_part()})
+
+
 def study(cfg: ToySAEConfig, run_dir: Path, progress: Progress,
           tag: str = "") -> tuple[xr.Dataset, dict]:
   """run, with `tag` appended to every pass's name so that several studies can train in
@@ -188,11 +199,8 @@ def study(cfg: ToySAEConfig, run_dir: Path, progress: Progress,
   toy_cfg = cfg.toy_sweep()
   grid = Grid(toy_cfg)
   hps = grid.hparams()
-  program = toy_program.program(toy_cfg, TOY_MODEL)
-  program = dataclasses.replace(program, name=program.name + tag)
-  toy_pass = loop.Pass(program,
-                       jax.vmap(lambda seed: toy_train.run_key(toy_cfg, seed))(hps.seed), hps,
-                       toy_run.schedule(toy_cfg), run_dir, meta={"config": cfg.computed_part()})
+  toy_pass = toy_models_pass(cfg, run_dir, tag)
+  program = toy_pass.program
   trained = toy_pass.train(progress)
   timings = {program.name: trained.timings()}
   toy = dict(trained.outputs, diverged=trained.diverged)
