@@ -114,7 +114,14 @@ def main() -> None:
   parser.add_argument("--correlation-rank", type=int, default=0)
   parser.add_argument("--json", type=Path,
                       default=Path(__file__).parent / "results" / "saelens_ground_truth.json")
+  parser.add_argument("--reduced", action="store_true",
+                      help="64 features in 16 dims, 20 steps, one seed: seconds, to check it runs")
+  parser.add_argument("--out", type=Path, help="a folder for the JSON (instead of --json)")
   args = parser.parse_args()
+  if args.reduced:
+    args.features, args.d, args.steps, args.seeds = 64, 16, 20, 1
+  if args.out is not None:
+    args.json = args.out / args.json.name
   try:
     import torch
     torch.set_num_threads(1)
@@ -144,7 +151,8 @@ def main() -> None:
           f"{mean('uniqueness'):.3f} | {mean('f1'):.3f} | {mean('explained_variance'):.3f} | "
           f"{mean('dead'):.0f} |")
   args.json.parent.mkdir(parents=True, exist_ok=True)
-  args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json)},
+  args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json),
+                                                         "out": str(args.out)},
                                    "true_l0": data.true_l0, "rows": rows}, indent=2))
   print(f"wrote {args.json} (means over {args.seeds} seeds)")
 

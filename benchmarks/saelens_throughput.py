@@ -36,7 +36,14 @@ def main() -> None:
                       help="SAELens SAEs timed per N at most (its rate does not depend on N)")
   parser.add_argument("--json", type=Path,
                       default=Path(__file__).parent / "results" / "saelens_throughput.json")
+  parser.add_argument("--reduced", action="store_true",
+                      help="N = 16 at 5 steps, 2 SAELens SAEs: seconds, to check the script runs")
+  parser.add_argument("--out", type=Path, help="a folder for the JSON (instead of --json)")
   args = parser.parse_args()
+  if args.reduced:
+    args.sizes, args.steps, args.saelens_max = "16", 5, 2
+  if args.out is not None:
+    args.json = args.out / args.json.name
   data = common.zipf_data(features=256, d=64, tokens=65536, test=1024)
   try:
     import torch

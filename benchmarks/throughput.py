@@ -1,6 +1,6 @@
 """Throughput of superjax against PyTorch and two plain-JAX anchors, on this machine.
 
-    python benchmarks/throughput.py [--configs abc] [--before REV] [--repeats 2]
+    python benchmarks/throughput.py [--configs abc] [--before REV] [--repeats 2] [--reduced] [--out DIR]
                                     [--steps-scale X] [--autodiff] [--no-torch] [--no-anchors]
 
 For configs (a) n=100, m=20 x 30 densities, (b) n=2, m=1 x 4,000 runs, (c) n=200, m=20 x
@@ -74,7 +74,15 @@ def main() -> None:
   parser.add_argument("--torch-steps", type=int, default=100)
   parser.add_argument("--no-torch", action="store_true")
   parser.add_argument("--no-anchors", action="store_true")
+  parser.add_argument("--reduced", action="store_true",
+                      help="config (a) at 2%% of its steps, once, every comparison at a few "
+                           "steps: seconds, to check the script runs (the numbers mean nothing)")
+  parser.add_argument("--out", type=Path, default=HERE / "results", help="where the JSON goes")
   args = parser.parse_args()
+  anchor_steps = None
+  if args.reduced:
+    args.configs, args.steps_scale, args.repeats, args.torch_steps = "a", 0.02, 1, 5
+    anchor_steps = 10
   peak = bench.matmul_peak_gflops()
   sys.path.insert(0, str(HERE))
   import anchors
@@ -107,9 +115,11 @@ def main() -> None:
         if not args.no_anchors:
           # The notebook loop dispatches every step from Python, so it gets fewer steps.
           references["notebook"] = anchors.measure(
-              "notebook", name, max(10, cfg["steps"] // 20))["model_steps_per_second"]
+              "notebook", name, anchor_steps or max(10, cfg["steps"] // 20)
+          )["model_steps_per_second"]
           references["expert"] = anchors.measure(
-              "expert", name, max(10, cfg["steps"] // 4))["model_steps_per_second"]
+              "expert", name, anchor_steps or max(10, cfg["steps"] // 4)
+          )["model_steps_per_second"]
         for row in best:
           row.update({f"{k}_model_steps_per_second": v for k, v in references.items()})
       rows.extend(best)
@@ -127,8 +137,8 @@ def main() -> None:
             if r["config"] == "a" and r["variant"] == variant}
     if len(rate) == 2:
       print(f"(a) adversarial step / clean step, {variant}: {rate['none'] / rate['gorton']:.2f}x")
-  out = HERE / "results"
-  out.mkdir(exist_ok=True)
+  out = args.out
+  out.mkdir(parents=True, exist_ok=True)
   stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
   path = out / f"throughput-{stamp}.json"
   path.write_text(json.dumps({"device": f"{device.platform} {device.device_kind}",
