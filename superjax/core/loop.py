@@ -168,40 +168,12 @@ def _shapes(*trees) -> tuple:
   return tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(trees))
 
 
-class _Programs:
-  """A program's jitted functions on the current mesh, compiled once per shape."""
+class _Vmapped:
+  """A program's functions for ONE run, vmapped over a chunk's runs: pure, on no mesh
+  (what `_Programs` compiles and `Pass.fingerprint` lowers)."""
 
   def __init__(self, program: Program):
     self.program = program
-    devices = jax.devices()
-    if program.threaded and jax.default_backend() == "cpu":
-      first = {}  # each process's first device
-      for device in sorted(devices, key=lambda d: d.id):
-        first.setdefault(device.process_index, device)
-      devices = list(first.values())
-    self.size = len(devices)
-    self.devices = devices
-    # Auto axis: XLA propagates the runs sharding through the program (runs never interact).
-    mesh = jax.make_mesh((self.size,), (RUNS_AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
-                         devices=devices)
-    self.runs = NamedSharding(mesh, PartitionSpec(RUNS_AXIS))
-    self.replicated = NamedSharding(mesh, PartitionSpec())
-    self._cache: dict = {}
-    self.compile_seconds = 0.0
-
-  def local_devices(self) -> list:
-    return [d for d in self.devices if d.process_index == jax.process_index()]
-
-  def _executable(self, name: str, fn: Callable, args: tuple, in_shardings, out_shardings,
-                  donate: tuple = ()):
-    """`fn` compiled for the shapes of `args` (arrays or ShapeDtypeStructs), cached."""
-    key = (name, _shapes(args))
-    if key not in self._cache:
-      t0 = time.perf_counter()
-      self._cache[key] = jax.jit(fn, in_shardings=in_shardings, out_shardings=out_shardings,
-                                 donate_argnums=donate).lower(*args).compile()
-      self.compile_seconds += time.perf_counter() - t0
-    return self._cache[key]
 
   # ONE run's functions, vmapped over a chunk's runs (keys are the runs' raw key data).
 
@@ -241,6 +213,42 @@ class _Programs:
       return self.program.finish_runs(states, hps, finish_keys, data)
     return jax.vmap(self.program.finish, in_axes=(0, 0, 0, None))(
         states, hps, finish_keys, data)
+
+
+class _Programs(_Vmapped):
+  """A program's jitted functions on the current mesh, compiled once per shape."""
+
+  def __init__(self, program: Program):
+    super().__init__(program)
+    devices = jax.devices()
+    if program.threaded and jax.default_backend() == "cpu":
+      first = {}  # each process's first device
+      for device in sorted(devices, key=lambda d: d.id):
+        first.setdefault(device.process_index, device)
+      devices = list(first.values())
+    self.size = len(devices)
+    self.devices = devices
+    # Auto axis: XLA propagates the runs sharding through the program (runs never interact).
+    mesh = jax.make_mesh((self.size,), (RUNS_AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
+                         devices=devices)
+    self.runs = NamedSharding(mesh, PartitionSpec(RUNS_AXIS))
+    self.replicated = NamedSharding(mesh, PartitionSpec())
+    self._cache: dict = {}
+    self.compile_seconds = 0.0
+
+  def local_devices(self) -> list:
+    return [d for d in self.devices if d.process_index == jax.process_index()]
+
+  def _executable(self, name: str, fn: Callable, args: tuple, in_shardings, out_shardings,
+                  donate: tuple = ()):
+    """`fn` compiled for the shapes of `args` (arrays or ShapeDtypeStructs), cached."""
+    key = (name, _shapes(args))
+    if key not in self._cache:
+      t0 = time.perf_counter()
+      self._cache[key] = jax.jit(fn, in_shardings=in_shardings, out_shardings=out_shardings,
+                                 donate_argnums=donate).lower(*args).compile()
+      self.compile_seconds += time.perf_counter() - t0
+    return self._cache[key]
 
   # Compiled entry points.
 
@@ -553,8 +561,7 @@ _CALLBACK_INDEX = re.compile(r"index = \d+ : ui64")
 
 def _fingerprint(program: Program, keys, hps, data) -> str:
   """See `Pass.fingerprint`."""
-  programs = _Programs.__new__(_Programs)  # the pure functions only: no mesh is needed
-  programs.program = program
+  programs = _Vmapped(program)
   take = lambda tree: jax.tree.map(
       lambda a: jax.ShapeDtypeStruct((2,) + np.shape(a)[1:], np.asarray(a).dtype), tree)
   key_data = np.asarray(jax.random.key_data(keys))
