@@ -328,8 +328,9 @@ class _Programs(_Vmapped):
 
 
 def data_bytes(data) -> int:
-  """The bytes of the arrays every run reads."""
-  return sum(int(np.asarray(a).nbytes) for a in jax.tree.leaves(data))
+  """The bytes of the arrays every run reads (device arrays are not copied to the host)."""
+  return sum(int(a.nbytes if hasattr(a, "nbytes") else np.asarray(a).nbytes)
+             for a in jax.tree.leaves(data))
 
 
 @dataclasses.dataclass(frozen=True)
