@@ -194,8 +194,7 @@ def _peaks() -> dict:
 
 def section_throughput(params: dict) -> dict:
   _setup_jax()
-  from superjax.toy import bench
-  from superjax.toy.grid import Grid
+  from superjax.toy import bench, train
   reduced, budget = params["reduced"], params["soft_seconds"]
   configs = {}
   with tempfile.TemporaryDirectory() as tmp:
@@ -211,7 +210,7 @@ def section_throughput(params: dict) -> dict:
           # What the whole run spent on anything but its steps at the timed rate.
           "fixed_seconds": round(whole["wall_seconds"] - whole["runs"] * whole["steps"] / rate,
                                  3),
-          "densities": np.asarray(Grid(cfg).hparams().density).round(6).tolist()}
+          "densities": np.asarray(train.hparams(cfg).density).round(6).tolist()}
   return {"precision": _toy_precision(), "configs": configs, **_peaks()}
 
 

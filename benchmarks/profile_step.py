@@ -33,7 +33,6 @@ import numpy as np
 from superjax.core import loop
 from superjax.toy import attacks, bench, data, fast, train
 from superjax.toy.config import SweepConfig
-from superjax.toy.grid import Grid
 
 HERE = Path(__file__).resolve().parent
 PIECES = ("draw", "sample", "forward", "backward", "optimise", "guard")
@@ -125,7 +124,7 @@ def time_prefix(f, states, hps, steps: int, repeats: int = 3) -> float:
 
 def profile(name: str, adversarial: bool, steps: int) -> dict:
   cfg = config(name, adversarial)
-  hps = jax.tree.map(jnp.asarray, Grid(cfg).hparams())
+  hps = jax.tree.map(jnp.asarray, train.hparams(cfg))
   keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
   states = jax.vmap(lambda k, hp: train.init_state(cfg, "relu", k, hp))(keys, hps)
   out = {"config": name, "adversarial": adversarial, "runs": cfg.run_count}

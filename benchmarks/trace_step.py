@@ -45,14 +45,13 @@ def main() -> None:
   from superjax.toy import bench, train
   from superjax.toy import program as toy_program
   from superjax.toy.config import SweepConfig
-  from superjax.toy.grid import Grid
 
   settings = dict(bench.CONFIGS[args.config][1], steps=steps)
   if args.adversarial:
     settings.update(train_attack="gorton", alpha=(0.5,))
   cfg = SweepConfig(name="trace", models=("relu",), batch=1024, gradients=args.gradients,
                     **settings)
-  hps = Grid(cfg).hparams()
+  hps = train.hparams(cfg)
   program = toy_program.program(cfg, "relu")
   keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
   with tempfile.TemporaryDirectory() as tmp:

@@ -79,6 +79,11 @@ class Axes:
   def dims(self) -> tuple[str, ...]:
     return tuple(g.dim for g in self.groups)
 
+  def varying(self, always=()) -> tuple[str, ...]:
+    """The dims with more than one value, and those in `always`, in grid order: the dims
+    of results that keep single-valued axes as scalar coordinates."""
+    return tuple(g.dim for g in self.groups if len(g) > 1 or g.dim in always)
+
   @property
   def shape(self) -> tuple[int, ...]:
     return tuple(len(g) for g in self.groups)
@@ -101,6 +106,26 @@ class Axes:
     """xarray coordinates: every name along its group's dim."""
     return {name: (g.dim, np.asarray(values)) for g in self.groups
             for name, values in g.values.items()}
+
+  def points(self) -> list[dict[str, int | float]]:
+    """Every run's axis values, in run order: a run's label outside a Dataset."""
+    index = np.indices(self.shape).reshape(len(self.groups), -1).T
+    return [{name: values[i] for g, i in zip(self.groups, at) for name, values in g.values.items()}
+            for at in index]
+
+  def run_index(self, dims) -> np.ndarray:
+    """(runs,) each run's index in the grid of only the groups `dims` (C order over them,
+    in this grid's order): which run of an earlier pass over those axes a run builds on,
+    when this grid is `product(*earlier.groups, ...)`."""
+    missing = [d for d in dims if d not in self.dims]
+    if missing:
+      raise ConfigError(f"{', '.join(missing)}: not axes of this grid ({', '.join(self.dims)})")
+    index = np.indices(self.shape).reshape(len(self.groups), -1)
+    kept = [i for i, d in enumerate(self.dims) if d in dims]
+    if not kept:
+      return np.zeros(self.size, np.int32)
+    return np.ravel_multi_index(tuple(index[kept]),
+                                tuple(self.shape[i] for i in kept)).astype(np.int32)
 
   def with_values(self, name: str, values) -> Axes:
     """These axes with `name`'s values replaced (a zipped member keeps its group's length)."""

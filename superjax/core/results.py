@@ -1,6 +1,8 @@
 """A pass's per-run arrays as labeled results, and what is read from them on any grid.
 
   label(axes, trained, dims)   every output and metric history on the grid's dims
+  on_dims(axes, values, dims)  per-run values on some of the grid's dims, in any order
+  coords(axes, dims)           the coordinates of values laid on those dims
   best_seed(dataset, by)       the lowest-`by` seed of every cell of the grid
 
 Runs are the grid's points in C order over its groups (core.axes), so run r's arrays
@@ -10,6 +12,8 @@ reshape to the grid's shape; an output's own axes are named by the program (`dim
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import xarray as xr
 
@@ -17,14 +21,42 @@ from superjax.core.axes import Axes
 from superjax.core.errors import SuperjaxError
 
 
+def on_dims(axes: Axes, values, dims: Sequence[str]) -> np.ndarray:
+  """Per-run values (runs, ...) on the grid's dims `dims`, in the order given, at the
+  first point of every other dim: (*[size of each dim], ...). How a family or a later pass
+  reads a grid's runs without knowing the order they are laid out in."""
+  values = np.asarray(values)
+  unknown = [d for d in dims if d not in axes.dims]
+  if unknown:
+    raise SuperjaxError(f"{', '.join(unknown)}: not dims of the grid ({', '.join(axes.dims)})")
+  full = values.reshape(axes.shape + values.shape[1:])
+  picked = full[tuple(slice(None) if d in dims else 0 for d in axes.dims)]
+  kept = [d for d in axes.dims if d in dims]
+  return np.moveaxis(picked, [kept.index(d) for d in dims], list(range(len(dims))))
+
+
+def coords(axes: Axes, dims: Sequence[str], labels: dict[str, Sequence] | None = None) -> dict:
+  """xarray coordinates of values laid on `dims` (on_dims): every name of those groups
+  along its dim, every name of the other groups a scalar coordinate at its first value.
+  `labels` {name: sequence} shows an index axis (an axis of names, traced as indices) by
+  the names its values index."""
+  out = {}
+  for g in axes.groups:
+    for name, values in g.values.items():
+      shown = np.asarray([labels[name][int(v)] for v in values] if name in (labels or {})
+                         else values)
+      out[name] = (g.dim, shown) if g.dim in dims else ((), shown[0])
+  return out
+
+
 def label(axes: Axes, outputs: dict[str, np.ndarray], history: dict[str, np.ndarray],
           diverged: np.ndarray, segment_ends: np.ndarray,
-          dims: dict[str, tuple[str, ...]] | None = None, attrs: dict | None = None,
-          coords: dict | None = None) -> xr.Dataset:
+          dims: dict[str, tuple[str, ...]] | None = None,
+          attrs: dict | None = None) -> xr.Dataset:
   """The runs' arrays (runs first, as a core.loop.Trained holds them) on the grid's dims:
   each output with its own axes after them (named by `dims`), each metric's history as
   `<metric>_history` with a `step` axis (the segments' last steps), and `diverged`."""
-  shape, grid_dims = axes.shape, axes.dims
+  grid_dims = axes.dims
   variables = {}
   for name, value in outputs.items():
     value = np.asarray(value)
@@ -33,12 +65,11 @@ def label(axes: Axes, outputs: dict[str, np.ndarray], history: dict[str, np.ndar
       raise SuperjaxError(f"dims names {len(own)} axes for {name!r}, which has "
                           f"{value.ndim - 1} per run {value.shape[1:]}")
     own = own or tuple(f"{name}_dim{i}" for i in range(value.ndim - 1))
-    variables[name] = (grid_dims + own, value.reshape(shape + value.shape[1:]))
+    variables[name] = (grid_dims + own, on_dims(axes, value, grid_dims))
   for metric, values in history.items():
-    variables[f"{metric}_history"] = (grid_dims + ("step",),
-                                      np.asarray(values).reshape(shape + values.shape[1:]))
-  variables["diverged"] = (grid_dims, np.asarray(diverged).reshape(shape))
-  return xr.Dataset(variables, coords=dict(axes.coords(), step=segment_ends, **(coords or {})),
+    variables[f"{metric}_history"] = (grid_dims + ("step",), on_dims(axes, values, grid_dims))
+  variables["diverged"] = (grid_dims, on_dims(axes, diverged, grid_dims))
+  return xr.Dataset(variables, coords=dict(coords(axes, grid_dims), step=segment_ends),
                     attrs=dict(attrs or {}, metrics=",".join(sorted(history))))
 
 

@@ -15,6 +15,8 @@ import numpy as np
 import xarray as xr
 
 from superjax.core import keys, loop, rundir
+from superjax.core import results as results_lib
+from superjax.core.axes import Axes, product
 from superjax.core.progress import Progress
 from superjax.deep_circuits import network
 from superjax.deep_circuits.config import DeepCircuitsConfig
@@ -30,10 +32,9 @@ _DESCRIPTIONS = {
 }
 
 
-def runs(cfg: DeepCircuitsConfig) -> tuple[np.ndarray, np.ndarray]:
-  """(runs,) p and seed of every run of a pass, p-major."""
-  p, seed = np.meshgrid(np.asarray(cfg.p, np.float32), np.arange(cfg.seeds), indexing="ij")
-  return p.ravel(), seed.ravel().astype(np.int32)
+def axes(cfg: DeepCircuitsConfig) -> Axes:
+  """A width's pass: every p x seed, seeds fastest."""
+  return product(p=cfg.p, seed=range(cfg.seeds))
 
 
 def work(cfg: DeepCircuitsConfig) -> int:
@@ -49,11 +50,12 @@ def width_pass(cfg: DeepCircuitsConfig, m: int, run_dir: Path) -> loop.Pass:
   """Both networks at width m, one run per (p, seed): a layer per step."""
   c = network.Network(n=cfg.n, s=cfg.s, m=m, active=cfg.active, test_inputs=cfg.test_inputs,
                       every_input=cfg.every_input)
-  p, seed = runs(cfg)
+  values = axes(cfg).hparams()
   schedule = loop.Schedule(steps=cfg.depth, log_every=1,
                            checkpoint_every=cfg.checkpoint_every)
-  return loop.Pass(network.program(c, pass_name(m)), keys.run_keys(cfg.base_seed, seed),
-                   {"p": p}, schedule, run_dir, meta={"config": cfg.computed_part()})
+  return loop.Pass(network.program(c, pass_name(m)),
+                   keys.run_keys(cfg.base_seed, values["seed"]),
+                   {"p": values["p"].astype(np.float32)}, schedule, run_dir, meta={"config": cfg.computed_part()})
 
 
 def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path, progress: Progress,
@@ -61,13 +63,13 @@ def measure_width(cfg: DeepCircuitsConfig, m: int, run_dir: Path, progress: Prog
   """Both networks at width m for every (p, seed), as a dataset with an `m` axis; the
   pass's timings go into `timings`."""
   trained = width_pass(cfg, m, run_dir).train(progress)
-  shape = (len(cfg.p), cfg.seeds, cfg.depth)
-  stat = lambda name, kind: trained.history[f"{name}_{kind}"].reshape(shape)
+  on_grid = lambda values: results_lib.on_dims(axes(cfg), values, ("p", "seed"))
+  stat = lambda name, kind: on_grid(trained.history[f"{name}_{kind}"])
   dims = ("readout", "m", "p", "seed", "layer")
   data = {kind + "_error": (dims, np.stack([stat(r, kind) for r in network.READOUTS])[:, None]
                             .astype(np.float32))
           for kind in ("max", "mean")}
-  data["diverged"] = (("m", "p", "seed"), trained.diverged.reshape(shape[:2])[None])
+  data["diverged"] = (("m", "p", "seed"), on_grid(trained.diverged)[None])
   coords = {"readout": list(network.READOUTS), "m": [m], "p": list(cfg.p),
             "seed": np.arange(cfg.seeds), "layer": np.arange(1, cfg.depth + 1)}
   timings[pass_name(m)] = trained.timings()

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 
 import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from superjax.core.axes import Axes, product
 from superjax.core.config import ConfigError
 from superjax.sae.dictionary import decode, last_axis
 from superjax.sae.kinds import KINDS
@@ -116,16 +116,16 @@ class SAEHParams:
 
 
 def hparams(settings: Settings, k=None, penalty=(5.0,), lr=(5e-4,), source=(0,),
-            seed=(0,)) -> tuple[SAEHParams, tuple[int, ...]]:
+            seed=(0,)) -> tuple[SAEHParams, Axes]:
   """The Cartesian product of the given values as a flat run axis (k defaults to k_max).
 
   The default penalty is the April 2024 update's L1 lambda = 5, set for inputs scaled so
   that E||x||^2 is about d, as per-dimension standardisation makes it.
 
   Returns:
-    The hyperparameters, each of shape (runs,), ordered as
-    itertools.product(source, k, penalty, lr, seed), and the grid shape
-    (len(source), len(k), len(penalty), len(lr), len(seed)) to reshape per-run results.
+    The hyperparameters, each of shape (runs,), and their grid
+    (core.axes: product(source=, k=, penalty=, lr=, seed=)), which orders the runs and
+    labels their results (core.results).
   """
   k = (settings.k_max,) if k is None else k
   for value in k:
@@ -134,12 +134,12 @@ def hparams(settings: Settings, k=None, penalty=(5.0,), lr=(5e-4,), source=(0,),
   for name, values in (("penalty", penalty), ("lr", lr)):
     if any(not float(v) >= 0 for v in values):
       raise ConfigError(f"{name} must be >= 0, got {values!r}")
-  rows = list(itertools.product(source, k, penalty, lr, seed))
-  column = lambda i, dtype: np.asarray([r[i] for r in rows], dtype)
-  hp = SAEHParams(source=column(0, np.int32), k=column(1, np.int32),
-                  penalty=column(2, np.float32),
-                  lr=column(3, np.float32), seed=column(4, np.int32))
-  return hp, (len(source), len(k), len(penalty), len(lr), len(seed))
+  grid = product(source=source, k=k, penalty=penalty, lr=lr, seed=seed)
+  values = grid.hparams()
+  hp = SAEHParams(source=values["source"].astype(np.int32), k=values["k"].astype(np.int32),
+                  penalty=values["penalty"].astype(np.float32),
+                  lr=values["lr"].astype(np.float32), seed=values["seed"].astype(np.int32))
+  return hp, grid
 
 
 @flax.struct.dataclass

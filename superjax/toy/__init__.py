@@ -1,10 +1,9 @@
 """Toy models of superposition (Elhage et al. 2022; Gorton & Lewis 2025), whole grids at a time.
 
-  config.py      SweepConfig: shapes, settings and the grid axes
-  grid.py        named axes -> flat traced per-run hyperparameters
+  config.py      SweepConfig: shapes, settings and the grid axes (SweepConfig.axes)
   data.py        sparse (and correlated) synthetic features
   models.py      linear, ReLU-output, privileged-basis and abs models for ONE input
-  train.py       loss, optimiser, ONE run's step and evaluation
+  train.py       ONE run's hyperparameters, loss, optimiser, step and evaluation
   fast.py        the same step for a whole chunk of runs, gradients derived by hand
   program.py     the core loop's Program: train.py's run, fast.py's chunk step where allowed
   attacks.py     L2 attacks on one model and input (analytic, gradient, PGD, random)

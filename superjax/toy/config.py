@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from superjax.core import axes as axes_lib
 from superjax.core.config import Config, check, check_choices, check_int, is_int
 
 MODELS = ("linear", "relu", "hidden_relu", "abs")
@@ -23,6 +24,11 @@ GRADIENTS = ("hand", "autodiff")
 FIGURES = ("intro", "features_per_dim", "phase_n2m1", "phase_n3m2", "geometry", "nonuniform",
            "trajectory", "neuron_weights", "neuron_stacks", "vulnerability",
            "superposition_graph", "robust_geometry")
+# The grid's axes in run order (the last varies fastest). `density` and `seed` are always
+# dims of the results; the others only when they take several values.
+GRID_AXES = ("density", "relative_density", "importance", "relative_importance", "correlation",
+             "alpha", "train_eps", "lr", "seed")
+ALWAYS_DIMS = ("density", "seed")
 REPORTS = ("adversarial", "budgets", "features_per_dim", "phase_n2m1", "phase_n3m2",
            "seed_spread", "sticky", "configurations", "correlations", "polysemanticity",
            "baseline_ratio", "inhibition", "sides")
@@ -104,9 +110,21 @@ class SweepConfig(Config):
   @property
   def run_count(self) -> int:
     """Runs per model kind: the size of the grid."""
-    return (len(self.density) * len(self.relative_density) * len(self.importance)
-            * len(self.relative_importance) * len(self.correlation) * len(self.alpha)
-            * len(self.train_eps) * len(self.lr) * self.seeds)
+    return self.axes().size
+
+  def axes(self) -> axes_lib.Axes:
+    """The grid (core.axes), in GRID_AXES order: a run's correlation is its index in
+    CORRELATIONS, its seed one of range(seeds)."""
+    values = {name: tuple(float(v) for v in getattr(self, name)) for name in GRID_AXES
+              if name not in ("correlation", "seed")}
+    values.update(correlation=tuple(CORRELATIONS.index(c) for c in self.correlation),
+                  seed=tuple(range(self.seeds)))
+    return axes_lib.product(**{name: values[name] for name in GRID_AXES})
+
+  @property
+  def result_dims(self) -> tuple[str, ...]:
+    """The results' grid dims: density, seed and every axis with several values."""
+    return self.axes().varying(ALWAYS_DIMS)
 
 
 def _validate(cfg: SweepConfig) -> None:

@@ -36,7 +36,6 @@ import optax
 
 from superjax.toy import attacks, data, train
 from superjax.toy.config import SweepConfig
-from superjax.toy.grid import HParams
 from superjax.toy.models import MODELS, Params
 
 # Attacks the fast path generates inside the training step; a sweep training against
@@ -209,7 +208,7 @@ def _per_input(cfg: SweepConfig, key: jax.Array, draw) -> jax.Array:
   return jax.vmap(draw)(jax.random.split(train.attack_key(key), cfg.batch))
 
 
-def _attack(cfg: SweepConfig, model: str, params: Params, hps: HParams, a: jax.Array,
+def _attack(cfg: SweepConfig, model: str, params: Params, hps: train.HParams, a: jax.Array,
             t: jax.Array, importance: jax.Array, eps: jax.Array, step_keys: jax.Array,
             step: jax.Array) -> tuple[jax.Array, jax.Array]:
   """The training attack of inputs x with hidden pre-activation a = x W^T (R, batch, m)
@@ -252,7 +251,7 @@ def _attack(cfg: SweepConfig, model: str, params: Params, hps: HParams, a: jax.A
   return scale * u, a + scale * shift
 
 
-def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x: jax.Array,
+def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: train.HParams, x: jax.Array,
                    step_keys: jax.Array, step: jax.Array, grads: bool = True):
   """Per-run training loss (clean, or alpha-weighted clean + attacked) and, with
   `grads`, its gradients, for inputs x (R, batch, n) drawn for `step` (whose keys per run
@@ -284,7 +283,7 @@ def loss_and_grads(cfg: SweepConfig, model: str, params: Params, hps: HParams, x
   return (loss, g) if grads else loss
 
 
-def step_runs(cfg: SweepConfig, model: str, states: train.TrainState, hps: HParams,
+def step_runs(cfg: SweepConfig, model: str, states: train.TrainState, hps: train.HParams,
               step_keys: jax.Array, step: jax.Array) -> tuple[train.TrainState, jax.Array]:
   """`train.train_step` for every run of a chunk (leading axis R); equal to it vmapped up
   to float rounding."""

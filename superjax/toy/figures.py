@@ -24,7 +24,6 @@ from matplotlib.figure import Figure
 from superjax.core import figures, keys
 from superjax.core.experiment import config_of
 from superjax.toy import attacks, metrics, models, report, results, robustness, theory, train
-from superjax.toy.grid import HParams
 
 SUPERPOSITION_CMAP = "plasma"
 
@@ -401,7 +400,7 @@ def superposition_graph(dataset: xr.Dataset) -> Figure:
   density = float(best.density.values[np.argsort(best.density.values)[len(best.density) // 4]])
   cell = best.sel(density=density)
   rows = _alpha_rows(cell)
-  hp = jax.tree.map(jnp.asarray, HParams(
+  hp = jax.tree.map(jnp.asarray, train.HParams(
       density=density, relative_density=1.0, importance=1.0, relative_importance=1.0,
       correlation=0, alpha=1.0, train_eps=0.0, lr=1e-3, seed=0))
   x = train.sample(cfg, hp, keys.root(0, "figure_input"), 64)

@@ -17,8 +17,7 @@ import xarray as xr
 
 from superjax.core import results as results_lib
 from superjax.toy import theory, train
-from superjax.toy.config import SweepConfig
-from superjax.toy.grid import AXES, Grid
+from superjax.toy.config import CORRELATIONS, SweepConfig
 from superjax.toy.models import MODELS
 
 # Trailing dimensions of each per-run variable.
@@ -78,11 +77,13 @@ _DESCRIPTIONS = {
 }
 
 
-def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]],
+def build(cfg: SweepConfig, outputs: dict[str, dict[str, np.ndarray]],
           segment_ends: np.ndarray) -> xr.Dataset:
   """Assembles per-model outputs of shape (runs, ...) into a labeled dataset."""
+  axes, dims = cfg.axes(), cfg.result_dims
+  on_grid = lambda values: results_lib.on_dims(axes, values, dims)
   multi = len(cfg.models) > 1
-  lead = (("model",) if multi else ()) + grid.dims
+  lead = (("model",) if multi else ()) + dims
   data_vars = {}
   variables = dict(_VARIABLE_DIMS, **{f"{name}_snapshot": ("snapshot",) + _VARIABLE_DIMS[name]
                                       for name in SNAPSHOT_VARIABLES})
@@ -93,21 +94,22 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
       per_model = [out["loss_history"][:, -1] for out in outputs.values()]
     else:
       per_model = [out[name] for out in outputs.values()]
-    values = np.stack([grid.unflatten(v) for v in per_model]) if multi else grid.unflatten(per_model[0])
+    values = np.stack([on_grid(v) for v in per_model]) if multi else on_grid(per_model[0])
     data_vars[name] = (lead + trailing, values, {"description": _description(name)})
-  hp = grid.hparams()
+  hp = train.hparams(cfg)
   for name, fn in (("feature_importance", train.feature_importance),
                    ("feature_density", train.feature_density)):
     values = np.asarray(jax.vmap(functools.partial(fn, cfg.n))(hp))
-    data_vars[name] = (grid.dims + ("feature",), grid.unflatten(values),
+    data_vars[name] = (dims + ("feature",), on_grid(values),
                        {"description": _DESCRIPTIONS[name]})
   zero_mean = [cfg.signed and MODELS[model].target == "input" for model in outputs]
   baseline = [theory.constant_baseline_loss(data_vars["feature_importance"][1],
                                             data_vars["feature_density"][1], z) for z in zero_mean]
   data_vars["baseline_loss"] = (lead, np.stack(baseline) if multi else baseline[0],
                                 {"description": _DESCRIPTIONS["baseline_loss"]})
-  coords = {axis: (axis if axis in grid.dims else (), grid.coords[axis] if axis in grid.dims
-                   else grid.coords[axis][0]) for axis in AXES}
+  # The axes' values as the runs saw them: float32, seeds int32, correlations by name.
+  coords = {name: (dim, _as_run_sees(value)) for name, (dim, value) in
+            results_lib.coords(axes, dims, labels={"correlation": CORRELATIONS}).items()}
   coords.update(hidden=np.arange(cfg.m), feature=np.arange(cfg.n), step=segment_ends)
   if len(train.snapshot_steps(cfg)):
     coords["snapshot"] = train.snapshot_steps(cfg)
@@ -117,6 +119,11 @@ def build(cfg: SweepConfig, grid: Grid, outputs: dict[str, dict[str, np.ndarray]
     coords["model"] = list(cfg.models)
   # The experiment's run adds the sweep's name and config to the attributes.
   return xr.Dataset(data_vars, coords=coords, attrs={"model": ",".join(cfg.models)})
+
+
+def _as_run_sees(value: np.ndarray) -> np.ndarray:
+  value = np.asarray(value)
+  return value.astype({"f": np.float32, "i": np.int32}.get(value.dtype.kind, value.dtype))
 
 
 def _description(name: str) -> str:

@@ -11,9 +11,9 @@ import numpy as np
 import xarray as xr
 
 from superjax.core import keys
+from superjax.core import results as results_lib
 from superjax.core.experiment import config_of
 from superjax.toy import attacks, results, train
-from superjax.toy.grid import Grid
 
 
 def relative_to_densest(values: xr.DataArray) -> xr.DataArray:
@@ -33,12 +33,13 @@ def reattack(dataset: xr.Dataset, attack: str, samples: int = 4096, seed: int = 
   """Vulnerability of every saved model under `attack`, measured afresh: new samples and
   new attack noise (key `seed`), from the saved parameters alone. Same dims as `loss`."""
   cfg = config_of(dataset)
-  grid = Grid(cfg)
-  hp = jax.tree.map(jnp.asarray, grid.hparams())
+  axes, dims = cfg.axes(), cfg.result_dims
+  hp = jax.tree.map(jnp.asarray, train.hparams(cfg))
   parts = []
   for model, ds in results.per_model(dataset):
-    params = {k: jnp.asarray(ds[k].values.reshape((grid.size,) + ds[k].shape[len(grid.dims):]))
-              for k in ("W", "W_out", "b") if k in ds}
+    # The results hold every run on `dims` (the other axes take one value), in run order.
+    params = {k: jnp.asarray(ds[k].transpose(*dims, ...).values.reshape(
+        (axes.size,) + ds[k].shape[len(dims):])) for k in ("W", "W_out", "b") if k in ds}
 
     def one(params, hp, model=model):
       key = keys.run_key(seed, hp.seed, stream="reattack")
@@ -53,8 +54,8 @@ def reattack(dataset: xr.Dataset, attack: str, samples: int = 4096, seed: int = 
       return (adv - clean) / jnp.mean(jnp.sum(x ** 2, axis=-1))
 
     values = np.asarray(jax.jit(jax.vmap(one))(params, hp))
-    parts.append((model, grid.unflatten(values)))
+    parts.append((model, results_lib.on_dims(axes, values, dims)))
   if "model" in dataset.dims:
-    return xr.DataArray(np.stack([v for _, v in parts]), dims=("model",) + grid.dims,
-                        coords={d: dataset[d] for d in ("model",) + grid.dims})
-  return xr.DataArray(parts[0][1], dims=grid.dims, coords={d: dataset[d] for d in grid.dims})
+    return xr.DataArray(np.stack([v for _, v in parts]), dims=("model",) + dims,
+                        coords={d: dataset[d] for d in ("model",) + dims})
+  return xr.DataArray(parts[0][1], dims=dims, coords={d: dataset[d] for d in dims})

@@ -1,7 +1,7 @@
 """Runs a toy-model sweep: every model kind's grid through the core loop, then results.
 
 Each model kind is one pass of the core loop (one compiled shape) whose runs are the
-grid's flat run axis (superjax.toy.grid), with checkpoints under `state/<model>/` in the
+grid's runs (SweepConfig.axes), with checkpoints under `state/<model>/` in the
 run directory. The results are the toy results schema
 (superjax.toy.results).
 """
@@ -14,9 +14,8 @@ import xarray as xr
 
 from superjax.core import keys, loop
 from superjax.core.progress import Progress
-from superjax.toy import program, results
+from superjax.toy import program, results, train
 from superjax.toy.config import SweepConfig
-from superjax.toy.grid import Grid
 
 
 def schedule(cfg: SweepConfig) -> loop.Schedule:
@@ -30,7 +29,7 @@ def total_steps(cfg: SweepConfig) -> int:
 
 def passes(cfg: SweepConfig, run_dir: Path) -> dict[str, loop.Pass]:
   """Each model kind's pass over the whole grid, by model kind."""
-  hps = Grid(cfg).hparams()
+  hps = train.hparams(cfg)
   run_keys = keys.run_keys(cfg.base_seed, hps.seed)  # train.run_key of each run's seed
   return {model: loop.Pass(program.program(cfg, model), run_keys, hps, schedule(cfg), run_dir,
                            meta={"config": cfg.computed_part()})
@@ -46,4 +45,4 @@ def run(cfg: SweepConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset
     outputs[model] = dict(trained.outputs, diverged=trained.diverged,
                           loss_history=trained.history["loss"])
     timings[model] = trained.timings()
-  return results.build(cfg, Grid(cfg), outputs, trained.segment_ends), timings
+  return results.build(cfg, outputs, trained.segment_ends), timings

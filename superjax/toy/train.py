@@ -20,8 +20,28 @@ import optax
 from superjax.core import keys
 from superjax.toy import attacks, data, metrics
 from superjax.toy.config import SweepConfig
-from superjax.toy.grid import HParams
 from superjax.toy.models import MODELS, Params, target
+
+
+@flax.struct.dataclass
+class HParams:
+  """One run's values of the grid's axes (SweepConfig.axes), traced: scalars for one run,
+  shape (runs,) for many."""
+
+  density: jax.Array
+  relative_density: jax.Array
+  importance: jax.Array
+  relative_importance: jax.Array
+  correlation: jax.Array  # index into config.CORRELATIONS
+  alpha: jax.Array
+  train_eps: jax.Array
+  lr: jax.Array
+  seed: jax.Array
+
+
+def hparams(cfg: SweepConfig) -> HParams:
+  """Every run's hyperparameters (runs,), in the grid's run order, as numpy arrays."""
+  return HParams(**cfg.axes().hparams())
 
 
 @flax.struct.dataclass

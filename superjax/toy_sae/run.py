@@ -31,6 +31,8 @@ import numpy as np
 import xarray as xr
 
 from superjax.core import keys, loop
+from superjax.core import results as results_lib
+from superjax.core.axes import Axes, product
 from superjax.core.progress import Progress, say
 from superjax.sae import recovery
 from superjax.sae import train as sae_train
@@ -41,14 +43,11 @@ from superjax.toy import program as toy_program
 from superjax.toy import run as toy_run
 from superjax.toy import train as toy_train
 from superjax.toy.config import SweepConfig
-from superjax.toy.grid import Grid
 from superjax.toy_sae.config import TOY_MODEL, EffectiveConfig, ToySAEConfig
 
-# Offsets of the base seed for each random stream, so streams never share a key.
 # Named random streams (core.keys) of the tokens and the SAEs; the toy models' run keys
 # are the toy family's own.
 TOKEN_STREAM, SAE_STREAM = "tokens", "sae"
-_TRAIN, _EVAL = 0, 1
 # The toy grid's axes kept as result dimensions (the others have one value each).
 TOY_DIMS = ("alpha", "density", "seed")
 # Toy models whose tokens are drawn at once (x is (models, tokens, n) at that moment).
@@ -59,9 +58,10 @@ def sae_pass_name(kind: str, expansion: int) -> str:
   return f"sae_{kind}_x{expansion}"
 
 
-def _toy_grid_values(grid: Grid, values: np.ndarray) -> np.ndarray:
-  """(toy runs, ...) -> (alpha, density, seed, ...) for a toy_sae grid."""
-  return grid.on_axes(values, TOY_DIMS)
+def sae_axes(cfg: ToySAEConfig, kind: str) -> Axes:
+  """An SAE pass's grid: every toy model (the toy grid's axes) x the kind's sparsity
+  settings (ToySAEConfig.settings_of), settings fastest."""
+  return product(*cfg.toy_sweep().axes().groups, setting=range(len(cfg.settings_of(kind))))
 
 
 @functools.partial(jax.jit, static_argnames=("toy_cfg", "count", "attack"))
@@ -91,9 +91,9 @@ def _tokens(cfg: ToySAEConfig, toy_cfg: SweepConfig, params, hps) -> dict[str, n
     hp = jax.tree.map(lambda a: jnp.asarray(a)[index], hps)  # noqa: B023
     run_keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.asarray(index))
     draw = lambda stream, count, attack: jax.vmap(  # noqa: E731
-        lambda p, hp, k: _hidden(toy_cfg, p, hp, jax.random.fold_in(k, stream), count, attack)
+        lambda p, hp, k: _hidden(toy_cfg, p, hp, keys.named(k, stream), count, attack)
     )(p, hp, run_keys)
-    train, held_out = draw(_TRAIN, cfg.tokens, False), draw(_EVAL, cfg.eval_tokens, True)
+    train, held_out = draw("train", cfg.tokens, False), draw("eval", cfg.eval_tokens, True)
     pieces.append({"train": train["clean"], "clean": held_out["clean"],
                    "attacked": held_out["attacked"], "active": held_out["active"]})
   return {k: np.concatenate([np.asarray(p[k]) for p in pieces]) for k in pieces[0]}
@@ -114,11 +114,10 @@ def _sae_settings(cfg: ToySAEConfig, kind: str, expansion: int, matched: np.ndar
 
 
 def _sae_runs(cfg: ToySAEConfig, kind: str, latents: int, matched: np.ndarray) -> SAEHParams:
-  """(toy model, setting) flattened: settings per ToySAEConfig.settings_of; matched k is
-  capped at the latents."""
-  toy_runs, count = len(matched), len(cfg.settings_of(kind))
-  source = np.repeat(np.arange(toy_runs, dtype=np.int32), count)
-  setting = np.tile(np.arange(count), toy_runs)
+  """The hyperparameters of sae_axes's runs: matched k is capped at the latents."""
+  grid = sae_axes(cfg, kind)
+  source = grid.run_index(cfg.toy_sweep().axes().dims)
+  setting = grid.hparams()["setting"]
   if KINDS[kind].control == "k":
     is_matched = np.asarray([t == "matched" for t in cfg.targets])[setting]
     k = np.where(is_matched, np.minimum(matched[source], latents), cfg.fixed_k)
@@ -133,17 +132,16 @@ def _sae_runs(cfg: ToySAEConfig, kind: str, latents: int, matched: np.ndarray) -
 
 
 def sae_runs(cfg: ToySAEConfig) -> dict[str, list[dict]]:
-  """Every SAE pass's runs by their coordinates in the results (Experiment.saes): toy
-  models in the toy grid's order, each with its settings (as _sae_runs orders them)."""
-  hps = Grid(cfg.toy_sweep()).hparams()
-  # The grid holds float32 values; the coordinates are the config's own.
-  nearest = lambda values, v: values[int(np.argmin(np.abs(np.asarray(values) - v)))]
-  toy = [{"alpha": nearest(cfg.alpha, a), "density": nearest(cfg.density, d), "seed": int(s)}
-         for a, d, s in zip(hps.alpha, hps.density, hps.seed)]
-  return {sae_pass_name(kind, expansion): [
-      dict(sae_kind=kind, expansion=expansion, setting=i, setting_label=label, **model)
-      for model in toy for i, label in enumerate(cfg.settings_of(kind))]
-      for kind in cfg.sae_kinds for expansion in cfg.expansions}
+  """Every SAE pass's runs by their coordinates in the results (Experiment.saes), read
+  from the pass's grid (sae_axes)."""
+  def label(kind: str, expansion: int, point: dict) -> dict:
+    setting = int(point["setting"])
+    return dict(sae_kind=kind, expansion=expansion, setting=setting,
+                setting_label=cfg.settings_of(kind)[setting],
+                **{name: point[name] for name in TOY_DIMS})
+  return {sae_pass_name(kind, expansion): [label(kind, expansion, point)
+                                           for point in sae_axes(cfg, kind).points()]
+          for kind in cfg.sae_kinds for expansion in cfg.expansions}
 
 
 def total_steps(cfg: ToySAEConfig) -> int:
@@ -184,7 +182,7 @@ def run(cfg: ToySAEConfig, run_dir: Path, progress: Progress) -> tuple[xr.Datase
 def toy_models_pass(cfg: ToySAEConfig, run_dir: Path, tag: str = "") -> loop.Pass:
   """The study's first pass: its toy models (the SAE passes read their activations)."""
   toy_cfg = cfg.toy_sweep()
-  hps = Grid(toy_cfg).hparams()
+  hps = toy_train.hparams(toy_cfg)
   program = toy_program.program(toy_cfg, TOY_MODEL)
   program = dataclasses.replace(program, name=program.name + tag)
   return loop.Pass(program, jax.vmap(lambda seed: toy_train.run_key(toy_cfg, seed))(hps.seed),
@@ -197,8 +195,7 @@ def study(cfg: ToySAEConfig, run_dir: Path, progress: Progress,
   """run, with `tag` appended to every pass's name so that several studies can train in
   one run directory (toy_sae_effective runs one per feature count)."""
   toy_cfg = cfg.toy_sweep()
-  grid = Grid(toy_cfg)
-  hps = grid.hparams()
+  hps = toy_train.hparams(toy_cfg)
   toy_pass = toy_models_pass(cfg, run_dir, tag)
   program = toy_pass.program
   trained = toy_pass.train(progress)
@@ -234,14 +231,16 @@ def study(cfg: ToySAEConfig, run_dir: Path, progress: Progress,
           k=hp.k, penalty=hp.penalty, dictionary=rows, diverged=done.diverged,
           latent_mass=np.asarray(latent_mass(sae, jnp.asarray(tokens["clean"]),
                                              jnp.asarray(hp.source))))
-  return _dataset(cfg, grid, toy, tokens, saes), timings
+  return _dataset(cfg, toy, tokens, saes), timings
 
 
-def _dataset(cfg: ToySAEConfig, grid: Grid, toy: dict, tokens: dict, saes: dict) -> xr.Dataset:
+def _dataset(cfg: ToySAEConfig, toy: dict, tokens: dict, saes: dict) -> xr.Dataset:
   kinds, expansions = list(cfg.sae_kinds), list(cfg.expansions)
   settings = max(len(cfg.settings_of(kind)) for kind in kinds)
   latents = max(expansions) * cfg.m
-  toy_shape = _toy_grid_values(grid, toy["loss"]).shape
+  toy_axes = cfg.toy_sweep().axes()
+  toy_var = lambda values: results_lib.on_dims(toy_axes, values, TOY_DIMS)  # noqa: E731
+  toy_shape = toy_var(toy["loss"]).shape
 
   def sae_array(name: str, tail: tuple = ()) -> np.ndarray:
     """(kind, expansion, setting, alpha, density, seed, *tail), NaN where a kind has fewer
@@ -250,9 +249,8 @@ def _dataset(cfg: ToySAEConfig, grid: Grid, toy: dict, tokens: dict, saes: dict)
     for (kind, expansion), values in saes.items():
       count = len(cfg.settings_of(kind))
       values = np.asarray(values[name], np.float64)
-      per_toy = values.reshape((-1, count) + values.shape[1:])  # (toy runs, settings, ...)
-      grid_values = _toy_grid_values(grid, per_toy)  # (alpha, density, seed, settings, ...)
-      grid_values = np.moveaxis(grid_values, 3, 0)
+      # (settings, alpha, density, seed, ...)
+      grid_values = results_lib.on_dims(sae_axes(cfg, kind), values, ("setting",) + TOY_DIMS)
       slots = (kinds.index(kind), expansions.index(expansion), slice(0, count))
       if tail:  # the latent axis is the first of the tail, shorter at smaller expansions
         slots += (Ellipsis, slice(0, values.shape[1])) + (slice(None),) * (len(tail) - 1)
@@ -266,7 +264,6 @@ def _dataset(cfg: ToySAEConfig, grid: Grid, toy: dict, tokens: dict, saes: dict)
   variables["dictionary"] = (sae_dims + ("latent", "hidden"),
                              sae_array("dictionary", (latents, cfg.m)).astype(np.float32))
   variables["latent_mass"] = (sae_dims + ("latent",), sae_array("latent_mass", (latents,)))
-  toy_var = lambda values: _toy_grid_values(grid, values)  # noqa: E731
   variables.update(
       W=(TOY_DIMS + ("hidden", "feature"), toy_var(toy["W"])),
       toy_loss=(TOY_DIMS, toy_var(toy["loss"])),

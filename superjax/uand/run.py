@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from superjax.core import loop, rundir
+from superjax.core.axes import product
 from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress
 from superjax.uand import circuit, measure
@@ -73,7 +74,7 @@ def _train_circuits(cfg: UAndConfig, n: int, s: int, inputs: str, width: int, ke
   schedule = loop.Schedule(steps=cfg.train_steps, log_every=min(cfg.log_every, cfg.train_steps),
                            checkpoint_every=cfg.checkpoint_every)
   circuits = loop.Pass(circuit.program(c, name), keys,
-                       {"seed": np.arange(cfg.seeds, dtype=np.int32)}, schedule, run_dir,
+                       product(seed=range(cfg.seeds)).hparams(), schedule, run_dir,
                        meta={"config": cfg.computed_part()})
   trained = circuits.train()
   states = circuits.final_states()

@@ -25,18 +25,19 @@ import numpy as np
 import xarray as xr
 
 from superjax.core import keys, loop
+from superjax.core import results as results_lib
+from superjax.core.axes import Axes, product
 from superjax.core.config import ConfigError
 from superjax.core.errors import SuperjaxError
 from superjax.core.progress import Progress, say
 from superjax.sae import train as sae_train
 from superjax.sae.kinds import KINDS
-from superjax.sae.model import Settings, hparams
+from superjax.sae.model import SAEHParams, Settings
 from superjax.vision import attacks, images, resnet, zoo
 from superjax.zoo_sae.config import ATTACKS, ZooSAEConfig
 from superjax.zoo_sae.tokens import stage_tokens
 
 ZOO_PASS = "zoo"
-# Offsets of the base seed for each random stream, so streams never share a key.
 # The study's named random streams (core.keys): each a function of the base seed and its
 # name alone, so two base seeds share none. Numpy draws (the digits split, each stage's
 # token positions, the order of converted-zoo images) seed numpy's SeedSequence with the
@@ -73,9 +74,9 @@ def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: d
   model = resnet.ResNet18(num_classes=10, stem="cifar", channels=cfg.channels, mean=mean,
                           std=std)
   settings, schedule = _zoo_settings(cfg)
-  # Models in (eps, seed) order, the order of the results' model_eps and seed axes.
-  hps = zoo.ZooHParams(eps=np.repeat(np.asarray(cfg.train_eps, np.float32), cfg.seeds),
-                       seed=np.tile(np.arange(cfg.seeds, dtype=np.int32), len(cfg.train_eps)))
+  values = model_axes(cfg).hparams()
+  hps = zoo.ZooHParams(eps=values["model_eps"].astype(np.float32),
+                       seed=values["seed"].astype(np.int32))
   zoo_pass = loop.Pass(zoo.program(model, settings, ZOO_PASS),
                        zoo_keys(cfg, hps.seed), hps, schedule,
                        run_dir, data={"x": x_train, "y": y_train},
@@ -135,16 +136,34 @@ def _sae_settings(cfg: ZooSAEConfig, layer: str, kind: str, d: int, tokens: int)
                   dead_tokens=max(tokens, cfg.sae_batch))
 
 
-def _sae_runs(cfg: ZooSAEConfig, settings: Settings, models: int):
-  """The pass's runs, (model, sparsity) flattened: kinds controlled by k vary k, the
-  others their penalty (`l1` for ReLU, `l0` for JumpReLU)."""
-  sources = tuple(range(models))
-  if KINDS[settings.kind].control == "k":
-    hp, _ = hparams(settings, k=cfg.k, penalty=(0.0,), lr=(cfg.sae_lr,), source=sources)
-  else:
-    hp, _ = hparams(settings, k=None, penalty=cfg.penalties(settings.kind), lr=(cfg.sae_lr,),
-                    source=sources)
-  return hp
+def model_axes(cfg: ZooSAEConfig) -> Axes:
+  """The zoo's models: every eps x seed, seeds fastest (the results' model_eps, seed)."""
+  return product(model_eps=cfg.eps, seed=range(cfg.seeds))
+
+
+def sparsity_values(cfg: ZooSAEConfig, kind: str) -> tuple[float, ...]:
+  """A kind's sparsity settings: k for kinds controlled by k, else its penalty (`l1` for
+  ReLU, `l0` for JumpReLU)."""
+  return tuple(float(k) for k in cfg.k) if KINDS[kind].control == "k" else cfg.penalties(kind)
+
+
+def sae_axes(cfg: ZooSAEConfig, kind: str) -> Axes:
+  """A layer's SAE pass of one kind: every model x sparsity setting, settings fastest."""
+  return product(*model_axes(cfg).groups, sparsity=range(len(sparsity_values(cfg, kind))))
+
+
+def _sae_runs(cfg: ZooSAEConfig, settings: Settings) -> SAEHParams:
+  """sae_axes's runs: each SAE reads its model's tokens (`source`); every SAE starts from
+  seed 0 of the SAE stream."""
+  grid = sae_axes(cfg, settings.kind)
+  value = np.asarray(sparsity_values(cfg, settings.kind))[grid.hparams()["sparsity"]]
+  by_k = KINDS[settings.kind].control == "k"
+  runs = grid.size
+  return SAEHParams(k=(value if by_k else np.full(runs, settings.k_max)).astype(np.int32),
+                    penalty=(np.zeros(runs) if by_k else value).astype(np.float32),
+                    lr=np.full(runs, cfg.sae_lr, np.float32),
+                    source=grid.run_index(model_axes(cfg).dims),
+                    seed=np.zeros(runs, np.int32))
 
 
 def sae_pass_name(layer: str, kind: str) -> str:
@@ -156,38 +175,39 @@ def _layer_saes(cfg: ZooSAEConfig, run_dir: Path, layer: str, train_acts: np.nda
                 timings: dict) -> dict[str, np.ndarray]:
   """Trains every (kind, model, sparsity) SAE of one layer; returns its measurements,
   each of shape (kinds, eps, seeds, sparsity) or (kinds, eps, seeds, sparsity, attacks)."""
-  models, tokens, d = train_acts.shape
+  _, tokens, d = train_acts.shape
   out = {name: [] for name in ("sae_nmse", "l0_clean", "dead_fraction", "l0_adversarial",
                                "sae_diverged")}
   for kind in cfg.sae_kinds:
     settings = _sae_settings(cfg, layer, kind, d, tokens)
     name = sae_pass_name(layer, kind)
     trained = sae_train.sae_pass(
-        settings, _sae_runs(cfg, settings, models), train_acts, run_dir,
+        settings, _sae_runs(cfg, settings), train_acts, run_dir,
         base_seed=cfg.base_seed, stream=SAE_STREAM, eval_acts=eval_acts, log_every=cfg.log_every,
         checkpoint_every=cfg.checkpoint_every, name=name,
         meta={"config": cfg.computed_part()}).train(progress)
     timings[name] = trained.timings()
-    grid = (len(cfg.eps), cfg.seeds, len(cfg.k))
-    result = {k: np.asarray(v).reshape(grid) for k, v in trained.outputs.items()}
+    on_grid = functools.partial(results_lib.on_dims, sae_axes(cfg, kind),
+                                dims=("model_eps", "seed", "sparsity"))
+    result = {k: on_grid(v) for k, v in trained.outputs.items()}
     out["sae_nmse"].append(result["clean.nmse"])
     out["l0_clean"].append(result["clean.l0"])
     out["dead_fraction"].append(result["clean.dead_fraction"])
     out["l0_adversarial"].append(np.stack([result[f"{a}.l0"] for a in ATTACKS], axis=-1))
-    out["sae_diverged"].append(trained.diverged.reshape(grid))
+    out["sae_diverged"].append(on_grid(trained.diverged))
   return {k: np.stack(v) for k, v in out.items()}
 
 
 def sae_runs(cfg: ZooSAEConfig) -> dict[str, list[dict]]:
-  """Every SAE pass's runs by their coordinates in the results (Experiment.saes): models,
-  each with its sparsity settings (as _sae_runs orders them)."""
-  def values(kind):
-    return cfg.k if KINDS[kind].control == "k" else cfg.penalties(kind)
-  return {sae_pass_name(layer, kind): [
-      {"sae_kind": kind, "layer": layer, "model_eps": float(eps), "sparsity": i,
-       "sparsity_value": float(v)}
-      for eps in cfg.eps for i, v in enumerate(values(kind))]
-      for layer in cfg.layers for kind in cfg.sae_kinds}
+  """Every SAE pass's runs by their coordinates in the results (Experiment.saes), read
+  from the pass's grid (sae_axes)."""
+  def label(layer: str, kind: str, point: dict) -> dict:
+    sparsity = int(point["sparsity"])
+    return dict(point, sae_kind=kind, layer=layer, model_eps=float(point["model_eps"]),
+                sparsity=sparsity, sparsity_value=sparsity_values(cfg, kind)[sparsity])
+  return {sae_pass_name(layer, kind): [label(layer, kind, point)
+                                       for point in sae_axes(cfg, kind).points()]
+          for layer in cfg.layers for kind in cfg.sae_kinds}
 
 
 def total_steps(cfg: ZooSAEConfig) -> int:
@@ -229,8 +249,7 @@ def _dataset(cfg: ZooSAEConfig, layers: dict, accuracy: np.ndarray) -> xr.Datase
   stack = lambda name: np.stack([layers[layer][name] for layer in cfg.layers], axis=1)
   dims = ("sae_kind", "layer", "model_eps", "seed", "sparsity")
   accuracy = accuracy.reshape(len(cfg.eps), cfg.seeds, -1)
-  sparsity_value = np.array([[float(k) for k in cfg.k] if KINDS[kind].control == "k"
-                             else list(cfg.penalties(kind)) for kind in cfg.sae_kinds])
+  sparsity_value = np.array([sparsity_values(cfg, kind) for kind in cfg.sae_kinds])
   return xr.Dataset(
       {"sae_nmse": (dims, stack("sae_nmse")),
        "l0_clean": (dims, stack("l0_clean")),

@@ -7,7 +7,6 @@ import numpy as np
 from superjax.core import chunks, host, loop
 from superjax.toy import program, train
 from superjax.toy import run as toy_run
-from superjax.toy.grid import Grid
 
 
 def _state_folders(run_dir):
@@ -16,7 +15,7 @@ def _state_folders(run_dir):
 
 def _bytes_whole_grid(cfg, tmp_path) -> int:
   """One device's bytes for the tiny grid as one chunk, as the loop measures them."""
-  hps = Grid(cfg).hparams()
+  hps = train.hparams(cfg)
   return loop.Pass(program.program(cfg, "relu"),
                    jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed), hps,
                    toy_run.schedule(cfg), tmp_path).bytes_per_device()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from superjax.core.config import ConfigError
+from superjax.core.results import on_dims
 from superjax.sae import train
 from superjax.sae.metrics import evaluate
 from superjax.sae.model import Settings, hparams
@@ -48,15 +49,16 @@ def sparse_data():
 def test_grid_of_relu_saes_monotone_l0_and_reconstructs(sparse_data, tmp_path):
   acts, held_out = sparse_data[:, :4096], sparse_data[:, 4096:]
   settings = Settings(kind="relu", d_in=16, expansion=4, batch=256, steps=800)
-  hp, shape = hparams(settings, penalty=(0.03, 0.3, 3.0), lr=(3e-3,), source=(0, 1))
+  hp, grid = hparams(settings, penalty=(0.03, 0.3, 3.0), lr=(3e-3,), source=(0, 1))
   trained = train.sae_pass(settings, hp, acts, tmp_path, eval_acts={"held_out": held_out}).train()
   assert trained.history["loss"].shape == (6, 8) and not trained.diverged.any()
-  out = {m: trained.outputs[f"held_out.{m}"].reshape(shape[:3]) for m in ("l0", "nmse")}
-  # (source, k, l1): more penalty, fewer active latents.
-  l0 = out["l0"][:, 0, :]
+  out = {m: on_dims(grid, trained.outputs[f"held_out.{m}"], ("source", "penalty"))
+         for m in ("l0", "nmse")}
+  # (source, l1): more penalty, fewer active latents.
+  l0 = out["l0"]
   assert np.all(np.diff(l0, axis=1) < 0), l0
-  assert np.all(out["nmse"][:, 0, 0] < 0.1), out["nmse"]
-  assert np.all(out["nmse"][:, 0, :] < 0.6), out["nmse"]
+  assert np.all(out["nmse"][:, 0] < 0.1), out["nmse"]
+  assert np.all(out["nmse"] < 0.6), out["nmse"]
   # Per-source standardisation: a scaled, shifted copy of the data trains the same SAE.
   np.testing.assert_allclose(out["nmse"][0], out["nmse"][1], atol=0.02)
   np.testing.assert_allclose(out["l0"][0], out["l0"][1], rtol=0.05)

@@ -9,7 +9,6 @@ from superjax.core.config import ConfigError
 from superjax.core.experiment import run
 from superjax.toy import attacks, train
 from superjax.toy.config import ATTACKS
-from superjax.toy.grid import Grid
 
 RNG = np.random.default_rng(0)
 N, M = 6, 3
@@ -83,7 +82,7 @@ def test_a_zero_training_budget_is_clean_training():
   clean = SweepConfig(name="clean", n=N, m=M, density=(0.5,), batch=32)
   stepped = []
   for cfg in (attacked, clean):
-    hp = jax.tree.map(lambda a: jnp.asarray(a[0]), Grid(cfg).hparams())
+    hp = jax.tree.map(lambda a: jnp.asarray(a[0]), train.hparams(cfg))
     state = train.init_state(cfg, "relu", train.run_key(cfg, hp.seed), hp)
     stepped.append(train.train_step(cfg, "relu", state, hp, train.seed_step_key(cfg, hp.seed, 0),
                                     jnp.int32(0)))
@@ -137,7 +136,7 @@ def test_vulnerability_matches_its_definition(superposed):
 def test_adversarial_training_loss_against_numpy():
   cfg = SweepConfig(name="at", n=N, m=M, density=(0.5,), alpha=(0.3,), train_attack="gorton",
                     batch=32, steps=10)
-  hp = jax.tree.map(lambda a: jnp.asarray(a[0]), Grid(cfg).hparams())
+  hp = jax.tree.map(lambda a: jnp.asarray(a[0]), train.hparams(cfg))
   state = train.init_state(cfg, "relu", train.run_key(cfg, hp.seed), hp)
   step_key = train.seed_step_key(cfg, hp.seed, 0)
   _, loss = train.train_step(cfg, "relu", state, hp, step_key, jnp.int32(0))

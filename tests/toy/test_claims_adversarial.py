@@ -10,7 +10,7 @@ import xarray as xr
 
 from superjax import SweepConfig
 from superjax.toy.claims import adversarial
-from superjax.toy.grid import AXES, Grid
+from superjax.toy.config import GRID_AXES
 
 SEEDS = 5
 
@@ -22,7 +22,8 @@ def _dataset(cfg: SweepConfig, dims: tuple[str, ...], coords: dict, **variables)
   data = {"loss": (dims, np.ones(shape)), "diverged": (dims, np.zeros(shape, bool))}
   data.update({name: (dims + trailing, values) for name, (trailing, values) in variables.items()})
   # Every grid axis the results do not vary is a scalar coordinate, as in a run's results.
-  scalars = {a: ((), Grid(cfg).coords[a][0]) for a in AXES if a not in coords}
+  scalars = {a: ((), 0 if a == "seed" else getattr(cfg, a)[0]) for a in GRID_AXES
+             if a not in coords}
   ds = xr.Dataset(data, coords={**coords, **scalars})
   ds.attrs.update(model="relu", experiment="toy", sweep=cfg.name, config=cfg.to_json())
   return ds

@@ -14,12 +14,11 @@ from superjax.core import keys
 from superjax.core.errors import SuperjaxError
 from superjax.toy import attacks, fast, train
 from superjax.toy import program as toy_program
-from superjax.toy.grid import Grid
 from superjax.toy.models import MODELS
 
 
 def _grid(cfg, model):
-  hps = jax.tree.map(jnp.asarray, Grid(cfg).hparams())
+  hps = jax.tree.map(jnp.asarray, train.hparams(cfg))
   states = jax.vmap(lambda k, hp: train.init_state(cfg, model, k, hp))(
       jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed), hps)
   return states, hps

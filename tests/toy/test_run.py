@@ -5,17 +5,15 @@ import numpy as np
 
 from superjax.core.experiment import run
 from superjax.toy import train
-from superjax.toy.grid import Grid
 
 
 def test_vmapped_grid_equals_each_run_trained_alone(tiny_config, tmp_path):
   cfg = tiny_config.replace(models=("linear", "relu"))
   ds = run(cfg, tmp_path / "run", show_progress=False)
-  grid = Grid(cfg)
-  hp = grid.hparams()
+  hp = train.hparams(cfg)
   for model in cfg.models:
     alone = jax.jit(functools.partial(train.train, cfg, model))
-    for index in range(grid.size):
+    for index in range(cfg.run_count):
       one = jax.tree.map(lambda a: a[index], hp)
       state = alone(one)
       got = ds["W"].sel(model=model, density=one.density, seed=one.seed).values
@@ -28,7 +26,7 @@ def test_diverging_run_is_flagged_and_others_carry_on(tiny_config, tmp_path):
   assert ds["diverged"].sel(lr=1e12).item() and not ds["diverged"].sel(lr=1e-2).item()
   assert np.isfinite(ds["W"].values).all()  # frozen at the last finite parameters
   alone = jax.jit(functools.partial(train.train, cfg.replace(lr=(1e-2,)), "relu"))(
-      jax.tree.map(lambda a: a[0], Grid(cfg.replace(lr=(1e-2,))).hparams()))
+      jax.tree.map(lambda a: a[0], train.hparams(cfg.replace(lr=(1e-2,)))))
   np.testing.assert_allclose(ds["W"].sel(lr=1e-2).squeeze(), alone.params["W"], rtol=1e-5, atol=1e-6)
 
 
@@ -79,9 +77,8 @@ def test_relative_density_and_correlation_axes_reach_the_runs(tiny_config, tmp_p
   np.testing.assert_allclose(ds["feature_density"].sel(relative_density=2.0).values[..., -1], 0.2)
   np.testing.assert_allclose(ds["feature_density"].sel(relative_density=0.5).values[..., 0], 0.1)
   # Each run matches the same run trained alone with its traced correlation index.
-  grid = Grid(cfg)
-  hp = grid.hparams()
-  last = grid.size - 1
+  hp = train.hparams(cfg)
+  last = cfg.run_count - 1
   one = jax.tree.map(lambda a: a[last], hp)
   state = jax.jit(functools.partial(train.train, cfg, "relu"))(one)
   got = ds["W"].sel(relative_density=one.relative_density, correlation="anticorrelated",

@@ -6,7 +6,6 @@ import pytest
 from superjax import SweepConfig
 from superjax.core import keys
 from superjax.toy import train
-from superjax.toy.grid import Grid
 
 
 @pytest.mark.parametrize("model", ["linear", "relu"])
@@ -25,8 +24,8 @@ def test_loss_matches_numpy(model):
 
 
 def test_feature_importance_and_density():
-  hp = Grid(SweepConfig(name="x", importance=(0.9,), relative_importance=(3.0,),
-                        density=(0.25,))).hparams()
+  hp = train.hparams(SweepConfig(name="x", importance=(0.9,), relative_importance=(3.0,),
+                                 density=(0.25,)))
   hp0 = jax.tree.map(lambda a: a[0], hp)
   np.testing.assert_allclose(train.feature_importance(4, hp0), [1, 0.9, 0.81, 3 * 0.729], rtol=1e-6)
   np.testing.assert_allclose(train.feature_density(4, hp0), [0.25] * 4)
@@ -34,7 +33,7 @@ def test_feature_importance_and_density():
 
 def test_one_adamw_step_matches_numpy():
   cfg = SweepConfig(name="x", n=4, m=2, batch=16, weight_decay=0.01, lr=(0.01,))
-  hp = jax.tree.map(lambda a: jnp.asarray(a[0]), Grid(cfg).hparams())
+  hp = jax.tree.map(lambda a: jnp.asarray(a[0]), train.hparams(cfg))
   state = train.init_state(cfg, "relu", train.run_key(cfg, hp.seed), hp)
   step_key = train.seed_step_key(cfg, hp.seed, 0)
   new, _ = train.train_step(cfg, "relu", state, hp, step_key, jnp.int32(0))
@@ -66,7 +65,7 @@ def test_step_runs_drawing_once_per_seed_equals_each_run_stepped_alone():
   # 8 runs of 2 seeds: more runs than seeds x devices, so the draw-once-per-seed path runs.
   cfg = SweepConfig(name="x", n=6, m=3, batch=32, density=(1.0, 0.5, 0.2, 0.05), seeds=2,
                     importance=(0.9,))
-  hps = Grid(cfg).hparams()
+  hps = train.hparams(cfg)
   assert cfg.seeds * jax.device_count() < hps.seed.shape[0]
   keys = jax.vmap(lambda s: train.run_key(cfg, s))(hps.seed)
   states = jax.vmap(lambda k, hp: train.init_state(cfg, "relu", k, hp))(keys, hps)
