@@ -6,6 +6,10 @@ A model file is a Python file that defines `MODEL = superjax.Model(...)`: ONE ru
 grid's named axes, and the schedule. `superjax run my_model.py` trains it; so does
 `superjax.run(MODEL)` from Python. `--set steps=500` changes the schedule and
 `--set lr=1e-3,1e-2` an axis's values; shapes (widths, batch sizes) are the file's own.
+
+A study in stages (toy models, then SAEs on them) is Models chained by `after`: each
+stage trains its own pass of the loop, and a later stage reads the earlier one's final
+states from its checkpoints.
 """
 
 from __future__ import annotations
@@ -59,6 +63,15 @@ class Model:
       or "default"; core.precision); `--precision` overrides it.
     schedule_program: set by `from_loss`: schedule -> (init, step) built for the run's
       schedule (so an optimizer's learning-rate schedule follows `--set steps`).
+    after: the Model this one builds on, a study's earlier stage (models, then SAEs on
+      them). It trains first, in its own pass (state/<its name>). This Model's axes must
+      hold every axis of the earlier one with the same values
+      (`superjax.product(*EARLIER.axes.groups, l1=[...])`), and each run's
+      hp["source"] is the index of the earlier run it builds on. `data` then takes the
+      earlier stage's final states (every run's, runs first, as numpy arrays read back
+      from its checkpoints) and returns what every run reads; without `data` those
+      states are the data. The results hold the earlier stage's outputs too, named
+      `<its name>.<output>`.
   """
 
   name: str
@@ -78,9 +91,17 @@ class Model:
   dims: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
   precision: str = "highest"
   schedule_program: Callable[[Schedule], tuple[Callable, Callable]] | None = None
+  after: Model | None = None
 
   def __post_init__(self):
     precision_lib.check(self.precision, f"model {self.name!r}")
+    if self.after is not None and not isinstance(self.after, Model):
+      raise ConfigError(f"model {self.name!r}: after= takes the earlier stage's Model, not "
+                        f"{type(self.after).__name__}")
+
+  def stages(self) -> list[Model]:
+    """The study's Models in training order: the earliest stage first, this one last."""
+    return (self.after.stages() if self.after is not None else []) + [self]
 
   @classmethod
   def from_loss(cls, name: str, init_params: Callable, loss: Callable,
@@ -137,18 +158,38 @@ class Model:
     return self.init, self.step
 
   def bound(self, cfg: ModelConfig) -> Model:
-    """This Model with `cfg`'s schedule, grid and base seed (what `--set` changed)."""
+    """This Model (and its earlier stages) with `cfg`'s schedules, grids and base seed
+    (what `--set` changed)."""
+    earlier = self.after
+    if earlier is not None:
+      if len(cfg.stages) != len(self.stages()) - 1:
+        raise ConfigError(f"{cfg.name}: the run directory's config has {len(cfg.stages)} "
+                          f"earlier stages, the model {len(self.stages()) - 1}")
+      earlier = earlier.bound(dataclasses.replace(
+          cfg, **_stage_fields(cfg.stages[-1]), stages=cfg.stages[:-1], model=None))
     return dataclasses.replace(
         self, steps=cfg.steps, log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every,
         chunk_size=cfg.chunk_size, base_seed=cfg.base_seed, axes=cfg.grid(),
-        precision=cfg.precision)
+        precision=cfg.precision, after=earlier)
 
   def config(self, file: str = "") -> ModelConfig:
     """The config a run directory keeps (`file`: the model file it came from)."""
+    stages = tuple({"name": m.name, "steps": m.steps, "log_every": m.log_every,
+                    "checkpoint_every": m.checkpoint_every, "chunk_size": m.chunk_size,
+                    "axes": m.axes.to_json()} for m in self.stages()[:-1])
     return ModelConfig(name=self.name, file=file, steps=self.steps, log_every=self.log_every,
                        checkpoint_every=self.checkpoint_every, chunk_size=self.chunk_size,
                        base_seed=self.base_seed, axes=tuple(self.axes.to_json()),
-                       description=self.description, precision=self.precision, model=self)
+                       description=self.description, precision=self.precision,
+                       stages=stages, model=self)
+
+
+# What a run directory keeps of each earlier stage of a study (ModelConfig.stages).
+STAGE_FIELDS = ("name", "steps", "log_every", "checkpoint_every", "chunk_size", "axes")
+
+
+def _stage_fields(stage: dict) -> dict:
+  return dict(stage, axes=tuple(stage["axes"]))
 
 
 def leaves(tree) -> dict[str, jax.Array]:
@@ -158,8 +199,9 @@ def leaves(tree) -> dict[str, jax.Array]:
   return {name(path) or "value": leaf for path, leaf in flat}
 
 
-# Names the results use beside a model's own: no axis may take them.
-RESERVED = ("step", "diverged", "cell")
+# Names the results use beside a model's own: no axis may take them ("source" is a later
+# stage's index of its earlier run).
+RESERVED = ("step", "diverged", "cell", "source")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +224,9 @@ class ModelConfig(Config):
   axes: tuple = ()
   description: str = ""
   precision: str = "highest"
+  # A study's earlier stages, earliest first: {name, steps, log_every, checkpoint_every,
+  # chunk_size, axes} each (Model.after).
+  stages: tuple = ()
   model: Model | None = dataclasses.field(default=None, compare=False, repr=False)
 
   def validate(self) -> None:
@@ -208,6 +253,31 @@ class ModelConfig(Config):
       seeds = grid.hparams()["seed"]
       check(seeds.dtype.kind == "i" and seeds.min() >= 0, "seed",
             "seeds must be integers >= 0")
+    self._validate_stages()
+
+  def _validate_stages(self) -> None:
+    """Each earlier stage is a valid config of its own, its name is the study's alone,
+    and every one of its axes is an axis of the next stage, with the same values."""
+    names = [self.name]
+    later = self.grid()
+    for stage in reversed(self.stages):
+      check(isinstance(stage, dict) and set(stage) == set(STAGE_FIELDS), "stages",
+            f"each earlier stage needs exactly {', '.join(STAGE_FIELDS)}")
+      earlier = dataclasses.replace(self, **_stage_fields(stage), stages=())
+      earlier.validate()
+      check(earlier.name not in names, "stages",
+            f"two stages are named {earlier.name!r}; each trains its own pass")
+      names.append(earlier.name)
+      groups = {g.dim: g for g in later.groups}
+      for group in earlier.grid().groups:
+        check(groups.get(group.dim) == group, group.dim,
+              f"stage {earlier.name!r}'s axis is not an axis of the stage after it with the "
+              "same values; build the later axes as superjax.product(*EARLIER.axes.groups, ...)")
+      later = earlier.grid()
+
+  def stage_grids(self) -> list[axes_lib.Axes]:
+    """Every stage's grid, the earliest first and this config's last."""
+    return [axes_lib.Axes.from_json(s["axes"]) for s in self.stages] + [self.grid()]
 
   def grid(self) -> axes_lib.Axes:
     return axes_lib.Axes.from_json(self.axes)
@@ -216,12 +286,15 @@ class ModelConfig(Config):
     out = super().to_dict()
     out.pop("model")
     out["axes"] = self.grid().to_json()
+    out["stages"] = [dict(s, axes=axes_lib.Axes.from_json(s["axes"]).to_json())
+                     for s in self.stages]
     return out
 
   @classmethod
   def from_dict(cls, data: dict[str, Any]):
     data = dict(data)
     data["axes"] = [dict(group) for group in data.get("axes", ())]  # not tuples of pairs
+    data["stages"] = [dict(stage) for stage in data.get("stages", ())]
     return super().from_dict(data)
 
   def with_overrides(self, assignments: list[str]):
@@ -233,7 +306,7 @@ class ModelConfig(Config):
       key, text = key.strip(), text.strip()
       if not sep:
         raise ConfigError(f"--set {assignment!r}: expected key=value")
-      if key in ("axes", "model"):
+      if key in ("axes", "model", "stages"):
         raise ConfigError(f"--set {key}: set one axis by its name instead "
                           f"({', '.join(cfg.grid().names)})")
       if key in fields:
@@ -246,7 +319,7 @@ class ModelConfig(Config):
                             "of numbers or linspace/logspace/geomspace(start,stop,num)") from None
         cfg = cfg.with_values({key: values})
       else:
-        known = sorted(set(fields) - {"axes", "model"}) + cfg.grid().names
+        known = sorted(set(fields) - {"axes", "model", "stages"}) + cfg.grid().names
         raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(known)}")
     return cfg
 
@@ -263,9 +336,11 @@ class ModelConfig(Config):
         value = tuple(value) if not isinstance(value, (int, float)) else (value,)
         if _is_int_axis(cfg.grid(), key) and all(float(v).is_integer() for v in value):
           value = tuple(int(v) for v in value)
-        cfg = cfg.replace(axes=tuple(cfg.grid().with_values(key, value).to_json()))
-      elif key not in {f.name for f in dataclasses.fields(cfg)} - {"axes", "model"}:
-        known = sorted({f.name for f in dataclasses.fields(cfg)} - {"axes", "model"})
+        cfg = cfg.replace(axes=tuple(cfg.grid().with_values(key, value).to_json()),
+                          # the earlier stages that share the axis share its new values
+                          stages=tuple(_with_axis(s, key, value) for s in cfg.stages))
+      elif key not in {f.name for f in dataclasses.fields(cfg)} - {"axes", "model", "stages"}:
+        known = sorted({f.name for f in dataclasses.fields(cfg)} - {"axes", "model", "stages"})
         raise ConfigError(f"unknown config key {key!r}; known keys: "
                           f"{', '.join(known + cfg.grid().names)}")
       elif isinstance(value, str) and key not in ("file", "name", "description"):
@@ -273,6 +348,13 @@ class ModelConfig(Config):
       else:
         cfg = cfg.replace(**{key: value})
     return cfg
+
+
+def _with_axis(stage: dict, name: str, values: tuple) -> dict:
+  grid = axes_lib.Axes.from_json(stage["axes"])
+  if name not in grid.names:
+    return stage
+  return dict(stage, axes=grid.with_values(name, values).to_json())
 
 
 @dataclasses.dataclass

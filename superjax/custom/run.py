@@ -1,9 +1,11 @@
 """Trains a Model's grid through the core loop and labels the results by its axes.
 
-One pass (state/<name>): the runs are the grid's points in C order over its groups, each
-run's hp the dict of its axis values, each run's key `keys.run_key(base_seed, seed)` (seed
-0 for every run when the grid has no `seed` axis). The results hold every output of
-`finish` and every metric's history on the grid's dims, and `diverged`.
+One pass per stage (state/<stage name>; one stage unless the Model has `after`): the
+runs are the grid's points in C order over its groups, each run's hp the dict of its axis
+values (and, in a later stage, `source`: the earlier run it builds on), each run's key
+`keys.run_key(base_seed, seed)` (seed 0 for every run when the grid has no `seed` axis).
+The results hold every output of `finish` and every metric's history on the grid's dims,
+and `diverged`; an earlier stage's under `<stage name>.<name>`.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def _load_file(path: str, mtime_ns: int, size: int) -> Model:
 
 
 def work(cfg: ModelConfig) -> int:
-  return cfg.grid().size * cfg.steps
+  return sum(grid.size * steps for grid, steps in
+             zip(cfg.stage_grids(), [s["steps"] for s in cfg.stages] + [cfg.steps]))
 
 
 def default_finish(state, hp, key, data) -> dict:
@@ -74,25 +77,44 @@ def program(model: Model) -> loop.Program:
                       finish=model.finish or default_finish)
 
 
-def model_pass(cfg: ModelConfig, run_dir: Path) -> loop.Pass:
-  """The one pass of `cfg`'s grid: runs in C order over its groups, each run's key from
-  its seed (keys.run_keys; seed 0 for every run when the grid has no seed axis)."""
-  model = model_of(cfg)
-  grid = cfg.grid()
+def stage_pass(model: Model, cfg: ModelConfig, run_dir: Path,
+               earlier: loop.Pass | None = None) -> loop.Pass:
+  """One stage's pass over its grid: runs in C order over its groups, each run's key from
+  its seed (keys.run_keys; seed 0 for every run when the grid has no seed axis). A later
+  stage's runs get `source`, and its data is made from the `earlier` pass's final states,
+  read back from that pass's checkpoints (it must have finished)."""
+  grid = model.axes
   hps = grid.hparams()
   seeds = hps["seed"] if "seed" in hps else np.zeros(grid.size, np.int32)
-  data = model.data() if model.data is not None else None
+  if model.after is None:
+    data = model.data() if model.data is not None else None
+  else:
+    hps["source"] = grid.run_index(model.after.axes.dims)
+    states = earlier.final_states()
+    data = model.data(states) if model.data is not None else states
   return loop.Pass(program(model), keys.run_keys(cfg.base_seed, seeds), hps,
                    model.schedule(), run_dir, data=data, meta={"config": cfg.computed_part()})
 
 
+def passes(cfg: ModelConfig, run_dir: Path):
+  """Every stage's pass, earliest first (a generator: a later stage's pass is made when
+  asked for, from the earlier pass's checkpoints, so train each before asking for the
+  next)."""
+  earlier = None
+  for model in model_of(cfg).stages():
+    earlier = stage_pass(model, cfg, run_dir, earlier)
+    yield earlier
+
+
 def run(cfg: ModelConfig, run_dir: Path, progress: Progress) -> tuple[xr.Dataset, dict]:
   model = model_of(cfg)
-  pass_ = model_pass(cfg, run_dir)
-  check_names(model, pass_)
   _RUN[cfg.name] = model
-  trained = pass_.train(progress)
-  return results(cfg, trained, model.dims), {model.name: trained.timings()}
+  trained, timings = {}, {}
+  for stage, pass_ in zip(model.stages(), passes(cfg, run_dir)):
+    check_names(stage, pass_)
+    trained[stage.name] = pass_.train(progress)
+    timings[stage.name] = trained[stage.name].timings()
+  return results(model, trained, cfg.description or cfg.name), timings
 
 
 def check_names(model: Model, pass_: loop.Pass) -> None:
@@ -100,7 +122,7 @@ def check_names(model: Model, pass_: loop.Pass) -> None:
   one-line errors), and neither the metrics nor finish's outputs take a name the results
   give the grid's axes and the loop's flags."""
   _, metrics, outputs = loop.check_program(pass_)
-  taken = set(model.axes.names) | {"step", "diverged"}
+  taken = set(model.axes.names) | {"step", "diverged", "source"}
   for kind, names in (("metric", metrics), ("finish output", outputs)):
     for name in names:
       if name in taken or (kind == "finish output" and name.endswith("_history")):
@@ -109,12 +131,22 @@ def check_names(model: Model, pass_: loop.Pass) -> None:
                             "*_history); rename it")
 
 
-def results(cfg: ModelConfig, trained: loop.Trained, dims: dict | None = None) -> xr.Dataset:
-  """Every output and metric history on the grid's dims (core.results.label), an
-  output's own axes named by `dims` (the Model's)."""
-  return results_lib.label(cfg.grid(), trained.outputs, trained.history, trained.diverged,
-                           trained.segment_ends, dims=dims,
-                           attrs={"description": cfg.description or cfg.name})
+def results(model: Model, trained: dict[str, loop.Trained], description: str) -> xr.Dataset:
+  """Every stage's outputs and metric histories on its grid's dims (core.results.label),
+  an output's own axes named by the stage's `dims`; an earlier stage's variables, and its
+  `step` axis, named `<stage name>.<name>`."""
+  parts = []
+  for stage in model.stages():
+    done = trained[stage.name]
+    part = results_lib.label(stage.axes, done.outputs, done.history, done.diverged,
+                             done.segment_ends, dims=stage.dims,
+                             attrs={"description": description})
+    if stage is not model:
+      own = [n for n in part.variables if n not in stage.axes.names]
+      part = part.rename({n: f"{stage.name}.{n}" for n in own})
+      part.attrs = {}
+    parts.append(part)
+  return xr.merge(parts[::-1], combine_attrs="override", join="exact")
 
 
 def tiny() -> ModelConfig:
