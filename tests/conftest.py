@@ -1,9 +1,13 @@
 """Strict JAX for tests: implicit rank promotion is an error. One compilation cache for
-the whole session, kept out of the user's own."""
+the whole session, kept out of the user's own, and each experiment's tiny run trained
+once for the whole session."""
 
+import fcntl
 import itertools
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +21,8 @@ import pytest
 _RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
 CACHE = Path(tempfile.gettempdir()) / f"superjax-test-xla-{_RUN}"
 os.environ["SUPERJAX_COMPILATION_CACHE"] = str(CACHE)
+# The tiny runs every worker shares (tiny_run).
+RUNS = Path(tempfile.gettempdir()) / f"superjax-test-runs-{_RUN}"
 
 from superjax.core import host
 
@@ -29,6 +35,34 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 def pytest_sessionfinish(session):
   if not hasattr(session.config, "workerinput"):  # the controller, or a run without xdist
     shutil.rmtree(CACHE, ignore_errors=True)
+    shutil.rmtree(RUNS, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_run():
+  """(name, copy_to=None) -> (a sweep file of that experiment's tiny config, its run
+  directory), trained uninterrupted by `superjax run` once for the whole session: the
+  first worker to ask trains it under a lock, the others wait for it. A test that writes
+  to the run directory asks for a copy at `copy_to`."""
+
+  def get(name: str, copy_to: Path | None = None) -> tuple[Path, Path]:
+    root = RUNS / name
+    root.mkdir(parents=True, exist_ok=True)
+    sweep, run_dir = root / "tiny.py", root / "run"
+    with open(root / "lock", "w") as lock:
+      fcntl.flock(lock, fcntl.LOCK_EX)
+      if not (run_dir / "results.nc").exists():
+        sweep.write_text(f"from superjax.core import experiment\n"
+                         f"CONFIG = experiment.get({name!r}).tiny()\n")
+        done = subprocess.run([sys.executable, "-m", "superjax", "run", str(sweep), "--out",
+                               str(run_dir), "--no-progress"],
+                              capture_output=True, text=True, timeout=900, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+    if copy_to is not None:
+      run_dir = Path(shutil.copytree(run_dir, copy_to))
+    return sweep, run_dir
+
+  return get
 
 
 @pytest.fixture

@@ -42,15 +42,12 @@ def _saved_steps(run_dir: Path, name: str) -> list[int]:
 
 
 @pytest.fixture(scope="class")
-def reference(request, tmp_path_factory):
-  """(experiment name, its tiny sweep file, an uninterrupted run of it), once per class."""
+def reference(request, tiny_run, tmp_path_factory):
+  """(experiment name, its tiny sweep file, a copy of the session's uninterrupted run of
+  it), once per class."""
   name = request.cls.NAME
-  root = tmp_path_factory.mktemp(name)
-  sweep = root / "tiny.py"
-  sweep.write_text(f"from superjax.core import experiment\n"
-                   f"CONFIG = experiment.get({name!r}).tiny()\n")
-  _finish(_cli(sweep, root / "reference"))
-  return name, sweep, root / "reference"
+  sweep, run_dir = tiny_run(name, copy_to=tmp_path_factory.mktemp(name) / "reference")
+  return name, sweep, run_dir
 
 
 class _Contract:

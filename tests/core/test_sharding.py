@@ -127,7 +127,8 @@ def test_new_hyperparameter_values_reuse_the_compiled_program(tmp_path):
 
 _UAND = """
 from superjax.uand.config import tiny
-CONFIG = tiny().replace(n=(8,), inputs=("basis",), train_steps=200)
+CONFIG = tiny().replace(n=(8,), inputs=("basis",), train_steps=200, m=(32, 64),
+                        constructions=("naive", "uand", "trained"))
 """
 
 

@@ -39,10 +39,14 @@ def _config(model, n, m, attack="none", **extra):
 
 
 # (n, m) = (9, 4) takes the contraction path, (2, 1) the unrolled small-model path.
+# Every model attacked (the clean loss is part of the adversarial one) and the two output
+# kinds clean at the general shape; the small-model path clean and attacked; the
+# analytic attack once. test_hand_gradients_equal_autodiff checks every model x attack.
 @pytest.mark.parametrize("model,attack,shape", [
-    *itertools.product(sorted(MODELS), ["none", "gorton"], [(9, 4)]),
-    *itertools.product(["relu", "abs"], ["none", "gorton"], [(2, 1)]),
-    *itertools.product(["relu"], ["analytic_random"], [(9, 4), (2, 1)])])
+    *itertools.product(sorted(MODELS), ["gorton"], [(9, 4)]),
+    *itertools.product(["relu", "abs"], ["none"], [(9, 4)]),
+    ("relu", "none", (2, 1)), ("abs", "gorton", (2, 1)),
+    ("relu", "analytic_random", (9, 4))])
 def test_fast_step_equals_reference_step(model, attack, shape):
   cfg = _config(model, *shape, attack)
   assert fast._is_small({"W": jnp.zeros((1, shape[1], shape[0]))}) == (shape == (2, 1))

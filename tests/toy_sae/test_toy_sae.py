@@ -5,7 +5,7 @@ target L0, and its refusals."""
 import numpy as np
 import pytest
 
-from superjax.core import experiment
+import superjax
 from superjax.core.config import ConfigError
 from superjax.sae import recovery
 from superjax.toy_sae import effective, report
@@ -15,10 +15,9 @@ pytestmark = pytest.mark.slow  # whole runs from the CLI or several processes
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
-  cfg = tiny()
-  out = tmp_path_factory.mktemp("toy_sae") / "run"
-  return cfg, experiment.run(cfg, out, show_progress=False)
+def study(tiny_run):
+  """The session's run of the tiny study (the contract test's too)."""
+  return tiny(), superjax.load(tiny_run("toy_sae")[1])
 
 
 def test_results_hold_every_toy_model_and_sae(study):

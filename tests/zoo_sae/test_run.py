@@ -7,7 +7,6 @@ from PIL import Image
 
 import superjax
 from superjax import cli
-from superjax.core import experiment
 from superjax.core.config import ConfigError
 from superjax.vision import resnet
 from superjax.zoo_sae.config import ZooSAEConfig, tiny
@@ -17,9 +16,10 @@ pytestmark = pytest.mark.slow  # whole runs from the CLI or several processes
 
 
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory):
-  out = tmp_path_factory.mktemp("study") / "run"
-  return out, experiment.run(tiny(), out, show_progress=False)
+def digits_run(tiny_run, tmp_path_factory):
+  """The session's run of the tiny study (the contract test's too), copied."""
+  _, out = tiny_run("zoo_sae", copy_to=tmp_path_factory.mktemp("study") / "run")
+  return out, superjax.load(out)
 
 
 def test_digits_study_gives_the_documented_results(digits_run):
