@@ -56,8 +56,8 @@ def digits_zoo() -> tuple[str, loop.Pass]:
   cfg = sweeps.load("digits_robust_sae")
   x, y, _, _ = images.digits(seed=0)
   model = resnet.ResNet18(num_classes=10, stem="cifar", channels=cfg.channels)
-  settings = zoo.Settings(steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.train_lr,
-                          attack_steps=cfg.train_attack_steps)
+  settings = zoo.ZooSettings(steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.train_lr,
+                             attack_steps=cfg.train_attack_steps)
   runs = len(cfg.train_eps)
   hps = zoo.ZooHParams(eps=np.asarray(cfg.train_eps, np.float32), seed=np.zeros(runs, np.int32))
   return (f"digits ResNet18 zoo ({cfg.channels} channels), {runs} runs",

@@ -98,7 +98,7 @@ class ToySAEConfig(Config):
     check_choices("sae_kinds", self.sae_kinds, tuple(KINDS))
     check_choices("targets", self.targets, TARGETS)
     for kind in self.sae_kinds:
-      check(KINDS[kind].control == "k" or hasattr(self, KINDS[kind].penalty), "sae_kinds",
+      check(KINDS[kind].control == "k" or hasattr(self, KINDS[kind].penalty_field), "sae_kinds",
             f"{kind} is set by a penalty that this study has no coefficient field for")
     check(len(self.expansions) > 0 and all(int(e) >= 1 for e in self.expansions),
           "expansions", f"{self.expansions} must be positive integers")
@@ -128,11 +128,11 @@ class ToySAEConfig(Config):
     """Labels of a kind's sparsity settings, in the order of the `setting` axis."""
     if KINDS[kind].control == "k":
       return tuple("k=matched" if t == "matched" else f"k={self.fixed_k}" for t in self.targets)
-    return tuple(f"{KINDS[kind].penalty}={v:g}" for v in self.penalties(kind))
+    return tuple(f"{KINDS[kind].penalty_field}={v:g}" for v in self.penalties(kind))
 
   def penalties(self, kind: str) -> tuple[float, ...]:
     """The coefficients of a kind controlled by a penalty."""
-    return getattr(self, KINDS[kind].penalty)
+    return getattr(self, KINDS[kind].penalty_field)
 
   def matched_k(self) -> np.ndarray:
     """(densities,) the expected number of active features, round(n x density), >= 1."""

@@ -16,6 +16,6 @@ from superjax.uand import claims, config, figures, report, run
 
 EXPERIMENT = Experiment(name="uand", config=config.UAndConfig, run=run.run, work=run.work,
                         report=report.render, figures=figures.draw, tiny=config.tiny,
-                        unit="cells", claims=claims.CLAIMS,
+                        unit="cells", claims=claims.CLAIMS, passes=run.passes,
                         # readouts sum over up to 65,536 neurons and are judged against eps
                         precision="highest")

@@ -63,19 +63,35 @@ def circuit_pass_name(n: int, s: int, inputs: str, m: int) -> str:
   return f"circuit_n{n}_s{s}_{inputs}_m{m}"
 
 
+def circuit_pass(cfg: UAndConfig, n: int, s: int, inputs: str, width: int,
+                 run_dir: Path) -> loop.Pass:
+  """The trained circuits of one (n, s, inputs) cell at width `width`: one run per seed,
+  keyed by the cell's seed keys."""
+  c = circuit.Circuit(n=n, s=s, m=width, d0=measure.d0_of(cfg, n, inputs), active=cfg.active,
+                      steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.lr,
+                      embedding=cfg.embedding)
+  schedule = loop.Schedule(steps=cfg.train_steps, log_every=min(cfg.log_every, cfg.train_steps),
+                           checkpoint_every=cfg.checkpoint_every)
+  return loop.Pass(circuit.program(c, circuit_pass_name(n, s, inputs, width)),
+                   measure.seed_keys(cfg, n, s, inputs),
+                   product(seed=range(cfg.seeds)).hparams(), schedule, run_dir,
+                   meta={"config": cfg.computed_part()})
+
+
+def passes(cfg: UAndConfig, run_dir: Path) -> list[loop.Pass]:
+  """Every trained-circuit pass the config determines (Experiment.passes)."""
+  if "trained" not in cfg.constructions:
+    return []
+  return [circuit_pass(cfg, n, s, inputs, width, run_dir) for n in cfg.n
+          if n <= cfg.trained_max_n for s in cfg.s for inputs in cfg.inputs
+          for width in cfg.trained_m]
+
+
 def _train_circuits(cfg: UAndConfig, n: int, s: int, inputs: str, width: int, keys: jax.Array,
                     run_dir: Path) -> tuple[dict[str, np.ndarray], float]:
   """Trains one circuit per seed at width `width` (resuming), then measures each seed's
   from the pass's saved state; returns the measurements (seeds first) and the seconds."""
-  c = circuit.Circuit(n=n, s=s, m=width, d0=measure.d0_of(cfg, n, inputs), active=cfg.active,
-                      steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.lr,
-                      embedding=cfg.embedding)
-  name = circuit_pass_name(n, s, inputs, width)
-  schedule = loop.Schedule(steps=cfg.train_steps, log_every=min(cfg.log_every, cfg.train_steps),
-                           checkpoint_every=cfg.checkpoint_every)
-  circuits = loop.Pass(circuit.program(c, name), keys,
-                       product(seed=range(cfg.seeds)).hparams(), schedule, run_dir,
-                       meta={"config": cfg.computed_part()})
+  circuits = circuit_pass(cfg, n, s, inputs, width, run_dir)
   trained = circuits.train()
   states = circuits.final_states()
   # One seed at a time on one device: the readout fit's Cholesky factorisations, vmapped

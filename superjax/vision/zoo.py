@@ -41,7 +41,7 @@ class ClassifierState:
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class ZooSettings:
   """Static training settings."""
 
   steps: int
@@ -50,7 +50,7 @@ class Settings:
   attack_steps: int
 
 
-def _optimizer(settings: Settings) -> optax.GradientTransformation:
+def _optimizer(settings: ZooSettings) -> optax.GradientTransformation:
   return optax.adam(optax.cosine_decay_schedule(settings.lr, settings.steps))
 
 
@@ -61,14 +61,14 @@ def _train_logits(model: ResNet18, params, batch_stats, x):
   return logits, updates["batch_stats"]
 
 
-def init_state(model: ResNet18, settings: Settings, key: jax.Array, hp: ZooHParams,
+def init_state(model: ResNet18, settings: ZooSettings, key: jax.Array, hp: ZooHParams,
                data: dict) -> ClassifierState:
   variables = model.init(keys.named(key, "init"), data["x"][:1], train=False)
   return ClassifierState(params=variables["params"], batch_stats=variables["batch_stats"],
                          opt_state=_optimizer(settings).init(variables["params"]))
 
 
-def train_step(model: ResNet18, settings: Settings, state: ClassifierState, hp: ZooHParams,
+def train_step(model: ResNet18, settings: ZooSettings, state: ClassifierState, hp: ZooHParams,
                key: jax.Array, t: jax.Array, data: dict
                ) -> tuple[ClassifierState, dict[str, jax.Array]]:
   """One Adam step on PGD-L2 examples (budget hp.eps) of minibatch t (step key `key`)."""
@@ -89,7 +89,7 @@ def train_step(model: ResNet18, settings: Settings, state: ClassifierState, hp: 
                        batch_stats=batch_stats, opt_state=opt_state), {"loss": loss}
 
 
-def program(model: ResNet18, settings: Settings, name: str = "zoo") -> loop.Program:
+def program(model: ResNet18, settings: ZooSettings, name: str = "zoo") -> loop.Program:
   """The core loop's view of one architecture: each run one classifier."""
   return loop.Program(
       name=name,

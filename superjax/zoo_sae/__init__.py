@@ -21,6 +21,6 @@ from superjax.zoo_sae import claims, config, figures, report, run
 EXPERIMENT = Experiment(name="zoo_sae", config=config.ZooSAEConfig, run=run.run,
                         work=run.total_steps, report=report.render,
                         figures=figures.draw, tiny=config.tiny, claims=claims.CLAIMS,
-                        saes=run.sae_runs,
+                        saes=run.sae_runs, passes=run.passes,
                         # its cost is convolutions; TF32 cannot move its rank and 1.1x-4x claims
                         precision="high")

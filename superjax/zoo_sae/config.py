@@ -104,12 +104,12 @@ class ZooSAEConfig(Config):
     check_choices("layers", self.layers, STAGES)
     check_choices("sae_kinds", self.sae_kinds, tuple(KINDS))
     for kind in self.sae_kinds:
-      check(KINDS[kind].control == "k" or hasattr(self, KINDS[kind].penalty), "sae_kinds",
+      check(KINDS[kind].control == "k" or hasattr(self, KINDS[kind].penalty_field), "sae_kinds",
             f"{kind} is set by a penalty that this study has no coefficient field for")
     check(len(self.k) > 0 and all(k >= 1 for k in self.k), "k",
           f"{self.k} must be positive integers")
     for kind in ("relu", "jumprelu"):
-      field = KINDS[kind].penalty
+      field = KINDS[kind].penalty_field
       values = getattr(self, field)
       check(all(v > 0 for v in values), field, f"{values} must be positive")
       check(kind not in self.sae_kinds or len(values) == len(self.k), field,
@@ -119,7 +119,7 @@ class ZooSAEConfig(Config):
 
   def penalties(self, kind: str) -> tuple[float, ...]:
     """The penalty coefficients of a kind controlled by a penalty."""
-    return getattr(self, KINDS[kind].penalty)
+    return getattr(self, KINDS[kind].penalty_field)
 
   @property
   def eps(self) -> tuple[float, ...]:

@@ -55,20 +55,16 @@ def attack_key(cfg: ZooSAEConfig) -> jax.Array:
   return keys.root(cfg.base_seed, ATTACK_STREAM)
 
 
-def _zoo_settings(cfg: ZooSAEConfig) -> tuple[zoo.Settings, loop.Schedule]:
-  settings = zoo.Settings(steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.train_lr,
-                          attack_steps=cfg.train_attack_steps)
+def _zoo_settings(cfg: ZooSAEConfig) -> tuple[zoo.ZooSettings, loop.Schedule]:
+  settings = zoo.ZooSettings(steps=cfg.train_steps, batch=cfg.train_batch, lr=cfg.train_lr,
+                             attack_steps=cfg.train_attack_steps)
   return settings, loop.Schedule(steps=cfg.train_steps, log_every=cfg.log_every,
                                  checkpoint_every=cfg.checkpoint_every)
 
 
-def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: dict):
-  """Trains (or resumes) the digits zoo; returns the models read back from their saved
-  state, the images the SAEs train on and the labelled evaluation images."""
-  x_train, y_train, x_test, y_test = images.digits(seed=cfg.base_seed)
-  if cfg.eval_images > len(x_test):
-    raise SuperjaxError(f"eval_images: the digits test split holds {len(x_test)} images "
-                        f"(got {cfg.eval_images})")
+def zoo_pass(cfg: ZooSAEConfig, run_dir: Path) -> tuple[loop.Pass, resnet.ResNet18]:
+  """The digits zoo's pass (every eps x seed, model_axes) and the ResNet it trains."""
+  x_train, y_train, _, _ = images.digits(seed=cfg.base_seed)
   mean = tuple(float(v) for v in x_train.mean(axis=(0, 1, 2)))
   std = tuple(float(v) for v in x_train.std(axis=(0, 1, 2)))
   model = resnet.ResNet18(num_classes=10, stem="cifar", channels=cfg.channels, mean=mean,
@@ -77,12 +73,27 @@ def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: d
   values = model_axes(cfg).hparams()
   hps = zoo.ZooHParams(eps=values["model_eps"].astype(np.float32),
                        seed=values["seed"].astype(np.int32))
-  zoo_pass = loop.Pass(zoo.program(model, settings, ZOO_PASS),
-                       zoo_keys(cfg, hps.seed), hps, schedule,
-                       run_dir, data={"x": x_train, "y": y_train},
-                       meta={"config": cfg.computed_part()})
-  timings[ZOO_PASS] = zoo_pass.train(progress).timings()
-  states = zoo_pass.final_states()
+  return loop.Pass(zoo.program(model, settings, ZOO_PASS), zoo_keys(cfg, hps.seed), hps,
+                   schedule, run_dir, data={"x": x_train, "y": y_train},
+                   meta={"config": cfg.computed_part()}), model
+
+
+def passes(cfg: ZooSAEConfig, run_dir: Path) -> list[loop.Pass]:
+  """The passes the config alone determines (Experiment.passes): the digits zoo's (the
+  SAE passes train on the zoo's activations)."""
+  return [zoo_pass(cfg, run_dir)[0]] if cfg.source == "digits" else []
+
+
+def _digits_zoo(cfg: ZooSAEConfig, run_dir: Path, progress: Progress, timings: dict):
+  """Trains (or resumes) the digits zoo; returns the models read back from their saved
+  state, the images the SAEs train on and the labelled evaluation images."""
+  x_train, _, x_test, y_test = images.digits(seed=cfg.base_seed)
+  if cfg.eval_images > len(x_test):
+    raise SuperjaxError(f"eval_images: the digits test split holds {len(x_test)} images "
+                        f"(got {cfg.eval_images})")
+  trained, model = zoo_pass(cfg, run_dir)
+  timings[ZOO_PASS] = trained.train(progress).timings()
+  states = trained.final_states()
   members = [resnet.LoadedResNet18(model, zoo.variables_of(states, i))
              for i in range(len(cfg.train_eps) * cfg.seeds)]
   return members, x_train, (x_test[:cfg.eval_images], y_test[:cfg.eval_images])

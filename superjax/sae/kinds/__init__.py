@@ -57,8 +57,9 @@ class Kind(NamedTuple):
   Attributes:
     name: registry key (the `sae_kinds` value in configs).
     control: "k" (hp.k sets the sparsity) or "penalty" (hp.penalty weighs a penalty).
-    penalty: the penalty's name for kinds controlled by one ("l1", "l0"); studies name
-      the config field holding its coefficients after it.
+    penalty_field: for kinds controlled by a penalty, the penalty's name ("l1", "l0"),
+      which is also the config field of a study's coefficients (a run's coefficient is
+      hp.penalty).
     fixed_l0: whether L0 at evaluation is k by construction (TopK): such a kind cannot
       show an attack raising L0.
     init: (directions (L, d) unit rows, sample (B, d) standardised inputs, settings) ->
@@ -87,7 +88,7 @@ class Kind(NamedTuple):
   encode: Callable[..., jax.Array]
   loss: Callable[..., tuple[jax.Array, dict]]
   fixed_l0: bool = False
-  penalty: str = ""
+  penalty_field: str = ""
   project_grads: Callable[[Params, Params], Params] = _unchanged_grads
   after_step: Callable[..., Params] = _unchanged
   init_buffers: Callable[..., Params] = _no_buffers
@@ -99,7 +100,7 @@ def _discover() -> dict[str, Kind]:
   found = {}
   for module in pkgutil.iter_modules(__path__):
     kind = importlib.import_module(f"{__name__}.{module.name}").KIND
-    assert kind.control in CONTROLS and (kind.control == "k") != bool(kind.penalty), kind
+    assert kind.control in CONTROLS and (kind.control == "k") != bool(kind.penalty_field), kind
     found[kind.name] = kind
   return dict(sorted(found.items()))
 

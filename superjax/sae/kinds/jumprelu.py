@@ -118,5 +118,5 @@ def saelens(params: Params, buffers: Params, k: jax.Array) -> dict:
           "threshold": jnp.exp(params["log_threshold"])}
 
 
-KIND = Kind(name="jumprelu", control="penalty", penalty="l0", init=init, encode=encode, loss=loss,
+KIND = Kind(name="jumprelu", control="penalty", penalty_field="l0", init=init, encode=encode, loss=loss,
             project_grads=tangent_grads, after_step=unit_decoder, saelens=saelens)

@@ -52,5 +52,5 @@ def saelens(params: Params, buffers: Params, k: jax.Array) -> dict:
   return {"architecture": "standard", "b_enc": params["b_enc"] + params["W_enc"] @ params["b_dec"]}
 
 
-KIND = Kind(name="relu", control="penalty", penalty="l1", init=init, encode=encode, loss=loss,
+KIND = Kind(name="relu", control="penalty", penalty_field="l1", init=init, encode=encode, loss=loss,
             saelens=saelens)
