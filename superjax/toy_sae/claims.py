@@ -43,7 +43,7 @@ SUPERPOSED_FPD = 1.1
 # above 0 (no relation) is partly.
 TRACKS = 0.5
 PREMISE_RULE = verdicts.Rule(
-    band=(TRACKS, 1.0), null=0.0,
+    band=(TRACKS, 1.0), null=0.0, support=verdicts.CORRELATION,
     text="within-density Spearman(features/dim, SAE nMSE at L0 = fixed_k), mean over seeds, "
          f"in [{TRACKS}, 1] holds (Cohen's 'large'; the preprint gives no number: SAEs 'will "
          "naturally have a higher loss when there is more superposition'), above 0 partly; a "

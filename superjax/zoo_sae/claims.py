@@ -26,7 +26,7 @@ GORTON = "Gorton & Lewis 2025"
 # per stage; below 0 (no relation) is partly.
 FALLS = -0.5
 FIG5_RULE = verdicts.Rule(
-    band=(-1.0, FALLS), null=0.0,
+    band=(-1.0, FALLS), null=0.0, support=verdicts.CORRELATION,
     text="per stage, Spearman(eps, SAE nMSE) over a seed's models, mean over kinds, "
          f"sparsities and seeds, in [-1, {FALLS}] holds ('consistently achieve better "
          "reconstruction loss'; Cohen's 'large', the preprint gives no number), below 0 partly")

@@ -44,7 +44,7 @@ def _mean_shown(finding, name: str) -> float:
 
 def _part_verdict(finding, name: str) -> str:
   return re.search(re.escape(name) + r" \[[^]]*\] against [^:]*: ([a-z ]+)",
-                   finding.reason).group(1)
+                   finding.reason).group(1).strip()
 
 
 # --- Elhage: vulnerability -------------------------------------------------------------
@@ -88,6 +88,17 @@ def test_elhage_vulnerability_numbers_equal_numpy():
 def test_elhage_rise_must_exceed_three(peaks, verdict):
   ds, _, _ = _elhage_vulnerability(peaks)
   assert adversarial.elhage_vulnerability(ds).verdict == verdict
+
+
+def test_elhage_rows_name_what_the_excerpt_leaves_to_the_run():
+  ds, _, _ = _elhage_vulnerability([4.0] * 5)
+  found = adversarial.elhage_vulnerability(ds).deviations
+  # 1-S = 0.02 over n = 20 features: (0.98)^20 of inputs are all zero, and the mean input
+  # norm is 1 - 0.98^20 of an active input's, so 0.1 x the mean norm is 3% of that norm.
+  zero = 0.98 ** 20
+  assert any("n = 20, m = 5" in d and f"{zero:.0%} of inputs are all zero" in d for d in found)
+  assert any(f"{1 - zero:.0%} of an active input's norm, so eps 0.1 is "
+             f"{0.1 * (1 - zero):.0%} of it" in d for d in found)
 
 
 def test_elhage_vulnerability_needs_the_analytic_attack_and_the_dense_model():
@@ -145,8 +156,9 @@ def test_elhage_training_numbers_equal_numpy():
 @pytest.mark.parametrize("change, part, verdict", [
     # 0.4 leaves 6 features in 5 dimensions at the sparsest: superposition left.
     ({0.4: [5, 6, 6]}, "budget 0.4: most represented per dimension", "holds"),
-    # 0.4 already leaves 5 in 5: nothing left, so 80% was not needed.
-    ({0.4: [5, 5, 5]}, "budget 0.4: most represented per dimension", "inconclusive"),
+    # 0.4 already leaves 5 in 5: nothing left, so 80% was not needed (a measured 1, no
+    # superposition left: no effect of the paper's size).
+    ({0.4: [5, 5, 5]}, "budget 0.4: most represented per dimension", "does not hold"),
     # 0.8 leaves 6: not eliminated.
     ({0.8: [5, 5, 6]}, "budget 0.8: most represented per dimension", "does not hold"),
     # 0.8 keeps 4 of 5 features: eliminated, about m kept.
@@ -317,18 +329,26 @@ def test_attacks_light_more_interfering_features_in_non_robust_models(extra, ver
 
 @pytest.mark.parametrize("ratio, verdict", [(2.0, "holds"), (2.4, "holds"), (2.6, "partly"),
                                             (0.8, "does not hold")])
-def test_interference_about_twice(ratio, verdict):
+def test_interference_about_twice_per_density(ratio, verdict):
   clean = _counts([5, 8, 10, 14])
   # (W_i . W_j)^2 scales as the fourth power of W's scale.
   robust = clean * ratio ** -0.25
   finding = adversarial.gorton_interference(_trained(clean, robust))
   gram = lambda W: np.einsum("...hi,...hj->...ij", W, W) ** 2
   off = lambda W: ((gram(W).sum((-2, -1)) - np.trace(gram(W), axis1=-2, axis2=-1))
-                   / (20 * 19)).mean(axis=0)  # pooled over densities: (seed,)
-  want = (off(clean) / off(robust)).mean()
-  assert _mean_shown(finding, "robust mean off-diagonal interference") == pytest.approx(
-      want, abs=0.006)
+                   / (20 * 19))  # (density, seed)
+  superposes = lambda W: (np.linalg.norm(W, axis=-2) > 0.5).sum(-1) / 5 > 1
+  both = superposes(clean) & superposes(robust)
+  assert both.any() and not both.all()
+  want = np.mean([np.median((off(clean) / off(robust))[both[:, k], k]) for k in range(SEEDS)])
+  assert _mean_shown(finding, "median over densities") == pytest.approx(want, abs=0.006)
   assert finding.verdict == verdict
+  # A uniform rescaling changes no cosine: the norm-free reading shows no effect at all.
+  cosine = next(line for line in finding.sensitivity if line.startswith("norm-free"))
+  assert float(re.search(r"squared cosine per density: ([-+0-9.]+)", cosine).group(1)) == (
+      pytest.approx(1.0, abs=1e-6))
+  assert cosine.endswith("would read does not hold (no effect of the paper's size)")
+  assert any(line.startswith("pooled over every density") for line in finding.sensitivity)
 
 
 # Sides of each polygon and the axes it spans: an antipodal pair (D_i = 1/2) lies on one.

@@ -118,7 +118,8 @@ def test_intro_linear_model_keeps_at_most_one_feature_per_dimension(third, linea
   assert "4 of 4 seeds represent all 5 features" in finding.measured
 
 
-@pytest.mark.parametrize("third, verdict", [(0.51, "holds"), (0.49, "inconclusive")])
+@pytest.mark.parametrize("third, verdict", [
+    (0.51, "holds"), (0.49, "does not hold (no effect of the paper's size)")])
 def test_intro_relu_needs_more_features_than_dimensions(third, verdict):
   """The ReLU part's own verdict; the linear part holds throughout."""
   relu = _top_two()
@@ -126,8 +127,9 @@ def test_intro_relu_needs_more_features_than_dimensions(third, verdict):
   finding = elhage.intro(_intro(_top_two(), relu))
   want = 1.5 if third > 0.5 else 1.0
   assert _mean_of(finding.measured, "represented features per dimension") == pytest.approx(want)
-  # 2 in 2 is exactly the no-effect value 1.
-  assert f"no effect at 1.00: {verdict}" in finding.reason
+  # 2 in 2 is exactly the no-effect value 1: a measured zero, no effect of the paper's size
+  # (within a quarter, half the way to (m + 1) / m = 1.5).
+  assert f"no effect at 1.00 +- 0.25: {verdict}" in finding.reason
   assert finding.verdict == ("holds" if verdict == "holds" else "partly")
 
 
@@ -180,7 +182,7 @@ def _n2m1(labels, loss):
                        "seed": list(range(seeds))})
 
 
-def test_phase_n2m1_kappa_per_seed_against_theory_at_the_band_edge():
+def test_phase_n2m1_kappa_of_the_optimum_against_theory_at_the_band_edge():
   density, ratio = np.geomspace(0.01, 1.0, 4), np.geomspace(0.1, 10.0, 4)
   truth = _n2m1_theory(*np.meshgrid(density, ratio, indexing="ij"))
   assert len(np.unique(truth)) > 1
@@ -200,23 +202,34 @@ def test_phase_n2m1_kappa_per_seed_against_theory_at_the_band_edge():
   for labels, kappa, verdict in ((inside, kappas[-2], "holds"), (outside, kappas[-1], "partly")):
     per_seed = np.repeat(labels.reshape(4, 4)[..., None], 4, axis=-1)
     finding = elhage.phase_n2m1(_n2m1(per_seed, rng.uniform(size=(4, 4, 4))))
-    assert _mean_of(finding.measured, "Cohen's kappa with theory") == pytest.approx(kappa,
-                                                                                    abs=0.005)
+    assert _mean_of(finding.measured, "lowest-loss seed per cell of 4") == pytest.approx(
+        kappa, abs=0.005)
     assert finding.verdict == verdict
 
 
-def test_phase_n2m1_best_seed_is_shown_not_judged():
+def test_phase_n2m1_judges_the_lowest_loss_seed_and_its_halves():
   density, ratio = np.geomspace(0.01, 1.0, 4), np.geomspace(0.1, 10.0, 4)
   truth = _n2m1_theory(*np.meshgrid(density, ratio, indexing="ij"))
   majority = np.bincount(truth.ravel()).argmax()
-  labels = np.stack([truth, np.full_like(truth, majority), np.full_like(truth, majority)], -1)
-  loss = np.ones((4, 4, 3))
-  loss[..., 0] = 0.5  # the seed that matches theory is the lowest-loss one everywhere
+  # Seeds 0 and 2 match theory, 1 and 3 sit in the majority phase (kappa 0, stuck).
+  labels = np.stack([truth, np.full_like(truth, majority)] * 2, -1)
+  loss = np.ones((4, 4, 4))
+  loss[..., 0] = loss[..., 2] = 0.5  # the seeds that match theory are the lowest-loss ones
   finding = elhage.phase_n2m1(_n2m1(labels, loss))
-  assert "best seed 1.00" in finding.measured
-  # Two seeds of three predict the majority phase (kappa 0): no claim from one good seed.
-  assert _mean_of(finding.measured, "Cohen's kappa with theory") == pytest.approx(1 / 3, abs=0.005)
-  assert finding.verdict == "inconclusive"
+  # The optimum matches theory, and so does each half's own (seeds 0-1, 2-3).
+  assert _mean_of(finding.measured, "lowest-loss seed per cell of 4") == pytest.approx(1.0)
+  assert finding.verdict == "holds" and finding.halves == ("holds", "holds")
+  # Per seed: kappas 1, 0, 1, 0 (mean 1/2), shown with the verdict they would give.
+  assert _mean_of(finding.measured, "Cohen's kappa per seed") == pytest.approx(0.5, abs=0.005)
+  assert "judged per seed it would read inconclusive" in finding.measured
+  # One lucky seed is not a diagram: where only seed 0 matches, the second half's optimum
+  # is the majority phase and the halves disagree.
+  lucky = np.stack([truth] + [np.full_like(truth, majority)] * 3, -1)
+  loss = np.ones((4, 4, 4))
+  loss[..., 0] = 0.5
+  finding = elhage.phase_n2m1(_n2m1(lucky, loss))
+  assert finding.halves[0] == "holds" and finding.halves[1].startswith("does not hold")
+  assert finding.verdict == "inconclusive" and "halves of the seeds disagree" in finding.reason
 
 
 def test_phase_n3m2_reads_each_seeds_geometry(monkeypatch):
@@ -243,8 +256,10 @@ def test_phase_n3m2_reads_each_seeds_geometry(monkeypatch):
   assert elhage.phase_n3m2(run(exact)).verdict == "holds"
   majority = np.full_like(exact, 2)
   finding = elhage.phase_n3m2(run(majority))
-  assert _mean_of(finding.measured, "Cohen's kappa with theory") == pytest.approx(0.0, abs=1e-9)
-  assert finding.verdict == "inconclusive"  # the majority-phase predictor is no effect
+  assert _mean_of(finding.measured, "lowest-loss seed per cell of 4") == pytest.approx(0.0,
+                                                                                      abs=1e-9)
+  # The majority-phase predictor is a measured zero: no effect of the paper's size.
+  assert finding.verdict_text() == "does not hold (no effect of the paper's size)"
 
 
 # --- elhage.sticky ---------------------------------------------------------------------
@@ -432,7 +447,8 @@ def test_learning_dynamics_needs_the_split_and_the_snapshots():
   finding = elhage.learning_dynamics(_correlated(
       {"independent": _collapse(0.0), "correlated": _collapse(0.9)},
       {"independent": still, "correlated": rising}))
-  assert finding.verdict == "inconclusive"  # no transient: exactly the control's 0
+  # No transient: exactly the control's 0, a measured zero of no effect of the paper's size.
+  assert finding.verdict_text() == "does not hold (no effect of the paper's size)"
   plain = _correlated({"independent": _collapse(0.0), "correlated": _collapse(0.0)})
   assert elhage.learning_dynamics(plain).verdict == "not tested"
 

@@ -97,7 +97,8 @@ def _reference(ds: xr.Dataset) -> np.ndarray:
     ((8, 9, 10, 8, 9), "holds"),
     ((7, 7, 7, 7, 7), "partly"),          # 0.4: an effect, short of 'large'
     ((7, 8, 6, 7, 8), "partly"),          # the interval straddles 0.5
-    ((5, 6, 4, 5, 5), "inconclusive"),    # about 0
+    ((5, 6, 4, 5, 5), "does not hold"),   # about 0: within 0.25, no effect of the paper's size
+    ((5, 8, 4, 5, 2), "inconclusive"),    # about 0, too spread to rule out the paper's size
     ((2, 2, 2, 2, 2), "does not hold"),   # -0.6: superposition and loss move apart
 ])
 def test_premise_rule_at_its_edges(counts, verdict):
@@ -201,7 +202,7 @@ def _counts(abundant_robust, scarce_robust):
 
 @pytest.mark.parametrize("abundant, scarce, verdict", [
     ((11,) * 5, (49,) * 5, "holds"),                   # +10% and -2% every seed
-    ((11, 12, 10, 11, 11), (45, 49, 48, 50, 47), "holds"),
+    ((11, 12, 10, 11, 11), (45, 48, 47, 48, 46), "holds"),
     ((11,) * 5, (51,) * 5, "partly"),                  # scarcity raises F too
     ((9,) * 5, (51,) * 5, "does not hold"),            # both signs reversed
     ((9, 11, 10, 11, 9), (49,) * 5, "partly"),         # the abundant end straddles 0
