@@ -1,5 +1,5 @@
-"""Command line: `superjax list | run | plot | report | scorecard | bench | convert-resnet18 |
-export-saes`.
+"""Command line: `superjax list | run | plot | report | scorecard | ship | bench |
+convert-resnet18 | export-saes`.
 
 Parses, dispatches, reports errors."""
 
@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
   card.add_argument("--criteria", action="store_true",
                     help="print every claim's rule and the paper's protocol as Markdown "
                     "(docs/CRITERIA.md) instead of reading runs")
+  ship = sub.add_parser("ship", help="copy the results the scorecard judges from finished run "
+                        "directories (no trained state) to ROOT/<sweep>, for "
+                        "`superjax scorecard --root ROOT`")
+  ship.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
+  ship.add_argument("--root", type=Path, default=Path("results"), metavar="ROOT",
+                    help="where the copies go (default: results)")
   convert = sub.add_parser("convert-resnet18", help="convert a madrylab or torchvision "
                            "ResNet18 checkpoint into a converted-model directory (needs torch)")
   convert.add_argument("checkpoint", type=Path, metavar="CKPT", help="the PyTorch .pt/.pth file")
@@ -153,6 +159,14 @@ def _scorecard(run_dirs: list[Path], root: Path | None, markdown: Path | None,
     print(f"wrote {markdown}")
 
 
+def _ship(run_dirs: list[Path], root: Path) -> None:
+  from superjax.claims import evidence
+  for run_dir in run_dirs:
+    out = evidence.ship(run_dir, root)
+    size = (out / "results.nc").stat().st_size
+    print(f"wrote {out} (results {size / 1e6:.2f} MB)")
+
+
 def _convert_resnet18(checkpoint: Path, out: Path) -> None:
   from superjax.vision import convert
   done = convert.convert_resnet18(checkpoint, out)
@@ -184,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
       _run(args)
     elif args.command == "scorecard":
       _scorecard(args.run_dirs, args.root, args.markdown, args.criteria)
+    elif args.command == "ship":
+      _ship(args.run_dirs, args.root)
     elif args.command == "bench":
       _bench(args.configs)
     elif args.command == "convert-resnet18":
