@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
   card.add_argument("--markdown", nargs="?", type=Path, const=_REPRODUCTION, metavar="PATH",
                     help=f"also write the scorecard as Markdown to PATH (default "
                     f"{_REPRODUCTION}); name RUN_DIRs before this option")
+  card.add_argument("--html", type=Path, metavar="PATH",
+                    help="also write the scorecard as one static HTML page (a forest plot per "
+                    "claim) to PATH")
   card.add_argument("--criteria", action="store_true",
                     help="print every claim's rule and the paper's protocol as Markdown "
                     "(docs/CRITERIA.md) instead of reading runs")
@@ -136,27 +139,35 @@ def _run(args) -> None:
     _figures(dataset, run_dir)
 
 
-def _scorecard(run_dirs: list[Path], root: Path | None, markdown: Path | None,
-               criteria: bool = False) -> None:
-  from superjax.claims import scorecard
+def _write(path: Path, option: str, text: str) -> None:
   from superjax.core import rundir
+  try:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rundir.write_atomic(path, text)
+  except OSError as e:
+    raise SuperjaxError(f"{option} {path}: cannot write there "
+                        f"({e.strerror or type(e).__name__})") from None
+  print(f"wrote {path}")
+
+
+def _scorecard(run_dirs: list[Path], root: Path | None, markdown: Path | None,
+               criteria: bool = False, html_page: Path | None = None) -> None:
+  from superjax.claims import scorecard
   if criteria:
     print(scorecard.render_criteria(scorecard.all_claims()), end="")
     return
   if run_dirs and root is not None:
     raise SuperjaxError("give run directories or --root, not both")
-  if markdown is not None and markdown.is_dir():
-    raise SuperjaxError(f"--markdown {markdown}: is a directory; name a .md file")
+  for path, option in ((markdown, "--markdown"), (html_page, "--html")):
+    if path is not None and path.is_dir():
+      raise SuperjaxError(f"{option} {path}: is a directory; name a file")
   rows, notes = scorecard.evaluate(scorecard.all_claims(), run_dirs, root)
   print(scorecard.render_text(rows, notes))
   if markdown is not None:
-    try:
-      markdown.parent.mkdir(parents=True, exist_ok=True)
-      rundir.write_atomic(markdown, scorecard.render_markdown(rows, notes))
-    except OSError as e:
-      raise SuperjaxError(f"--markdown {markdown}: cannot write there "
-                          f"({e.strerror or type(e).__name__})") from None
-    print(f"wrote {markdown}")
+    _write(markdown, "--markdown", scorecard.render_markdown(rows, notes))
+  if html_page is not None:
+    from superjax.claims import page
+    _write(html_page, "--html", page.render_html(rows, notes))
 
 
 def _ship(run_dirs: list[Path], root: Path) -> None:
@@ -197,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "run":
       _run(args)
     elif args.command == "scorecard":
-      _scorecard(args.run_dirs, args.root, args.markdown, args.criteria)
+      _scorecard(args.run_dirs, args.root, args.markdown, args.criteria, args.html)
     elif args.command == "ship":
       _ship(args.run_dirs, args.root)
     elif args.command == "bench":

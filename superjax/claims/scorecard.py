@@ -42,6 +42,8 @@ class Finding:
       differ ("holds + does not hold") or "no effect of the paper's size".
     sensitivity: what another defensible aggregation, band or protocol would read (e.g.
       pooled over densities instead of per density), one line each; never judged.
+    parts: the judged parts (verdicts.Part: every seed's value, the rule), for plots;
+      left out of comparisons.
   """
 
   measured: str
@@ -51,6 +53,7 @@ class Finding:
   deviations: tuple[str, ...] = ()
   detail: str = ""
   sensitivity: tuple[str, ...] = ()
+  parts: tuple = dataclasses.field(default=(), compare=False, repr=False)
 
   def __post_init__(self):
     if self.verdict not in VERDICTS:
@@ -71,16 +74,17 @@ class Finding:
         p.verdict() == verdicts.HOLDS for p in parts):
       reason += f"; the halves of the seeds disagree ({halves[0]} / {halves[1]})"
     return cls(measured, verdict, reason, halves, tuple(deviations),
-               verdicts.combination(parts), tuple(sensitivity))
+               verdicts.combination(parts), tuple(sensitivity), tuple(parts))
 
   def verdict_text(self) -> str:
     """The verdict with how it came about, e.g. "partly (holds + does not hold)"."""
     return f"{self.verdict} ({self.detail})" if self.detail else self.verdict
 
   @classmethod
-  def not_tested(cls, measured: str, why: str, deviations=()) -> Finding:
-    """A run outside the paper's regime: `why` says which."""
-    return cls(measured, verdicts.NOT_TESTED, why, (), tuple(deviations))
+  def not_tested(cls, measured: str, why: str, deviations=(), parts=()) -> Finding:
+    """A run outside the paper's regime, or a claim true there by construction: `why`
+    says which; `parts` are shown (plotted) but not judged."""
+    return cls(measured, verdicts.NOT_TESTED, why, (), tuple(deviations), parts=tuple(parts))
 
 
 def _placement(part: verdicts.Part) -> str:

@@ -95,7 +95,7 @@ def bounded_with_correction(ds: xr.Dataset) -> Finding:
   why = ("correction in a basis (2 neurons per feature) restores exact values whenever a "
          "U-AND layer's error is below 1/4, so the error stays bounded by construction; "
          "Theorem 8's correction in superposition (width Õ(m^(2/3) s^2)) is not built")
-  return Finding.not_tested(measured, why, deviations(ds))
+  return Finding.not_tested(measured, why, deviations(ds), [part])
 
 
 def grows_without_correction(ds: xr.Dataset) -> Finding:

@@ -354,7 +354,8 @@ def _exponent_finding(ds: xr.Dataset, along: str) -> Finding:
   return Finding.not_tested(
       f"{finding.measured}; the bound's rule alone would read {finding.verdict}",
       f"{OURS}, not the proof's: a width growing faster than the bound says how our "
-      "construction scales, not whether the theorem's width suffices", finding.deviations)
+      "construction scales, not whether the theorem's width suffices", finding.deviations,
+      finding.parts)
 
 
 def eps_exponent(ds: xr.Dataset) -> Finding:
