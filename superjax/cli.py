@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
   ship.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
   ship.add_argument("--root", type=Path, default=Path("results"), metavar="ROOT",
                     help="where the copies go (default: results)")
+  ship.add_argument("--variant", default="", metavar="NAME",
+                    help="file the copy as ROOT/<sweep>.NAME; the scorecard reads "
+                    "<sweep>.doubled (the same sweep at twice the steps) as its convergence "
+                    "check")
   convert = sub.add_parser("convert-resnet18", help="convert a madrylab or torchvision "
                            "ResNet18 checkpoint into a converted-model directory (needs torch)")
   convert.add_argument("checkpoint", type=Path, metavar="CKPT", help="the PyTorch .pt/.pth file")
@@ -170,10 +174,10 @@ def _scorecard(run_dirs: list[Path], root: Path | None, markdown: Path | None,
     _write(html_page, "--html", page.render_html(rows, notes))
 
 
-def _ship(run_dirs: list[Path], root: Path) -> None:
+def _ship(run_dirs: list[Path], root: Path, variant: str) -> None:
   from superjax.claims import evidence
   for run_dir in run_dirs:
-    out = evidence.ship(run_dir, root)
+    out = evidence.ship(run_dir, root, variant)
     size = (out / "results.nc").stat().st_size
     print(f"wrote {out} (results {size / 1e6:.2f} MB)")
 
@@ -210,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "scorecard":
       _scorecard(args.run_dirs, args.root, args.markdown, args.criteria, args.html)
     elif args.command == "ship":
-      _ship(args.run_dirs, args.root)
+      _ship(args.run_dirs, args.root, args.variant)
     elif args.command == "bench":
       _bench(args.configs)
     elif args.command == "convert-resnet18":

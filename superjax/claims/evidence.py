@@ -20,6 +20,9 @@ DEFAULT_ROOT = Path("results")
 KEPT = (rundir.CONFIG_FILE, rundir.MANIFEST_FILE, rundir.REPORT_FILE)
 # Marks a shipped copy, which no command resumes.
 MARKER = "SHIPPED"
+# The variant a claim's convergence check reads: the same sweep with its steps doubled,
+# shipped as <root>/<sweep>.doubled.
+DOUBLED = "doubled"
 
 
 def is_evidence(run_dir: Path) -> bool:
@@ -27,15 +30,23 @@ def is_evidence(run_dir: Path) -> bool:
   return rundir.is_finished(run_dir) and (Path(run_dir) / MARKER).exists()
 
 
-def ship(run_dir: Path, root: Path = DEFAULT_ROOT) -> Path:
-  """Copies the finished run in `run_dir` to `root`/<its sweep> (replacing an earlier
-  copy) and returns that folder; every variable compressed (zlib), values unchanged."""
+def folder(root: Path, sweep: str, variant: str = "") -> Path:
+  """Where the shipped copy of `sweep` (or of its `variant`) lives."""
+  return Path(root) / (f"{sweep}.{variant}" if variant else sweep)
+
+
+def ship(run_dir: Path, root: Path = DEFAULT_ROOT, variant: str = "") -> Path:
+  """Copies the finished run in `run_dir` to `root`/<its sweep>[.<variant>] (replacing an
+  earlier copy) and returns that folder; every variable compressed (zlib), values
+  unchanged."""
   run_dir = Path(run_dir)
   dataset = rundir.load(run_dir)
   sweep = dataset.attrs.get("sweep")
   if not sweep:
     raise SuperjaxError(f"{run_dir}: its results name no sweep; nothing to file them under")
-  out = Path(root) / sweep
+  if variant and not variant.isidentifier():
+    raise SuperjaxError(f"--variant {variant!r}: use letters, digits and _ (e.g. {DOUBLED})")
+  out = folder(root, sweep, variant)
   if out.resolve() == run_dir.resolve():
     raise SuperjaxError(f"{run_dir} is already the shipped copy")
   out.mkdir(parents=True, exist_ok=True)

@@ -145,6 +145,7 @@ def render_html(rows, notes=(), title: str = "superjax reproduction scorecard") 
         _field("halves", " / ".join(finding.halves) if finding and finding.halves else "-"),
         _field("why", finding.reason if finding else row.problem),
         _field("other readings", "; ".join(finding.sensitivity) if finding else "-"),
+        _field("at 2x steps", scorecard.convergence(row)),
         _field("protocol", row.claim.protocol),
         _field("deviations", "; ".join(finding.deviations) if finding and finding.deviations
                else "none named"),

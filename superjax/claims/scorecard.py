@@ -152,6 +152,8 @@ class Row:
     finding: what the run says, or None when there is no finding.
     problem: why there is no finding (missing run, unfinished run, measuring failed).
     status: the finding's verdict, or MISSING, UNFINISHED or ERROR.
+    doubled: the finding of the same sweep at twice the steps (the convergence check),
+      where one was shipped.
   """
 
   claim: Claim
@@ -160,6 +162,7 @@ class Row:
   finding: Finding | None = None
   problem: str = ""
   status: str = MISSING
+  doubled: Finding | None = None
 
 
 def seed_range(values, fmt: str = ".2f", unit: str = "") -> str:
@@ -278,14 +281,17 @@ def _stored_config(run_dir: Path, sweep: str) -> Config | None:
     return None
 
 
-def _absent(claim: Claim, run_dir: Path) -> Row:
-  """The row of a claim whose run directory holds no finished run."""
+def _absent(claim: Claim, run_dir: Path, shipped: bool = False) -> Row:
+  """The row of a claim whose run directory holds no finished run; in a root of shipped
+  copies (`shipped`) the command is the plain one (its run is then shipped there)."""
   if (run_dir / rundir.CONFIG_FILE).exists():
     text = command(claim.sweep, _stored_config(run_dir, claim.sweep), run_dir)
     return Row(claim, run_dir, text, status=UNFINISHED,
                problem=f"{run_dir} holds an unfinished run; the command resumes it")
-  text = command(claim.sweep, None, run_dir)
-  return Row(claim, run_dir, text, status=MISSING, problem=f"no finished run in {run_dir}")
+  text = command(claim.sweep, None, None if shipped else run_dir)
+  where = (f"no shipped run in {run_dir} (superjax ship its run directory)" if shipped
+           else f"no finished run in {run_dir}")
+  return Row(claim, run_dir, text, status=MISSING, problem=where)
 
 
 def evaluate(claims: list[Claim], run_dirs: list[Path] | None = None,
@@ -309,11 +315,12 @@ def evaluate(claims: list[Claim], run_dirs: list[Path] | None = None,
       rows += [measure(claim, dataset, Path(path), text) for claim in mine]
     return rows, notes
   root = Path(root) if root is not None else rundir.DEFAULT_ROOT
+  shipped = root.is_dir() and any(evidence.is_evidence(p) for p in root.iterdir())
   loaded: dict[str, tuple[xr.Dataset, str]] = {}
   for claim in claims:
     run_dir = root / claim.sweep
     if not rundir.is_finished(run_dir):
-      rows.append(_absent(claim, run_dir))
+      rows.append(_absent(claim, run_dir, shipped))
       continue
     if claim.sweep not in loaded:
       try:
@@ -329,8 +336,34 @@ def evaluate(claims: list[Claim], run_dirs: list[Path] | None = None,
       rows.append(Row(claim, run_dir, command(claim.sweep, None, run_dir), problem=text,
                       status=ERROR))
     else:
-      rows.append(measure(claim, dataset, run_dir, text))
+      rows.append(_with_doubled(measure(claim, dataset, run_dir, text), root))
   return rows, notes
+
+
+def _with_doubled(row: Row, root: Path) -> Row:
+  """The row with the claim measured on the shipped run at twice the steps, if any."""
+  doubled_dir = evidence.folder(root, row.claim.sweep, evidence.DOUBLED)
+  if row.finding is None or not rundir.is_finished(doubled_dir):
+    return row
+  again = measure(row.claim, rundir.load(doubled_dir), doubled_dir, "")
+  return dataclasses.replace(row, doubled=again.finding)
+
+
+def convergence(row: Row) -> str:
+  """What the claim reads at twice the steps: the first judged number's mean at both
+  lengths and the verdict there ("-" without a doubled run)."""
+  if row.doubled is None or row.finding is None:
+    return "-"
+  ours, theirs = row.finding.parts, row.doubled.parts
+  steps = ""
+  if row.doubled.parts and ours:
+    first, again = ours[0], theirs[0]
+    f = first.fmt
+    before = verdicts.finite(first.values)
+    after = verdicts.finite(again.values)
+    if before.size and after.size:
+      steps = f"{first.name}: {before.mean():{f}} -> {after.mean():{f}}; "
+  return f"{steps}at 2x steps: {row.doubled.verdict_text()}"
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -393,7 +426,8 @@ def render_text(rows: list[Row], notes: list[str] = (), width: int = 100) -> str
     for label, text in (("paper", row.claim.states), ("rule", row.claim.rule),
                         ("measured", _measured(row)), ("halves", _halves(row)),
                         ("protocol", row.claim.protocol), ("deviates", _deviations(row)),
-                        ("why", _why(row)), ("other", _sensitivity(row))):
+                        ("why", _why(row)), ("other", _sensitivity(row)),
+                        ("2x steps", convergence(row))):
       lines += textwrap.wrap(text, width, initial_indent=f"    {label + ':':<10}",
                              subsequent_indent=" " * 14, break_on_hyphens=False,
                              break_long_words=False) or [f"    {label}:"]
@@ -413,19 +447,22 @@ def render_markdown(rows: list[Row], notes: list[str] = ()) -> str:
   lines = ["# Reproduction scorecard", "",
            "Each claim of the papers: what the paper states, the rule its verdict follows "
            "(from the paper's words; docs/CRITERIA.md), what our finished runs measure as the "
-           "mean over seeds with its 95% Student-t interval, the verdicts of the first and the "
-           "second half of the seeds, how the run departs from the paper's protocol, and the "
-           "verdict: holds / partly / does not hold / inconclusive / not tested. Rebuild this "
-           "page with `superjax scorecard --markdown` after new runs; a claim without a run "
-           "names the command that makes it.", "",
+           "mean over seeds with its 95% Student-t interval, the verdicts of the means of the "
+           "first and the second half of the seeds, how the run departs from the paper's "
+           "protocol, the verdict (holds / partly / does not hold / inconclusive / not "
+           "tested), what other defensible readings would give, and the same claim at twice "
+           "the steps where that run was made. The results every verdict reads ship in "
+           "`results/` (`superjax ship`): `superjax scorecard --root results --markdown` "
+           "rebuilds this page from them without training; a claim without a run names the "
+           "command that makes it.", "",
            f"{tally(rows)}.", "",
            "| paper | where | the paper states | rule | we measure | halves | deviations "
-           "| verdict | why | other readings | command |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "| verdict | why | other readings | at 2x steps | command |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
   for row in rows:
     cells = (row.claim.paper, row.claim.where, row.claim.states, row.claim.rule,
              _measured(row), _halves(row), _deviations(row), f"**{_verdict(row)}**", _why(row),
-             _sensitivity(row), f"`{row.command}`")
+             _sensitivity(row), convergence(row), f"`{row.command}`")
     lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
   if notes:
     lines += [""] + [f"- {_cell(note)}" for note in notes]

@@ -4,7 +4,7 @@ values and is scored exactly as the run directory it came from."""
 import xarray as xr
 
 from superjax import cli
-from superjax.claims import evidence, scorecard
+from superjax.claims import evidence, scorecard, verdicts
 from superjax.core import experiment, rundir
 
 
@@ -29,3 +29,21 @@ def test_shipped_results_load_equal_and_score_as_the_run(tmp_path, tiny_config, 
   assert all(r.finding is not None for r in from_root)
   # The copy is no directory to resume: its command is the one that made the run.
   assert all("--out" not in r.command and "--set seeds=3" in r.command for r in from_root)
+  assert all(scorecard.convergence(r) == "-" for r in from_root)
+
+  # The same sweep at twice the steps, shipped as the convergence variant: each row shows
+  # its first number at both lengths and the verdict there.
+  doubled_dir = tmp_path / "doubled"
+  experiment.run(cfg.replace(steps=2 * cfg.steps), doubled_dir, show_progress=False)
+  assert cli.main(["ship", str(doubled_dir), "--root", str(tmp_path / "results"),
+                   "--variant", "doubled"]) == 0
+  rows, _ = scorecard.evaluate(claims, root=tmp_path / "results")
+  direct, _ = scorecard.evaluate(claims, [doubled_dir])
+  assert any(again.finding.parts for again in direct)
+  for row, again in zip(rows, direct):
+    text = scorecard.convergence(row)
+    if again.finding.parts:
+      first = again.finding.parts[0]
+      assert f"-> {verdicts.finite(first.values).mean():{first.fmt}}" in text
+    assert text.endswith(f"at 2x steps: {again.finding.verdict_text()}")
+  assert cli.main(["ship", str(doubled_dir), "--variant", "no/slash"]) == 2

@@ -337,6 +337,29 @@ def test_nonuniform_without_a_pentagon_does_not_hold_and_other_sizes_are_not_tes
   assert elhage.nonuniform(one_side).verdict == "not tested"
 
 
+# Two antipodal pairs that drop feature 0 (one of the equally dense ones) instead.
+PAIRS_DROP_0 = np.array([[0.0, 1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, -1.0]])
+
+
+@pytest.mark.parametrize("wrong, verdict", [
+    (0, "holds"),           # every collapsed seed drops the sparser feature 4
+    (3, "inconclusive"),    # 3 of 6: half, an interval around one half
+    (6, "does not hold"),   # every seed drops another feature: below 1/5 + margin
+])
+def test_nonuniform_drops_the_sparser_feature(wrong, verdict):
+  # At x0.1 (feature 4 ten times sparser) `wrong` seeds drop feature 0 instead; one more
+  # seed stays a pentagon (drops nothing) and is left out of the share.
+  at_sparsest = [PAIRS] * (6 - wrong) + [PAIRS_DROP_0] * wrong + [PENTAGON]
+  shapes = np.stack([at_sparsest, [PENTAGON] * 7, [PAIRS] * 7])
+  finding = elhage.nonuniform_drops_sparser(_nonuniform(shapes))
+  share = (6 - wrong) / 6
+  assert _mean_of(finding.measured, "(of those that drop one)") == pytest.approx(share)
+  assert "6 of 7 seeds drop a feature" in finding.measured
+  assert finding.verdict == verdict
+  no_sparser = _nonuniform(shapes).isel(relative_density=[1, 2])
+  assert elhage.nonuniform_drops_sparser(no_sparser).verdict == "not tested"
+
+
 # --- elhage.correlated and elhage.learning_dynamics ------------------------------------
 
 

@@ -389,6 +389,48 @@ def nonuniform(dataset: xr.Dataset) -> Finding:
       f"lowest-loss seed: {shown}", found)
 
 
+# Walk-through (001, non-uniform superposition): past the threshold the pentagon "may
+# collapse into two antipodal pairs and ignore the sparse feature" (坍缩成两个对跖对并忽略
+# 稀疏特征). Per seed at the sparsest relative density, where the model drops features: 1
+# when the only dropped feature is the varied (sparser) one, 0 otherwise; most seeds (> 1/2)
+# holds; a dropped feature picked at random would be the varied one 1/n of the time.
+def sparse_dropped_rule(n: int) -> Rule:
+  return Rule(band=MOST, null=1.0 / n, support=SHARE,
+              text="most collapsed seeds drop exactly the sparser feature")
+
+
+def nonuniform_drops_sparser(dataset: xr.Dataset) -> Finding:
+  cfg = config_of(dataset)
+  found = deviations(cfg, PROTOCOLS["nonuniform"])
+  values = np.atleast_1d(dataset.relative_density.values).astype(np.float64)
+  if values.min() >= 1:
+    return Finding.not_tested(
+        f"relative densities {', '.join(f'{v:.2g}' for v in values)}",
+        "no feature is made sparser than the others: nothing to drop", found)
+  ds = results.first_of_other_axes(dataset, ("relative_density", "seed"))
+  ds = ds.transpose("relative_density", "seed", ...)
+  sparsest_at = int(np.argmin(values))
+  varied = cfg.n - 1  # relative_density scales the last feature's density
+
+  def dropped(one: xr.Dataset) -> np.ndarray:
+    norms = np.linalg.norm(one["W"].values[sparsest_at], axis=-2)
+    return np.flatnonzero(norms <= metrics.REPRESENTED_NORM)
+
+  def drops_sparser(one: xr.Dataset) -> float:
+    lost = dropped(one)
+    return math.nan if lost.size == 0 else float(lost.tolist() == [varied])
+
+  judged = seed_values(ds, drops_sparser)
+  collapsed = int(np.isfinite(judged).sum())
+  others = seed_values(ds, lambda one: float(np.sum(dropped(one) != varied)))
+  context = (f"at relative density x{values[sparsest_at]:.2g} (the varied feature's density "
+             f"{values[sparsest_at] * cfg.density[0]:.2g}, the others' {cfg.density[0]:g}): "
+             f"{collapsed} of {ds.sizes['seed']} seeds drop a feature; other features dropped "
+             f"{seed_range(others, '.0f')}")
+  return Finding.judged([Part("seeds dropping exactly the sparser feature (of those that drop "
+                              "one)", judged, sparse_dropped_rule(cfg.n))], context, found)
+
+
 def _correlation_problem(dataset: xr.Dataset, needed: tuple[str, ...]) -> str:
   """Why a run cannot test a correlation claim, or "" when it can."""
   kinds = _correlations(dataset)
@@ -571,6 +613,16 @@ CLAIMS: tuple[Claim, ...] = (
           rule="most seeds (> 1/2) are a pentagon (5 features, no antipodal pair) at relative "
                "density 1; per seed, most of the two extremes (> 1/2) hold another "
                "configuration (\"collapses into\"), no effect 0",
+          protocol=_protocol("n=5, m=2, equal importance, one feature's density "
+                             "varied around the others'")),
+    Claim("elhage.nonuniform_drops_sparser", ELHAGE, "non-uniform superposition",
+          "Past the threshold the pentagon collapses into two antipodal pairs and ignores the "
+          "sparse feature.",
+          "elhage_nonuniform", nonuniform_drops_sparser,
+          rule="per seed at the sparsest relative density, among seeds that drop a feature: 1 "
+               "when the only dropped feature (||W_i|| <= 0.5) is the sparser one, else 0; "
+               "most (> 1/2) holds (\"ignore the sparse feature\"); no effect 1/n (a feature "
+               "picked at random)",
           protocol=_protocol("n=5, m=2, equal importance, one feature's density "
                              "varied around the others'")),
     Claim("elhage.correlated", ELHAGE, "correlated and anticorrelated features",
