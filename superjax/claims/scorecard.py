@@ -125,6 +125,9 @@ class Claim:
       (written before the numbers were looked at).
     protocol: the paper's protocol for this claim (model, data, steps, budgets), against
       which a run's deviations are named.
+    variants: (name, what it changes) of runs of the same sweep under another defensible
+      protocol; where one is shipped as <sweep>.<name> its reading is an "other readings"
+      line, never judged.
   """
 
   key: str
@@ -135,6 +138,7 @@ class Claim:
   measure: Callable[[xr.Dataset], Finding]
   rule: str = ""
   protocol: str = ""
+  variants: tuple[tuple[str, str], ...] = ()
 
 
 # What a row shows when its run gave no finding.
@@ -341,9 +345,23 @@ def evaluate(claims: list[Claim], run_dirs: list[Path] | None = None,
 
 
 def _with_doubled(row: Row, root: Path) -> Row:
-  """The row with the claim measured on the shipped run at twice the steps, if any."""
+  """The row with the claim measured on the shipped run at twice the steps, and on each
+  shipped variant of its protocol (Claim.variants, as other readings), where they exist."""
+  if row.finding is None:
+    return row
+  readings = []
+  for name, what in row.claim.variants:
+    where = evidence.folder(root, row.claim.sweep, name)
+    if rundir.is_finished(where):
+      other = measure(row.claim, rundir.load(where), where, "").finding
+      if other is not None:
+        first = f"{other.parts[0].text()}: " if other.parts else ""
+        readings.append(f"{what}: {first}would read {other.verdict_text()}")
+  if readings:
+    row = dataclasses.replace(row, finding=dataclasses.replace(
+        row.finding, sensitivity=row.finding.sensitivity + tuple(readings)))
   doubled_dir = evidence.folder(root, row.claim.sweep, evidence.DOUBLED)
-  if row.finding is None or not rundir.is_finished(doubled_dir):
+  if not rundir.is_finished(doubled_dir):
     return row
   again = measure(row.claim, rundir.load(doubled_dir), doubled_dir, "")
   return dataclasses.replace(row, doubled=again.finding)

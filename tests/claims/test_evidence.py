@@ -1,6 +1,8 @@
 """Shipped evidence: a finished run copied without its trained state loads to the same
 values and is scored exactly as the run directory it came from."""
 
+import dataclasses
+
 import xarray as xr
 
 from superjax import cli
@@ -47,3 +49,10 @@ def test_shipped_results_load_equal_and_score_as_the_run(tmp_path, tiny_config, 
       assert f"-> {verdicts.finite(first.values).mean():{first.fmt}}" in text
     assert text.endswith(f"at 2x steps: {again.finding.verdict_text()}")
   assert cli.main(["ship", str(doubled_dir), "--variant", "no/slash"]) == 2
+
+  # A claim's protocol variant, shipped beside it, becomes one of its other readings.
+  variant = dataclasses.replace(claims[0], variants=(("per_input", "another protocol"),))
+  evidence.ship(doubled_dir, tmp_path / "results", "per_input")
+  row = scorecard.evaluate([variant], root=tmp_path / "results")[0][0]
+  assert row.finding.sensitivity[-1].startswith("another protocol: ")
+  assert row.finding.sensitivity[-1].endswith(f"would read {direct[0].finding.verdict_text()}")

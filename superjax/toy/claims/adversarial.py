@@ -255,6 +255,11 @@ def _deviations(cfg, paper: dict) -> list[str]:
   return found
 
 
+# The shipped variant of an Elhage adversarial sweep whose budgets scale each input's own
+# norm (`--set per_sample_eps=true`), read as an "other readings" line.
+PER_INPUT = "per_input"
+
+
 def _elhage_choices(cfg, budget: float) -> list[str]:
   """What Elhage et al.'s excerpt leaves unstated and the run had to choose, named beside
   the verdict: the model's size, a budget relative to the batch's mean input norm (which,
@@ -739,7 +744,8 @@ CLAIMS: tuple[Claim, ...] = (
                "vulnerability) >= 0.8 (\"closely tracks\", very strong), no effect 0",
           protocol=f"ReLU-output toy model (size not given in the excerpt); analytic attack "
                    f"(the most harmful feature's (W^T W)_i direction), L2 budget 0.1 x the "
-                   f"average input norm; {TRAINING_TEXT}"),
+                   f"average input norm; {TRAINING_TEXT}",
+          variants=((PER_INPUT, "budget 0.1 x each input's own norm (per_sample_eps)"),)),
     Claim("elhage.adversarial_training", ELHAGE, "relationship to adversarial robustness",
           "Adversarial training with the analytic attack against a random feature reduces "
           "superposition, but attacks had to be unreasonably large (80% of the input L2 norm) "
@@ -750,7 +756,8 @@ CLAIMS: tuple[Claim, ...] = (
                "it is <= 1 everywhere and >= (m-1)/m (\"fully eliminate\", not collapse)",
           protocol=f"ReLU-output toy model; adversarial training on the analytic optimal L2 "
                    f"attack against one random feature per input, eps 0.8 x the input norm "
-                   f"(loss mix not stated); {TRAINING_TEXT}"),
+                   f"(loss mix not stated); {TRAINING_TEXT}",
+          variants=((PER_INPUT, "budgets x each input's own norm (per_sample_eps)"),)),
     Claim("gorton.fig2a_plateau", GORTON, "Fig. 2A",
           "Features per dimension rise as features get sparser (density 1 to 0.1, n=100, "
           "m=20), with a temporary plateau at antipodal superposition (2 per dimension).",
