@@ -367,19 +367,23 @@ def s_exponent(ds: xr.Dataset) -> Finding:
 
 
 CLAIMS = (
-    Claim(key="hanni.uand_basis_sublinear", paper=PAPER, where="U-AND (Sec. 3), basis inputs; our construction",
+    Claim(key="hanni.uand_basis_sublinear", paper=PAPER,
+          where="U-AND (Sec. 3), basis inputs; our construction",
           states="one ReLU layer of width Õ(√m)/eps^2 epsilon-linearly represents all "
                  "m(m-1)/2 pairwise ANDs of m sparse boolean features",
           sweep="uand_scaling", measure=basis_sublinear, rule=SLOPE_RULE.text,
           protocol=UAND_PROTOCOL),
-    Claim(key="hanni.uand_fewer_than_naive", paper=PAPER, where="U-AND (Sec. 3) vs the naive layer; our construction",
+    Claim(key="hanni.uand_fewer_than_naive", paper=PAPER,
+          where="U-AND (Sec. 3) vs the naive layer; our construction",
           states="U-AND computes every pairwise AND with far fewer neurons than the naive "
                  "layer's one neuron ReLU(x_i + x_j - 1) per pair (O(m^2))",
           sweep="uand_scaling", measure=fewer_than_naive, rule=FEWER_RULE.text,
           protocol=UAND_PROTOCOL + "; naive: m(m-1)/2 neurons, exact"),
     Claim(key="hanni.uand_superposed_sqrt", paper=PAPER, where="Theorem 2; our construction",
           states="with the inputs themselves in superposition, width O~(sqrt(m)/eps^2) "
-                 "suffices",
+                 "suffices (as seed 002 states Theorem 2; the first arXiv version's abstract "
+                 "states O~(m^(2/3)) for inputs in superposition: the slope rule below 1 is "
+                 "met by either)",
           sweep="uand_superposed", measure=superposed_sqrt,
           rule=SLOPE_RULE.text + f"; eps = {SUPERPOSED_EPS:g}; not tested unless at least "
                f"{SUPERPOSED_MIN_N} values of n, each compressed at least "
