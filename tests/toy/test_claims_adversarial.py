@@ -312,6 +312,26 @@ def test_robust_models_fewer_features_and_less_vulnerable_at_every_length():
   assert "2,000 steps, not 150,000" in finding.deviations
 
 
+@pytest.mark.parametrize("factor, verdict", [(0.7, "holds"), (1.3, "does not hold")])
+def test_robust_beyond_their_superposition_level(factor, verdict):
+  # Clean vulnerability exp(fpd / 2) along the densities, so log v is linear in
+  # ||W||_F^2 / m and interpolating it is exact: a robust model at fpd r is expected at
+  # exp(r / 2), and measured at factor x that.
+  clean, robust = _counts([5, 8, 10, 14]), _counts([5, 7, 9, 11], seed=5)
+  ds = _trained(clean, robust)
+  fpd = lambda W: (W ** 2).sum((-2, -1)) / 5  # (density, seed)
+  vuln = ds["vulnerability"].values.copy()  # (density, alpha, seed, attack)
+  vuln[:, 0, :, 0] = np.exp(fpd(clean) / 2)
+  vuln[:, 1, :, 0] = factor * np.exp(fpd(robust) / 2)
+  ds["vulnerability"] = (ds["vulnerability"].dims, vuln)
+  finding = adversarial.gorton_beyond_superposition(ds)
+  inside = (fpd(robust) >= fpd(clean).min(0)) & (fpd(robust) <= fpd(clean).max(0))
+  assert inside.any() and not inside.all()  # the densest robust model is outside
+  assert _mean_shown(finding, "at equal superposition (geometric mean)") == pytest.approx(
+      factor, abs=0.006)
+  assert finding.verdict == verdict
+
+
 def test_robust_models_no_fewer_features_and_more_vulnerable_fail():
   clean = _counts([5, 8, 10, 14])
   finding = adversarial.gorton_adversarial_training(_trained(clean, _counts([5, 9, 11, 15]),

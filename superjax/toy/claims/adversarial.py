@@ -601,6 +601,53 @@ def gorton_adversarial_training(dataset: xr.Dataset, ds: xr.Dataset,
        LESS_VULNERABLE_RULE, ".2f")], context, found)
 
 
+# 003 Fig. 2: "robust models are often more robust than expected for their superposition
+# level". Expected: the clean models' vulnerability at the robust model's features per
+# dimension (interpolated along the clean models' densities, never extrapolated). A
+# direction, no size: the geometric mean over densities of robust / expected below 1; no
+# effect 1.
+BEYOND_RULE = Rule(band=(0.0, BELOW_ONE[1]), null=1.0,
+                   text="robust / clean-at-equal-superposition vulnerability < 1")
+
+
+def _beyond(one: xr.Dataset) -> np.ndarray:
+  """(density,) robust vulnerability over the clean models' at the robust model's
+  ||W||_F^2 / m, NaN where that lies outside the clean models' range."""
+  clean, robust = _pair(one)
+  x = norm_per_dim(clean["W"].values)
+  v = np.log(_vulnerability(clean, "gorton"))
+  order = np.argsort(x)
+  at = norm_per_dim(robust["W"].values)
+  expected = np.interp(at, x[order], v[order])
+  inside = (at >= x.min()) & (at <= x.max())
+  return np.where(inside, np.exp(np.log(_vulnerability(robust, "gorton")) - expected), np.nan)
+
+
+def _beyond_mean(one: xr.Dataset) -> float:
+  """Geometric mean of _beyond over the densities where it is defined (NaN: none)."""
+  ratios = _beyond(one)
+  ratios = ratios[np.isfinite(ratios)]
+  return geometric_mean(ratios) if ratios.size else math.nan
+
+
+@_on_robust_pair
+def gorton_beyond_superposition(dataset: xr.Dataset, ds: xr.Dataset,
+                                found: tuple[str, ...]) -> Finding:
+  cfg = config_of(dataset)
+  if why := _attack_problem(cfg, ("gorton",)):
+    return Finding.not_tested("no gradient attack", why, found)
+  below = seed_values(ds, lambda one: np.nanmean(_beyond(one) < 1)
+                      if np.isfinite(_beyond(one)).any() else math.nan)
+  compared = seed_values(ds, lambda one: float(np.isfinite(_beyond(one)).sum()))
+  context = (f"gradient attack; expected = the clean models' vulnerability interpolated at the "
+             f"robust model's ||W||_F^2/m over {seed_range(compared, '.0f')} of "
+             f"{ds.sizes['density']} densities (inside the clean range); share of those "
+             f"densities below expectation {seed_range(below * 100, '.0f', '%')}")
+  return _judged_by_length(dataset, ds, [
+      ("robust / expected vulnerability at equal superposition (geometric mean)",
+       _beyond_mean, BEYOND_RULE, ".2f")], context, found)
+
+
 @_on_robust_pair
 def gorton_interfering_features(dataset: xr.Dataset, ds: xr.Dataset,
                                 found: tuple[str, ...]) -> Finding:
@@ -797,6 +844,14 @@ CLAIMS: tuple[Claim, ...] = (
                "attacked minus clean, is larger in the non-robust model than in the robust one "
                "(\"activate many interfering features\" vs \"similar sparse patterns\"), no "
                "effect 0",
+          protocol=GORTON_TRAINING_TEXT),
+    Claim("gorton.robust_beyond_superposition", GORTON, "Fig. 2 (robust models)",
+          "Robust models are often more robust than expected for their superposition level.",
+          "gorton_adversarial_training", gorton_beyond_superposition,
+          rule="per seed, the geometric mean over densities of the robust model's "
+               "vulnerability over the clean models' at the same ||W||_F^2/m (interpolated "
+               "along the clean densities, never extrapolated) below 1 (\"more robust than "
+               "expected\"); no effect 1; a direction, no size",
           protocol=GORTON_TRAINING_TEXT),
     Claim("gorton.fig3_interference", GORTON, "Fig. 3B",
           "Non-robust models show about 2x the mean off-diagonal interference (W_i . W_j)^2 "
