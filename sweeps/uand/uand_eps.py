@@ -11,8 +11,8 @@ eps = 0.15, 0.2, 0.25, 0.3, 0.4 (s = 2) for the exponent of 1/eps, and at eps = 
 s = 2 ... 5 for the exponent of s.
 
 Command:   superjax run uand_eps
-Runtime:   about 100 s of CPU (measured: s = 5 with 5 seeds in 26 s of CPU, 56 s wall on 2
-           cores shared at a load average of 9); about 4 min wall on that shared machine.
+Runtime:   54 s on 2 CPU cores (measured, the whole command; about 4 min wall when the
+           cores are shared at a load average of 9).
 Expected:  (1 seed) s = 2: width needed 2,048 / 4,871 / 8,192 / 13,777 / 38,968 at eps =
            0.4 / 0.3 / 0.25 / 0.2 / 0.15, an exponent of 1/eps of 2.9, not 2: the mean readout
            carries a bias (s-1) p on pairs with one feature on, so p must shrink with eps.

@@ -13,9 +13,8 @@ per width, and every input multiplies the readouts by n^2 again: n = 128 (8,128 
 8,128 pairs at m = 8,192) would take minutes per seed.
 
 Command:   superjax run uand_random_mlp
-Runtime:   about 2 min of CPU (measured: n = 64 with 5 seeds in 56 s of CPU, 98 s wall, on 2
-           cores shared at a load average of 9; n = 16 and 32 cost less); about 4 min wall
-           on that shared machine.
+Runtime:   48 s on 2 CPU cores (measured, the whole command; about 4 min wall when the
+           cores are shared at a load average of 9).
 Expected:  (2 seeds) max error at m = 2,896: 0.00 (n = 16, more neurons than inputs) and
            0.15 (n = 64); width needed at 0.25 128 (n = 16) and 1,448 (n = 64).
 """

@@ -14,8 +14,8 @@ p = 0.1 (the paper's p follows its width formula); finite n. The random MLP and 
 (uand_random_mlp) or none here: they cost more than this sweep's budget.
 
 Command:   superjax run uand_scaling
-Runtime:   about 90 s of CPU (extrapolated from 2 seeds: 44 s of CPU, 93 s wall on 2 cores
-           shared at a load average of 9); about 3 to 4 min wall on that shared machine.
+Runtime:   33 s on 2 CPU cores (measured, the whole command; 3 to 4 min wall when the
+           cores are shared at a load average of 9).
 Expected:  (2 seeds) U-AND width needed 8,192, 11,585, 15,024, 16,384 at n = 32, 64, 128,
            256: slope 0.34; more neurons than naive up to n = 128 (8,128), 2x fewer at
            n = 256 (32,640).

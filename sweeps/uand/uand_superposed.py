@@ -20,9 +20,8 @@ all but 4.6% of the inputs (every input: 32,640 and 130,816, too many to enumera
 these widths).
 
 Command:   superjax run uand_superposed
-Runtime:   about 80 s of CPU (measured: n = 256 with 5 seeds in 24 s of CPU, 40 s wall; n = 512
-           with 2 seeds in 22 s of CPU, 61 s wall, on 2 cores shared at a load average of 9);
-           about 2 to 3 min wall on that shared machine. Each input sums only its active
+Runtime:   49 s on 2 CPU cores (measured, the whole command; 2 to 3 min wall when the
+           cores are shared at a load average of 9). Each input sums only its active
            neurons (about 6%), exactly (superjax.uand.constructions.uand_prefix_errors).
 Expected:  (1 to 2 seeds) max error 0.45 (n = 256) and 0.39 (n = 512) at m = 65,536; width
            needed about 30,000 at both n: no growth with n at a fixed compression d0/n.
