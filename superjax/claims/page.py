@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 
 import numpy as np
 
@@ -109,6 +110,11 @@ def forest_svg(parts, status: str) -> str:
   return text[text.index("<svg"):]
 
 
+def _bold(text: str) -> str:
+  """Markdown's **bold** (the rules' text is shared with the Markdown pages) as HTML."""
+  return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+
+
 def _field(label: str, text: str) -> str:
   return f"<dt>{html.escape(label)}</dt><dd>{html.escape(text or '-')}</dd>"
 
@@ -127,7 +133,7 @@ def render_html(rows, notes=(), title: str = "superjax reproduction scorecard") 
             "optimum shows that one value (diamond) and each half of the seeds' own (grey). "
             + scorecard.RULES_TEXT)
   body = [f"<h1>{html.escape(title)}</h1>",
-          f"<p>{html.escape(scorecard.tally(rows))}. {html.escape(legend)}</p>",
+          f"<p>{html.escape(scorecard.tally(rows))}. {_bold(html.escape(legend))}</p>",
           f'<nav class="strip">{strip}</nav>']
   paper = None
   for row in rows:
