@@ -64,7 +64,11 @@ def forest_svg(parts, status: str) -> str:
 
   parts = list(parts)
   # Text as SVG text, not glyph paths: smaller, searchable, and each <use> is a marker.
-  plt.rcParams["svg.fonttype"] = "none"
+  with plt.rc_context({"svg.fonttype": "none"}):
+    return _forest(plt, parts, status)
+
+
+def _forest(plt, parts, status: str) -> str:
   fig, axes = plt.subplots(len(parts), 1, figsize=(7.0, 0.9 + 0.75 * len(parts)),
                            squeeze=False)
   colour = _status_colour(status)

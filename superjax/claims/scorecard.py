@@ -340,11 +340,11 @@ def evaluate(claims: list[Claim], run_dirs: list[Path] | None = None,
       rows.append(Row(claim, run_dir, command(claim.sweep, None, run_dir), problem=text,
                       status=ERROR))
     else:
-      rows.append(_with_doubled(measure(claim, dataset, run_dir, text), root))
+      rows.append(_with_other_runs(measure(claim, dataset, run_dir, text), root))
   return rows, notes
 
 
-def _with_doubled(row: Row, root: Path) -> Row:
+def _with_other_runs(row: Row, root: Path) -> Row:
   """The row with the claim measured on the shipped run at twice the steps, and on each
   shipped variant of its protocol (Claim.variants, as other readings), where they exist."""
   if row.finding is None:
